@@ -1,0 +1,291 @@
+"""Plant configuration: `plants/<id>/plant.yaml` plus `plants/<id>/tag_map.csv`, validated with pydantic.
+
+A plant is configuration only. Everything plant-specific (time zone, historian dialect, file naming,
+tag names, units, products, owners) lives in its folder; no Python is specific to a plant.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from plant_assets.catalog import CanonicalSignal, load_signal_catalog
+from plant_assets.units import conversion_to
+
+# Safe in Dagster partition keys (no "| , [ ]"), in paths and in SQL identifiers.
+ID_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
+ASSET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+DIALECTS = ("pi_recorded", "aveva_wide", "ignition_sqlt")
+OWNER_ROLES = ("operations", "maintenance", "energy", "central_data_team")
+
+
+class PlantConfigError(ValueError):
+    """A plant folder that cannot be used, with every problem named."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_file_pattern(pattern: str) -> str:
+    if "/" in pattern or "\\" in pattern or ".." in pattern:
+        raise ValueError(f"file pattern {pattern!r} must be a bare file name (no folders, no '..')")
+    try:
+        pattern.format(date=date(2026, 1, 2))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"file pattern {pattern!r} is not a valid '{{date:%Y%m%d}}' template: {exc}")
+    return pattern
+
+
+class HistorianExport(_Strict):
+    dialect: Literal["pi_recorded", "aveva_wide", "ignition_sqlt"]
+    # One export file per plant-local production day, e.g. "PI_RecordedValues_{date:%Y%m%d}.csv".
+    file_pattern: str
+    # Dialect-specific knobs (delimiter, timestamp format, quality map, tag table ...).
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    _pattern = field_validator("file_pattern")(_check_file_pattern)
+
+
+class EventExport(_Strict):
+    """A CSV of plant events (production runs or downtime) with plant-local column names."""
+
+    file_pattern: str
+    delimiter: str = ","
+    timestamp_format: str = "%Y-%m-%d %H:%M:%S"
+    timestamps_in: Literal["local", "utc"] = "local"
+    columns: dict[str, str]
+    # Local category label -> canonical "planned" / "unplanned" (downtime only).
+    category_map: dict[str, Literal["planned", "unplanned"]] = Field(default_factory=dict)
+
+    _pattern = field_validator("file_pattern")(_check_file_pattern)
+
+
+RUN_COLUMNS = ("order_id", "line_id", "product_code", "start", "end", "good_qty", "scrap_qty")
+DOWNTIME_COLUMNS = ("line_id", "start", "end", "reason", "category")
+
+
+class Motor(_Strict):
+    id: str = Field(pattern=ASSET_ID_PATTERN)
+    name: str
+    machine_class: str = "iso20816_group2_rigid"
+    rated_kw: float | None = None
+
+
+class Line(_Strict):
+    id: str = Field(pattern=ASSET_ID_PATTERN)
+    name: str
+    motors: list[Motor] = Field(default_factory=list)
+
+
+class Product(_Strict):
+    code: str
+    family: Literal["standard", "heavy"] = "standard"
+    mass_kg: float | None = Field(default=None, gt=0)
+    ideal_rate_per_min: float = Field(gt=0)
+
+
+class Isa95(_Strict):
+    enterprise: str
+    site: str
+    area: str
+
+
+class BaselinePeriod(_Strict):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "BaselinePeriod":
+        if self.end < self.start:
+            raise ValueError(f"baseline end {self.end} is before its start {self.start}")
+        return self
+
+
+class Alerting(_Strict):
+    # Alert when a day's kWh/unit exceeds the champion's expectation by more than this share.
+    energy_tolerance: float = Field(default=0.10, gt=0, lt=1)
+
+
+class ModelPolicy(_Strict):
+    auto_promote: bool = False
+
+
+class TagMapping(_Strict):
+    source_tag: str = Field(min_length=1, max_length=200)
+    signal: str
+    source_unit: str
+    line_id: str
+    asset_id: str
+    rollover: float | None = Field(default=None, gt=0)
+
+
+class PlantConfig(_Strict):
+    plant_id: str = Field(pattern=ID_PATTERN)
+    name: str
+    isa95: Isa95
+    timezone: str
+    owners: dict[str, str]
+    historian: HistorianExport
+    production_runs: EventExport
+    downtime_events: EventExport
+    lines: list[Line] = Field(min_length=1)
+    products: list[Product] = Field(min_length=1)
+    energy_baseline: BaselinePeriod
+    alerting: Alerting = Alerting()
+    models: ModelPolicy = ModelPolicy()
+    landing_dir: str | None = None
+    # Only demo plants carry this: the simulator's physics and injected faults.
+    simulation: dict[str, Any] | None = None
+
+    tag_map: tuple[TagMapping, ...] = ()
+    folder: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, tz: str) -> str:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {tz!r} (e.g. 'Europe/Berlin')")
+        return tz
+
+    @field_validator("owners")
+    @classmethod
+    def _known_roles(cls, owners: dict[str, str]) -> dict[str, str]:
+        unknown = set(owners) - set(OWNER_ROLES)
+        if unknown:
+            raise ValueError(f"unknown owner roles {sorted(unknown)}; use {list(OWNER_ROLES)}")
+        return owners
+
+    @model_validator(mode="after")
+    def _event_columns(self) -> "PlantConfig":
+        for name, export, needed in (
+            ("production_runs", self.production_runs, RUN_COLUMNS),
+            ("downtime_events", self.downtime_events, DOWNTIME_COLUMNS),
+        ):
+            missing = [c for c in needed if c not in export.columns]
+            if missing:
+                raise ValueError(f"{name}.columns lacks {missing}")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def motors(self) -> list[tuple[Line, Motor]]:
+        return [(line, motor) for line in self.lines for motor in line.motors]
+
+    def isa95_path(self, *levels: str) -> str:
+        parts = [self.isa95.enterprise, self.isa95.site, self.isa95.area, *levels]
+        return "/".join(parts)
+
+    def landing_path(self, landing_root: Path) -> Path:
+        if self.landing_dir:
+            path = Path(self.landing_dir)
+            return path if path.is_absolute() else (landing_root / path)
+        return landing_root / self.plant_id
+
+    def owner_for(self, role: str) -> str:
+        return self.owners.get(role, self.owners.get("operations", "unassigned"))
+
+
+def _read_tag_map(path: Path) -> list[dict[str, Any]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = []
+        for line_no, row in enumerate(csv.DictReader(handle), start=2):
+            row = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
+            row["rollover"] = row.get("rollover") or None
+            row["_line"] = line_no
+            rows.append(row)
+        return rows
+
+
+def _validate_tag_map(
+    plant: PlantConfig, rows: list[dict[str, Any]], catalog: dict[str, CanonicalSignal], path: Path
+) -> tuple[list[TagMapping], list[str]]:
+    errors: list[str] = []
+    mappings: list[TagMapping] = []
+    assets = {line.id: {line.id} | {m.id for m in line.motors} for line in plant.lines}
+    seen: set[str] = set()
+    for row in rows:
+        where = f"{path}:{row.pop('_line')}"
+        try:
+            mapping = TagMapping(**row)
+        except ValidationError as exc:
+            errors.extend(f"{where}: {e['loc'][0] if e['loc'] else ''} {e['msg']}" for e in exc.errors())
+            continue
+        if mapping.source_tag in seen:
+            errors.append(f"{where}: tag {mapping.source_tag!r} is mapped twice")
+        seen.add(mapping.source_tag)
+        signal = catalog.get(mapping.signal)
+        if signal is None:
+            errors.append(f"{where}: unknown canonical signal {mapping.signal!r}; known: {sorted(catalog)}")
+            continue
+        if mapping.line_id not in assets:
+            errors.append(f"{where}: line {mapping.line_id!r} is not declared in plant.yaml lines")
+        elif mapping.asset_id not in assets[mapping.line_id]:
+            errors.append(f"{where}: asset {mapping.asset_id!r} is not line {mapping.line_id!r} or one of its motors")
+        try:
+            conversion_to(mapping.source_unit, signal.canonical_unit)
+        except ValueError as exc:
+            errors.append(f"{where}: {exc}")
+        mappings.append(mapping)
+    return mappings, errors
+
+
+def load_plant(folder: Path) -> PlantConfig:
+    """Load and validate one plant folder; raise PlantConfigError naming file, line and reason."""
+    plant_yaml, tag_csv = folder / "plant.yaml", folder / "tag_map.csv"
+    for required in (plant_yaml, tag_csv):
+        if not required.is_file():
+            raise PlantConfigError(f"{required}: missing (a plant folder needs plant.yaml and tag_map.csv)")
+    try:
+        raw = yaml.safe_load(plant_yaml.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise PlantConfigError(f"{plant_yaml}: not valid YAML: {exc}") from exc
+    try:
+        plant = PlantConfig(**raw, folder=folder)
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  - {plant_yaml}: {'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()
+        )
+        raise PlantConfigError(f"{plant_yaml} is not a valid plant config:\n{problems}") from exc
+    if plant.plant_id != folder.name:
+        raise PlantConfigError(f"{plant_yaml}: plant_id {plant.plant_id!r} must equal its folder name {folder.name!r}")
+    mappings, errors = _validate_tag_map(plant, _read_tag_map(tag_csv), load_signal_catalog(), tag_csv)
+    if errors:
+        raise PlantConfigError(f"{tag_csv} has {len(errors)} problem(s):\n" + "\n".join(f"  - {e}" for e in errors))
+    return plant.model_copy(update={"tag_map": tuple(mappings)})
+
+
+def plant_folders(plants_dir: Path) -> list[Path]:
+    if not plants_dir.is_dir():
+        return []
+    return sorted(p for p in plants_dir.iterdir() if p.is_dir() and re.match(ID_PATTERN, p.name))
+
+
+def load_plants(plants_dir: Path) -> dict[str, PlantConfig]:
+    """All valid plants. Raises on the first invalid one; use `validate_plants` to collect problems."""
+    return {folder.name: load_plant(folder) for folder in plant_folders(plants_dir)}
+
+
+def validate_plants(plants_dir: Path) -> tuple[dict[str, PlantConfig], dict[str, str]]:
+    """Valid plants and, separately, the error text for each invalid one: one bad plant never hides others."""
+    good: dict[str, PlantConfig] = {}
+    bad: dict[str, str] = {}
+    for folder in plant_folders(plants_dir):
+        try:
+            good[folder.name] = load_plant(folder)
+        except PlantConfigError as exc:
+            bad[folder.name] = str(exc)
+    return good, bad

@@ -1,0 +1,58 @@
+"""Where plant-assets keeps its state. Every path comes from one environment variable with a default.
+
+PLANT_ASSETS_HOME     state root (landing, lake, warehouse, MLflow, Dagster storage); default ./.state
+PLANT_ASSETS_PLANTS   folder of plant configs (plants/<id>/); default <repo>/plants
+PLANT_ASSETS_DUCKDB   the DuckDB warehouse file, shared by the dbt profile and Dagster
+PLANT_ASSETS_LAKE     the Parquet lake, read by dbt sources and written by ingest
+MLFLOW_TRACKING_URI   MLflow tracking store; default sqlite:///<home>/mlflow.db
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    plants_dir: Path
+    duckdb_path: Path
+    lake_dir: Path
+    mlflow_tracking_uri: str
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def truth_dir(self) -> Path:
+        return self.home / "truth"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.home / "mlartifacts"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    def export_env(self) -> None:
+        """Make subprocesses (dbt) see the same paths as this process."""
+        os.environ["PLANT_ASSETS_HOME"] = str(self.home)
+        os.environ["PLANT_ASSETS_PLANTS"] = str(self.plants_dir)
+        os.environ["PLANT_ASSETS_DUCKDB"] = str(self.duckdb_path)
+        os.environ["PLANT_ASSETS_LAKE"] = str(self.lake_dir)
+        os.environ["MLFLOW_TRACKING_URI"] = self.mlflow_tracking_uri
+
+
+def get_settings() -> Settings:
+    home = Path(os.environ.get("PLANT_ASSETS_HOME", Path.cwd() / ".state")).resolve()
+    plants = Path(os.environ.get("PLANT_ASSETS_PLANTS", REPO_ROOT / "plants")).resolve()
+    duckdb_path = Path(os.environ.get("PLANT_ASSETS_DUCKDB", home / "warehouse.duckdb")).resolve()
+    lake = Path(os.environ.get("PLANT_ASSETS_LAKE", home / "lake")).resolve()
+    tracking = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+    return Settings(home, plants, duckdb_path, lake, tracking)

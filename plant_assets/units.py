@@ -1,0 +1,22 @@
+"""Unit conversion through pint: a tag's declared source unit to its signal's canonical unit."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pint
+
+_UNITS = pint.UnitRegistry()
+# Piece counts are dimensionless in pint; name them so tag maps can say "count".
+_UNITS.define("count = [] = unit = pcs = piece")
+
+
+@lru_cache(maxsize=512)
+def conversion_to(source_unit: str, canonical_unit: str) -> tuple[float, float]:
+    """(scale, offset) so that canonical = source * scale + offset (offset only for temperatures)."""
+    try:
+        zero = _UNITS.Quantity(0.0, source_unit).to(canonical_unit).magnitude
+        one = _UNITS.Quantity(1.0, source_unit).to(canonical_unit).magnitude
+    except (pint.errors.UndefinedUnitError, pint.errors.DimensionalityError, AttributeError, ValueError) as exc:
+        raise ValueError(f"cannot convert unit {source_unit!r} to {canonical_unit!r}: {exc}") from exc
+    return float(one - zero), float(zero)
