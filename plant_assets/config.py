@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -184,6 +184,15 @@ class PlantConfig(_Strict):
     @cached_property
     def motors(self) -> list[tuple[Line, Motor]]:
         return [(line, motor) for line in self.lines for motor in line.motors]
+
+    def day_window_utc(self, day: date) -> tuple[datetime, datetime]:
+        """The plant-local production day [00:00, next 00:00) as naive UTC instants (DST-aware)."""
+        start = datetime.combine(day, time(0), tzinfo=self.tz)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+        return (
+            start.astimezone(timezone.utc).replace(tzinfo=None),
+            end.astimezone(timezone.utc).replace(tzinfo=None),
+        )
 
     def isa95_path(self, *levels: str) -> str:
         parts = [self.isa95.enterprise, self.isa95.site, self.isa95.area, *levels]

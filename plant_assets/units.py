@@ -16,7 +16,8 @@ def conversion_to(source_unit: str, canonical_unit: str) -> tuple[float, float]:
     """(scale, offset) so that canonical = source * scale + offset (offset only for temperatures)."""
     try:
         zero = _UNITS.Quantity(0.0, source_unit).to(canonical_unit).magnitude
-        one = _UNITS.Quantity(1.0, source_unit).to(canonical_unit).magnitude
+        # A wide span keeps the scale exact to float precision (degF: 5/9, not 0.55555555555554).
+        hundred = _UNITS.Quantity(100.0, source_unit).to(canonical_unit).magnitude
     except (pint.errors.UndefinedUnitError, pint.errors.DimensionalityError, AttributeError, ValueError) as exc:
         raise ValueError(f"cannot convert unit {source_unit!r} to {canonical_unit!r}: {exc}") from exc
-    return float(one - zero), float(zero)
+    return float((hundred - zero) / 100.0), float(zero)

@@ -1,0 +1,47 @@
+# plant-assets: `make demo` and `make test` work on a fresh machine with Python 3.11 and make.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STATE := $(CURDIR)/.state
+
+export PLANT_ASSETS_HOME ?= $(STATE)
+export DAGSTER_HOME ?= $(STATE)/dagster_home
+export PLANT_ASSETS_DAGSTER_STORAGE ?= $(STATE)/dagster_storage
+export MLFLOW_TRACKING_URI ?= sqlite:///$(STATE)/mlflow.db
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install demo test ui dagster-home lock bench clean
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/plant-assets dbt-parse
+	touch $@
+
+dagster-home:
+	@mkdir -p "$(DAGSTER_HOME)" "$(PLANT_ASSETS_DAGSTER_STORAGE)"
+	@cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+
+demo: install dagster-home
+	$(BIN)/plant-assets demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+ui: install dagster-home
+	@echo "Dagster UI: http://127.0.0.1:3000   MLflow UI: http://127.0.0.1:5000   (Ctrl-C stops both)"
+	@trap 'kill 0' EXIT; \
+	$(BIN)/mlflow ui --backend-store-uri "$(MLFLOW_TRACKING_URI)" --host 127.0.0.1 --port 5000 & \
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lock: $(BIN)/.installed
+	$(BIN)/pip freeze --exclude-editable | grep -v '^plant-assets' > constraints.txt
+
+clean:
+	rm -rf .state dbt_project/target dbt_project/logs

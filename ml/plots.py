@@ -1,0 +1,55 @@
+"""Pictures reviewers look at: residuals and calibration vs template, as PNG bytes."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def residual_plot(actual, template_pred, calibrated_pred, title: str) -> bytes:
+    actual = np.asarray(actual, float)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for label, pred, color in (("template only", template_pred, "tab:gray"), ("calibrated", calibrated_pred, "tab:blue")):
+        pred = np.asarray(pred, float)
+        axes[0].scatter(pred, actual - pred, s=8, alpha=0.6, label=label, color=color)
+        axes[1].scatter(actual, pred, s=8, alpha=0.6, label=label, color=color)
+    axes[0].axhline(0, color="black", lw=0.8)
+    axes[0].set(xlabel="predicted kWh per hour", ylabel="actual - predicted (kWh)", title="residuals (holdout)")
+    lim = [0, float(max(actual.max(), 1.0)) * 1.05]
+    axes[1].plot(lim, lim, color="black", lw=0.8)
+    axes[1].set(xlabel="actual kWh per hour", ylabel="predicted kWh per hour", title="calibration vs template")
+    axes[0].legend()
+    fig.suptitle(title)
+    return _png(fig)
+
+
+def daily_expectation_plot(days, actual, expected, tolerance: float, alerts, title: str) -> bytes:
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    expected = np.asarray(expected, float)
+    ax.plot(days, actual, marker="o", label="actual kWh/unit")
+    ax.plot(days, expected, label="baseline expectation")
+    ax.fill_between(days, expected, expected * (1 + tolerance), alpha=0.15, label=f"+{tolerance:.0%} tolerance")
+    flagged = [d for d, a in zip(days, alerts) if a]
+    if flagged:
+        ax.scatter(flagged, [v for v, a in zip(actual, alerts) if a], color="red", zorder=5, label="alert")
+    ax.set(ylabel="kWh per unit", title=title)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    return _png(fig)
+
+
+def markdown_image(png: bytes, alt: str) -> str:
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"

@@ -1,0 +1,67 @@
+"""MLflow governance: one registered model per use case and plant, versions with lineage and a model
+card, and aliases (`@challenger`, `@champion`) that scoring and reviewers rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+def registered_model_name(use_case: str, plant_id: str) -> str:
+    return f"{use_case}.{plant_id}"
+
+
+def ensure_experiment(client, name: str, artifacts_dir: Path) -> str:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    return client.create_experiment(name, artifact_location=(artifacts_dir / name).as_uri())
+
+
+def ensure_registered_model(client, name: str, description: str, tags: dict[str, str]) -> None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        client.create_registered_model(name, tags=tags, description=description)
+
+
+def alias_version(client, name: str, alias: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, alias).version
+    except MlflowException:
+        return None
+
+
+def model_card(plant_id: str, template: dict, metrics: dict, window: tuple[str, str], decision: str) -> str:
+    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items()))
+    assumptions = "\n".join(f"- {a}" for a in template["assumptions"])
+    retraining = "\n".join(f"- {r}" for r in template["retraining"])
+    return f"""# {template['name']} for {plant_id}
+
+**Template** `{template['name']}` v{template['version']} ({template['model_family']}), calibrated on
+{plant_id}'s baseline period {window[0]} to {window[1]} by continued boosting from the pooled template.
+
+**Predicts** `{template['target']}` per {template['grain']} from canonical features
+{', '.join(template['features'])}.
+
+**Decision**: {decision}
+
+## Holdout metrics (time-based, last 25% of the baseline days)
+| metric | value |
+|---|---|
+{rows}
+
+Acceptance: ASHRAE Guideline 14 hourly CV(RMSE) <= 30% and |NMBE| <= 10%.
+
+## Assumptions
+{assumptions}
+
+## Retraining rules
+{retraining}
+"""

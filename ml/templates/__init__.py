@@ -1,0 +1,1 @@
+"""Common training templates, one module per use case."""

@@ -1,0 +1,34 @@
+"""Jobs: the nightly graph split where its partitioning changes (plant x day, day, plant)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from plant_assets.partitions import day_partitions, plant_day_partitions, plant_partitions
+
+ingest_job = dg.define_asset_job(
+    "ingest_plant_day",
+    selection=dg.AssetSelection.groups("ingest") - dg.AssetSelection.assets("plant_registry"),
+    partitions_def=plant_day_partitions,
+    description="Ingest one plant-day's exports (historian, production runs, downtime) and gate them.",
+)
+
+standardize_job = dg.define_asset_job(
+    "standardize_and_act",
+    selection=dg.AssetSelection.groups("standardize", "operations"),
+    partitions_def=day_partitions,
+    description="dbt (staging -> marts) for every plant for the day, then champion scoring and alerts.",
+)
+
+training_job = dg.define_asset_job(
+    "train_energy_models",
+    selection=dg.AssetSelection.groups("ml"),
+    partitions_def=plant_partitions,
+    description="Fit the common energy template and calibrate, evaluate and register one plant's instance.",
+)
+
+registry_job = dg.define_asset_job(
+    "refresh_plant_registry",
+    selection=dg.AssetSelection.assets("plant_registry"),
+    description="Re-read plants/<id>/ configs and tag maps into the registry tables dbt joins.",
+)

@@ -1,0 +1,112 @@
+"""Sensors: new export files trigger ingest; a day ingested for every plant triggers dbt and actions."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from plant_assets.config import PlantConfig, validate_plants
+from plant_assets.defs.automation.jobs import ingest_job, standardize_job
+from plant_assets.partitions import plant_day_key
+from plant_assets.settings import get_settings
+
+# A file still being written is not read: it must be unchanged for this long.
+STABLE_SECONDS = 30
+STREAMS = ("historian", "production_runs", "downtime_events")
+
+
+def export_day(plant: PlantConfig, stream: str, file_name: str) -> date | None:
+    """The production day an export file belongs to, recovered from the plant's file pattern."""
+    pattern = {
+        "historian": plant.historian.file_pattern,
+        "production_runs": plant.production_runs.file_pattern,
+        "downtime_events": plant.downtime_events.file_pattern,
+    }[stream]
+    from plant_assets.patterns import match_day
+
+    return match_day(pattern, file_name)
+
+
+def scan_new_exports(
+    plants: dict[str, PlantConfig], landing_root: Path, seen: dict[str, list], now: float
+) -> tuple[dict[tuple[str, date], list[str]], dict[str, list]]:
+    """Stable export files whose (size, mtime) is new since the cursor, grouped by plant-day."""
+    due: dict[tuple[str, date], list[str]] = {}
+    next_seen = dict(seen)
+    for plant_id, plant in sorted(plants.items()):
+        folder = plant.landing_path(landing_root)
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            stat = path.stat()
+            if now - stat.st_mtime < STABLE_SECONDS:
+                continue  # still being written, or just delivered: next tick
+            signature = [stat.st_size, stat.st_mtime_ns]
+            key = f"{plant_id}/{path.name}"
+            if seen.get(key) == signature:
+                continue
+            for stream in STREAMS:
+                day = export_day(plant, stream, path.name)
+                if day is not None:
+                    due.setdefault((plant_id, day), []).append(path.name)
+                    break
+            next_seen[key] = signature
+    return due, next_seen
+
+
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Watches each plant's landing folder; a new or re-delivered export file (stable for 30 s) "
+    "requests ingest of the plant-day it belongs to.",
+)
+def new_export_files_sensor(context: dg.SensorEvaluationContext):
+    settings = get_settings()
+    plants, _ = validate_plants(settings.plants_dir)
+    seen = json.loads(context.cursor) if context.cursor else {}
+    due, next_seen = scan_new_exports(plants, settings.landing_dir, seen, time.time())
+    requests = [
+        dg.RunRequest(
+            partition_key=plant_day_key(plant_id, day),
+            tags={"plant_id": plant_id, "production_date": day.isoformat(), "trigger": "new_export_files"},
+        )
+        for (plant_id, day), files in sorted(due.items())
+    ]
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(next_seen, sort_keys=True))
+
+
+def days_ready_for_standardize(instance: dg.DagsterInstance, plant_ids: list[str]) -> dict[str, int]:
+    """Days whose raw_historian partition exists for every plant -> newest ingest storage id of that day."""
+    latest = instance.get_latest_storage_id_by_partition(
+        dg.AssetKey("raw_historian"), dg.DagsterEventType.ASSET_MATERIALIZATION
+    )
+    by_day: dict[str, dict[str, int]] = {}
+    for key, storage_id in latest.items():
+        day, plant_id = key.split("|")
+        by_day.setdefault(day, {})[plant_id] = storage_id
+    return {
+        day: max(ids.values()) for day, ids in by_day.items() if plant_ids and all(p in ids for p in plant_ids)
+    }
+
+
+@dg.sensor(
+    job=standardize_job,
+    minimum_interval_seconds=120,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Once every plant's ingest for a day has materialized (gated), runs dbt for that day across all "
+    "plants, then scoring and alerts. A re-ingested plant-day re-runs its day.",
+)
+def standardize_when_day_ingested(context: dg.SensorEvaluationContext):
+    plants, _ = validate_plants(get_settings().plants_dir)
+    ready = days_ready_for_standardize(context.instance, sorted(plants))
+    return [
+        dg.RunRequest(run_key=f"standardize:{day}:{storage_id}", partition_key=day, tags={"trigger": "day_ingested"})
+        for day, storage_id in sorted(ready.items())
+    ]

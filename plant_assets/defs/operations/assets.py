@@ -1,0 +1,115 @@
+"""Actions: champion scoring against the energy baseline, and alerts with an owner and a next step."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+import pandas as pd
+
+from plant_assets.defs.ingest.assets import CENTRAL_TEAM
+from plant_assets.partitions import day_partitions
+from plant_assets.resources import MlflowResource, PlantsResource, WarehouseResource
+from plant_assets.scoring import (
+    ALERTS_DDL, ALERTS_TABLE, PERFORMANCE_DDL, PERFORMANCE_TABLE, build_energy_alerts, daily_performance,
+)
+from plant_assets.warehouse import read_line_energy_hourly, replace_days
+
+
+def _day_range(context: dg.AssetExecutionContext):
+    window = context.partition_time_window
+    return window.start.date(), (window.end - timedelta(days=1)).date()
+
+
+@dg.asset(
+    partitions_def=day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="operations",
+    kinds={"python", "duckdb", "mlflow"},
+    owners=[CENTRAL_TEAM],
+    pool="warehouse",
+    deps=[
+        dg.AssetKey(["marts", "fct_line_energy_hourly"]),
+        dg.AssetDep("energy_baseline_model", partition_mapping=dg.AllPartitionMapping()),
+    ],
+    description="Each plant-day's actual energy against its champion energy baseline (ISO 50006 EnPI): "
+    "expected kWh = sum of the champion's hourly predictions; deviation = actual / expected - 1. "
+    "Table actions.energy_performance.",
+)
+def energy_performance(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource, plants: PlantsResource
+) -> dg.MaterializeResult:
+    import mlflow.lightgbm as mlflow_lightgbm
+
+    from ml.registry import CHAMPION, alias_version, registered_model_name
+    from ml.templates import energy_baseline as template
+
+    first_day, last_day = _day_range(context)
+    configs, _ = plants.all()
+    client = mlflow.client()
+    with warehouse.connect(read_only=True) as con:
+        hours = template.plant_hourly_features(read_line_energy_hourly(con, first_day, last_day))
+    frames, skipped = [], {}
+    for plant_id, plant_hours in hours.groupby("plant_id"):
+        if plant_id not in configs:
+            skipped[plant_id] = "no valid config"
+            continue
+        name = registered_model_name(template.TEMPLATE.name, plant_id)
+        version = alias_version(client, name, CHAMPION)
+        if version is None:
+            skipped[plant_id] = f"no @{CHAMPION} for {name} yet"
+            continue
+        model = mlflow_lightgbm.load_model(f"models:/{name}@{CHAMPION}")
+        expected = template.predict(model, plant_hours)
+        frames.append(daily_performance(plant_hours, expected, configs[plant_id], name, version))
+    performance = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    with warehouse.connect() as con:
+        written = replace_days(con, PERFORMANCE_TABLE, PERFORMANCE_DDL, performance, first_day, last_day)
+    for plant_id, why in skipped.items():
+        context.log.warning(f"{plant_id} not scored: {why}")
+    preview = (
+        performance[["plant_id", "production_date", "actual_kwh_per_unit", "expected_kwh_per_unit", "deviation"]]
+        .round(4)
+        .to_markdown(index=False)
+        if len(performance)
+        else "nothing scored"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "scored_plant_days": dg.MetadataValue.int(written),
+            "skipped_plants": dg.MetadataValue.json(skipped),
+            "preview": dg.MetadataValue.md(preview),
+            "dagster/row_count": dg.MetadataValue.int(written),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="operations",
+    kinds={"python", "duckdb"},
+    owners=[CENTRAL_TEAM],
+    pool="warehouse",
+    deps=[energy_performance],
+    description="Alerts with plant, asset (ISA-95 path), severity, owner role and a recommended action when a "
+    "plant-day's energy per unit exceeds its baseline expectation beyond the plant's tolerance. Table actions.alerts.",
+)
+def energy_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, plants: PlantsResource):
+    first_day, last_day = _day_range(context)
+    configs, _ = plants.all()
+    with warehouse.connect() as con:
+        con.execute("create schema if not exists actions")
+        con.execute(PERFORMANCE_DDL)
+        performance = con.execute(
+            f"select * from {PERFORMANCE_TABLE} where production_date between ? and ?", [first_day, last_day]
+        ).df()
+        if len(performance):
+            performance["production_date"] = pd.to_datetime(performance["production_date"]).dt.date
+        alerts = build_energy_alerts(performance, configs)
+        written = replace_days(con, ALERTS_TABLE, ALERTS_DDL, alerts, first_day, last_day)
+    preview = alerts[["plant_id", "production_date", "severity", "title"]].to_markdown(index=False) if written else "no alerts"
+    return dg.MaterializeResult(
+        metadata={"alerts": dg.MetadataValue.int(written), "preview": dg.MetadataValue.md(preview)}
+    )
+

@@ -1,0 +1,57 @@
+"""dbt: staging -> intermediate -> marts, one invocation per day range for every plant."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from plant_assets.defs.ingest.assets import CENTRAL_TEAM
+from plant_assets.defs.standardize.project import days_of_window, dbt_build_args, dbt_project, ensure_manifest
+from plant_assets.partitions import day_partitions
+
+# dbt sources are the Dagster assets that write them: (source name, table) -> asset key.
+SOURCE_ASSETS = {
+    ("historian", "raw_readings"): "raw_historian",
+    ("quality", "gate_results"): "raw_historian",  # written by its blocking gate
+    ("mes", "production_runs"): "raw_production_runs",
+    ("mes", "downtime_events"): "raw_downtime_events",
+}
+REGISTRY_SOURCE = "registry"
+
+
+class PlantAssetsTranslator(DagsterDbtTranslator):
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: Optional[DbtProject]
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            if props["source_name"] == REGISTRY_SOURCE:
+                return spec.replace_attributes(key=dg.AssetKey("plant_registry"))
+            return spec.replace_attributes(key=dg.AssetKey(SOURCE_ASSETS[(props["source_name"], props["name"])]))
+        layer = props.get("config", {}).get("schema") or "seeds"
+        return spec.replace_attributes(
+            key=dg.AssetKey([layer, props["name"]]),
+            group_name="standardize",
+            owners=[CENTRAL_TEAM],
+        ).merge_attributes(kinds={"duckdb"}, tags={"layer": layer})
+
+
+project = dbt_project()
+ensure_manifest(project)
+
+
+@dbt_assets(
+    manifest=project.manifest_path,
+    project=project,
+    dagster_dbt_translator=PlantAssetsTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)),
+    partitions_def=day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="warehouse",
+)
+def plant_kpi_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Every plant's local tags mapped onto shared KPI semantics, rebuilt for the partition's days."""
+    first_day, last_day = days_of_window(*context.partition_time_window)
+    yield from dbt.cli(dbt_build_args(first_day, last_day), context=context).stream()

@@ -1,0 +1,63 @@
+"""The dbt project as Dagster sees it, plus pure helpers that build dbt arguments and vars."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+from plant_assets.settings import REPO_ROOT, get_settings
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_cli_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+
+
+def ensure_manifest(project: DbtProject) -> Path:
+    """Parse the dbt project when its manifest is missing or older than any of its sources."""
+    manifest = Path(project.manifest_path)
+    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml", ".csv"} and "target" not in p.parts]
+    newest = max((p.stat().st_mtime for p in sources), default=0)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        get_settings().export_env()
+        subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+            check=True,
+            env=os.environ.copy(),
+        )
+    return manifest
+
+
+def dbt_vars_for_days(first_day: date, last_day: date) -> dict[str, str]:
+    """The production-day range an incremental dbt run rebuilds (inclusive)."""
+    if last_day < first_day:
+        raise ValueError(f"empty day range {first_day}..{last_day}")
+    return {"min_date": first_day.isoformat(), "max_date": last_day.isoformat()}
+
+
+def dbt_build_args(first_day: date, last_day: date, include_unit_tests: bool = False) -> list[str]:
+    args = ["build", "--vars", json.dumps(dbt_vars_for_days(first_day, last_day))]
+    if not include_unit_tests:  # unit tests prove the KPI formulas in CI, not every night
+        args += ["--exclude-resource-type", "unit_test"]
+    return args
+
+
+def days_of_window(start, end) -> tuple[date, date]:
+    """A Dagster partition time window [start, end) as an inclusive day range."""
+    return start.date(), (end - timedelta(days=1)).date()

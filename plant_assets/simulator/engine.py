@@ -1,0 +1,377 @@
+"""Simulate plants end to end: schedule -> physics -> historian and event exports -> ground truth."""
+
+from __future__ import annotations
+
+import time as _time
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from plant_assets.config import DOWNTIME_COLUMNS, RUN_COLUMNS, PlantConfig
+from plant_assets.simulator.clock import MINUTE_MS, Clock, local_to_utc_ms, make_clock
+from plant_assets.simulator.physics import LineTrace, MotorTrace, degradation_multiplier, simulate_line, simulate_motor
+from plant_assets.simulator.profile import (
+    EnergyWasteFault,
+    MotorDegradationFault,
+    SimulationProfile,
+    load_profile,
+)
+from plant_assets.simulator.schedule import UNPLANNED, LineSchedule, Stop, schedule_line
+from plant_assets.simulator.tags import build_tag_series
+from plant_assets.simulator.truth import daily_truth, motor_daily_truth, runs_truth, write_truth
+from plant_assets.simulator.writers import HISTORIAN_WRITERS, Written, category_labels, write_events
+
+
+class Streams:
+    """Independent, named random streams: a plant's seed (plus the optional global seed) and a name.
+
+    Each component draws from its own stream, so adding a line or a tag never changes the others."""
+
+    def __init__(self, plant_seed: int, global_seed: int | None):
+        self.entropy = [plant_seed] if global_seed is None else [plant_seed, global_seed]
+
+    def __call__(self, *names: str) -> np.random.Generator:
+        key = zlib.crc32("/".join(names).encode("utf-8"))
+        return np.random.default_rng(np.random.SeedSequence(self.entropy, spawn_key=(key,)))
+
+
+@dataclass
+class PlantResult:
+    plant_id: str
+    daily: pd.DataFrame
+    runs: pd.DataFrame
+    motor_daily: pd.DataFrame
+    faults: list[dict[str, Any]]
+    historian_files: list[Written] = field(default_factory=list)
+    run_files: list[Written] = field(default_factory=list)
+    downtime_files: list[Written] = field(default_factory=list)
+    minutes: int = 0
+
+
+@dataclass(frozen=True)
+class _Failure:
+    fault_index: int
+    fault: MotorDegradationFault
+    line_id: str
+    onset_ms: int
+    failure_ms: int
+    stop: Stop | None  # the breakdown, when the failure falls inside the window
+
+
+def _failures(plant: PlantConfig, profile: SimulationProfile, clock: Clock, rng_for: Streams) -> list[_Failure]:
+    line_of = {m.id: line.id for line, m in plant.motors}
+    failures = []
+    for i, fault in enumerate(profile.faults):
+        if not isinstance(fault, MotorDegradationFault):
+            continue
+        rng = rng_for("fault", str(i))
+        hour = fault.failure_hour if fault.failure_hour is not None else float(rng.uniform(6.0, 18.0))
+        onset_ms = local_to_utc_ms(clock.start + timedelta(days=fault.onset_day), clock.tz)
+        failure_ms = local_to_utc_ms(clock.start + timedelta(days=fault.failure_day), clock.tz, round(hour * 60))
+        duration = int(round(rng.uniform(*fault.breakdown_hours) * 60))
+        stop = None
+        idx = clock.index_of_utc_ms(failure_ms)
+        if 0 <= idx < clock.n:
+            reason = fault.reason.format(motor=fault.motor, line=line_of[fault.motor])
+            stop = Stop(line_of[fault.motor], idx, idx + duration, UNPLANNED, reason)
+        failures.append(_Failure(i, fault, line_of[fault.motor], onset_ms, failure_ms, stop))
+    return failures
+
+
+def _base_factor(profile: SimulationProfile, clock: Clock, line_id: str) -> np.ndarray:
+    factor = np.ones(clock.n)
+    for fault in profile.faults:
+        if isinstance(fault, EnergyWasteFault) and (fault.lines is None or line_id in fault.lines):
+            factor[(clock.day >= fault.start_day) & (clock.day <= fault.end_day)] *= fault.base_load_factor
+    return factor
+
+
+def _runs_frame(
+    plant: PlantConfig, profile: SimulationProfile, clock: Clock, plans: list[LineSchedule], traces: dict[str, LineTrace]
+) -> pd.DataFrame:
+    rows = []
+    for line_no, plan in enumerate(plans):
+        t = traces[plan.line_id]
+        cum_e = np.concatenate(([0.0], np.cumsum(t.energy_kwh)))
+        cum_u = np.concatenate(([0], np.cumsum(t.units)))
+        cum_s = np.concatenate(([0], np.cumsum(t.scrap)))
+        for r in plan.runs:
+            units = int(cum_u[r.end] - cum_u[r.start])
+            scrap = int(cum_s[r.end] - cum_s[r.start])
+            rows.append(
+                {
+                    "line_id": r.line_id,
+                    "line_no": line_no,
+                    "product_code": r.product,
+                    "start_min": r.start,
+                    "end_min": r.end,
+                    "units_produced": units,
+                    "good_qty": units - scrap,
+                    "scrap_qty": scrap,
+                    "energy_kwh": float(cum_e[r.end] - cum_e[r.start]),
+                }
+            )
+    columns = ["line_id", "line_no", "product_code", "start_min", "end_min", "units_produced", "good_qty",
+               "scrap_qty", "energy_kwh"]  # fmt: skip
+    runs = pd.DataFrame(rows, columns=columns).sort_values(["start_min", "line_no"], kind="stable")
+    runs = runs.reset_index(drop=True)
+    t0 = int(clock.utc_ms[0])
+    runs["start_ms"] = t0 + runs["start_min"].astype(np.int64) * MINUTE_MS
+    runs["end_ms"] = t0 + runs["end_min"].astype(np.int64) * MINUTE_MS
+    runs["day"] = clock.day[runs["start_min"].to_numpy()] if len(runs) else np.zeros(0, dtype=np.int32)
+    runs["order_id"] = [
+        profile.order_id_format.format(
+            plant=plant.plant_id, line=row.line_id, seq=profile.order_id_start + k, date=clock.date_of(int(row.day))
+        )
+        for k, row in enumerate(runs.itertuples(index=False))
+    ]
+    return runs
+
+
+def _stops_frame(clock: Clock, plans: list[LineSchedule], labels: dict[str, str]) -> pd.DataFrame:
+    rows = [
+        (s.line_id, line_no, s.start, s.end, s.reason, labels[s.category])
+        for line_no, plan in enumerate(plans)
+        for s in plan.stops
+    ]
+    stops = pd.DataFrame(rows, columns=["line_id", "line_no", "start_min", "end_min", "reason", "category"])
+    stops = stops.sort_values(["start_min", "line_no"], kind="stable").reset_index(drop=True)
+    t0 = int(clock.utc_ms[0])
+    stops["start_ms"] = t0 + stops["start_min"].astype(np.int64) * MINUTE_MS
+    stops["end_ms"] = t0 + stops["end_min"].astype(np.int64) * MINUTE_MS
+    stops["day"] = clock.day[stops["start_min"].to_numpy()] if len(stops) else np.zeros(0, dtype=np.int32)
+    return stops
+
+
+def _fault_records(
+    plant: PlantConfig,
+    profile: SimulationProfile,
+    clock: Clock,
+    failures: list[_Failure],
+    growth: dict[str, float],
+    motor_daily: pd.DataFrame,
+) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    last_day = clock.days - 1
+
+    def local_date(day_offset: int) -> str:
+        return (clock.start + timedelta(days=day_offset)).isoformat()
+
+    for i, fault in enumerate(profile.faults):
+        if isinstance(fault, EnergyWasteFault):
+            if fault.start_day > last_day:
+                continue
+            records.append(
+                {
+                    "plant_id": plant.plant_id,
+                    "type": fault.type,
+                    "description": fault.description,
+                    "lines": fault.lines or [line.id for line in plant.lines],
+                    "start_date": local_date(fault.start_day),
+                    "end_date": local_date(fault.end_day),
+                    "simulated_end_date": local_date(min(fault.end_day, last_day)),
+                    "base_load_factor": fault.base_load_factor,
+                }
+            )
+    for f in failures:
+        fault = f.fault
+        if fault.onset_day > last_day:
+            continue
+        days = motor_daily[motor_daily["motor_id"] == fault.motor]
+        first = {z: next(iter(days.loc[days["zone"] == z, "production_date"]), None) for z in ("C", "D")}
+        record: dict[str, Any] = {
+            "plant_id": plant.plant_id,
+            "type": fault.type,
+            "description": fault.description,
+            "motor_id": fault.motor,
+            "line_id": f.line_id,
+            "onset_date": local_date(fault.onset_day),
+            "failure_date": local_date(fault.failure_day),
+            "failure_in_window": f.stop is not None,
+            "vibration_growth_ratio": round(growth[fault.motor], 4),
+            "first_zone_c_date": first["C"],
+            "first_zone_d_date": first["D"],
+            "breakdown_start_utc": None,
+            "breakdown_end_utc": None,
+            "breakdown_reason": None,
+        }
+        if f.stop is not None:
+            t0 = int(clock.utc_ms[0])
+            to_text = lambda m: pd.Timestamp(t0 + m * MINUTE_MS, unit="ms").strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+            record.update(
+                breakdown_start_utc=to_text(f.stop.start),
+                breakdown_end_utc=to_text(min(f.stop.end, clock.n)),
+                breakdown_reason=f.stop.reason,
+            )
+        records.append(record)
+    return records
+
+
+def simulate_plant(
+    plant: PlantConfig, start: date, days: int, landing_root: Path, seed: int | None = None
+) -> PlantResult:
+    """Simulate one plant and write its exports into `plant.landing_path(landing_root)`; return its truth."""
+    profile = load_profile(plant)
+    if plant.historian.dialect not in HISTORIAN_WRITERS:
+        raise ValueError(f"{plant.plant_id}: no simulator writer for dialect {plant.historian.dialect!r}")
+    rng_for = Streams(profile.seed, seed)
+    clock = make_clock(start, days, plant.tz)
+    product_codes = [p.code for p in plant.products]
+    ideal = {p.code: p.ideal_rate_per_min for p in plant.products}
+    failures = _failures(plant, profile, clock, rng_for)
+
+    plans: list[LineSchedule] = []
+    traces: dict[str, LineTrace] = {}
+    for line in plant.lines:
+        lp = profile.lines[line.id]
+        codes = lp.products or product_codes
+        forced = [f.stop for f in failures if f.stop is not None and f.line_id == line.id]
+        plan = schedule_line(
+            line.id,
+            clock,
+            profile.schedule,
+            codes,
+            [profile.products[c].mix_weight for c in codes],
+            {c: profile.products[c].scrap_share for c in codes},
+            profile.reasons.planned,
+            profile.reasons.unplanned,
+            forced,
+            rng_for("schedule", line.id),
+        )
+        regs = rng_for("registers", line.id)
+        traces[line.id] = simulate_line(
+            lp,
+            plan,
+            clock,
+            product_codes,
+            ideal,
+            {c: profile.products[c].kwh_per_unit for c in product_codes},
+            profile.schedule,
+            _base_factor(profile, clock, line.id),
+            energy_start_kwh=round(float(regs.uniform(*profile.registers.energy_start_kwh)), 1),
+            count_start=int(regs.uniform(*profile.registers.count_start)),
+            rng=rng_for("line", line.id),
+        )
+        plans.append(plan)
+
+    product_load = np.array([profile.products[c].motor_load for c in product_codes])
+    motors: dict[str, MotorTrace] = {}
+    boundaries: dict[str, tuple[float, float, float]] = {}
+    growth: dict[str, float] = {}
+    for line, motor in plant.motors:
+        rng = rng_for("motor", motor.id)
+        base_load = float(rng.uniform(*profile.motors.load))
+        healthy = float(rng.uniform(*profile.motors.healthy_vibration_mms))
+        boundaries[motor.id] = profile.zone_boundaries(motor.machine_class)
+        degradation = np.ones(clock.n)
+        for f in failures:
+            if f.fault.motor == motor.id:
+                target = f.fault.vibration_at_failure_mms or 1.6 * boundaries[motor.id][2]
+                growth[motor.id] = max(1.0, target / (healthy * (0.9 + 0.15 * base_load)))
+                degradation = degradation * degradation_multiplier(clock, f.onset_ms, f.failure_ms, growth[motor.id])
+        motors[motor.id] = simulate_motor(
+            motor.id,
+            traces[line.id],
+            clock,
+            profile.motors,
+            motor.rated_kw or profile.motors.default_rated_kw,
+            base_load,
+            healthy,
+            product_load,
+            degradation,
+            profile.export.jitter,
+            rng,
+        )
+
+    out_dir = plant.landing_path(landing_root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    writer, sampling = HISTORIAN_WRITERS[plant.historian.dialect]
+    series = build_tag_series(plant, traces, motors, profile.export, sampling)
+    historian_files = writer(plant, clock, series, profile.export, rng_for, out_dir)
+
+    runs = _runs_frame(plant, profile, clock, plans, traces)
+    run_files = write_events(clock, plant.production_runs, runs, RUN_COLUMNS, out_dir)
+    stops = _stops_frame(clock, plans, category_labels(plant.downtime_events))
+    downtime_files = write_events(clock, plant.downtime_events, stops, DOWNTIME_COLUMNS, out_dir)
+
+    daily = daily_truth(plant.plant_id, clock, list(traces.values()))
+    motor_daily = motor_daily_truth(plant.plant_id, clock, list(motors.values()), boundaries)
+    faults = _fault_records(plant, profile, clock, failures, growth, motor_daily)
+    return PlantResult(
+        plant.plant_id,
+        daily,
+        runs_truth(plant.plant_id, runs),
+        motor_daily,
+        faults,
+        historian_files,
+        run_files,
+        downtime_files,
+        clock.n,
+    )
+
+
+def simulate_plants(
+    plants: dict[str, PlantConfig],
+    start: date,
+    days: int,
+    landing_root: Path,
+    truth_dir: Path,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """Simulate every plant that has a `simulation:` section; write exports and the ground truth.
+
+    Deterministic for a seed (each plant's `simulation.seed`, combined with the optional global `seed`)
+    and idempotent: re-running rewrites the same files with identical bytes.
+    Returns a summary: files written and row counts per plant.
+    """
+    began = _time.perf_counter()
+    landing_root, truth_dir = Path(landing_root), Path(truth_dir)
+    results: list[PlantResult] = []
+    skipped = []
+    for plant_id in sorted(plants):
+        plant = plants[plant_id]
+        if plant.simulation is None:
+            skipped.append(plant_id)
+            continue
+        results.append(simulate_plant(plant, start, days, landing_root, seed))
+
+    def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    truth_files: list[Path] = []
+    if results:
+        truth_files = write_truth(
+            truth_dir,
+            concat([r.daily for r in results]),
+            concat([r.runs for r in results]),
+            concat([r.motor_daily for r in results]),
+            [f for r in results for f in r.faults],
+        )
+    summary: dict[str, Any] = {
+        "start": start.isoformat(),
+        "days": days,
+        "seed": seed,
+        "plants": {},
+        "skipped": skipped,
+        "truth_files": [str(p) for p in truth_files],
+    }
+    for r in results:
+        summary["plants"][r.plant_id] = {
+            "landing_dir": str(plants[r.plant_id].landing_path(landing_root)),
+            "files": [w.path.name for w in (*r.historian_files, *r.run_files, *r.downtime_files)],
+            "minutes": r.minutes,
+            "historian_rows": sum(w.rows for w in r.historian_files if w.data),
+            "historian_records": sum(w.records for w in r.historian_files),
+            "production_runs": sum(w.rows for w in r.run_files),
+            "downtime_events": sum(w.rows for w in r.downtime_files),
+            "units_produced": int(r.daily["units_produced"].sum()),
+            "energy_kwh": round(float(r.daily["energy_kwh"].sum()), 3),
+        }
+    summary["files_written"] = sum(len(p["files"]) for p in summary["plants"].values()) + len(truth_files)
+    summary["seconds"] = round(_time.perf_counter() - began, 3)
+    return summary

@@ -1,0 +1,115 @@
+"""From physics traces to the points a historian stores, per source tag of the plant's tag_map.csv.
+
+Each tag gets its canonical series (register readings for totalizers and counters, per-minute samples
+for motors), converted to the tag's source unit, rounded to a realistic resolution and wrapped at the
+tag's rollover. Totalizers and counters are read at every minute instant; continuous signals are either
+sampled every minute (cyclic retrieval) or written on exception: when the value moved beyond a deadband
+since the last written point, and at least every `max_interval_min` minutes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from plant_assets.catalog import load_signal_catalog
+from plant_assets.config import PlantConfig, TagMapping
+from plant_assets.simulator.physics import LineTrace, MotorTrace
+from plant_assets.simulator.profile import SIGNAL_RESOLUTION, ExportProfile
+from plant_assets.units import conversion_to
+
+Sampling = Literal["cyclic", "exception"]
+REGISTER_KINDS = ("totalizer", "counter")
+
+
+@dataclass(frozen=True)
+class TagSeries:
+    tag: str
+    signal: str
+    kind: str  # totalizer | counter | continuous (from the signal catalog)
+    minute: np.ndarray  # int64 minute index of each point (its local day is clock.day[minute])
+    offset_ms: np.ndarray  # int64 offset of the point's timestamp after the minute's start
+    values: np.ndarray  # float64 in the tag's source unit, rounded, wrapped at rollover
+    decimals: int
+    integer: bool
+
+
+def exception_points(values: np.ndarray, deadband: float, max_interval: int) -> np.ndarray:
+    """Indices written by exception reporting: first point, then moves beyond the deadband or heartbeats."""
+    vals = values.tolist()
+    if not vals:
+        return np.zeros(0, dtype=np.int64)
+    keep = [0]
+    last, last_i = vals[0], 0
+    for i in range(1, len(vals)):
+        v = vals[i]
+        if abs(v - last) > deadband or i - last_i >= max_interval:
+            keep.append(i)
+            last, last_i = v, i
+    return np.asarray(keep, dtype=np.int64)
+
+
+def _canonical(
+    mapping: TagMapping, lines: dict[str, LineTrace], motors: dict[str, MotorTrace]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(canonical per-minute values, jitter_ms or None for register readings)."""
+    if mapping.signal == "energy_total" and mapping.asset_id in lines:
+        return lines[mapping.asset_id].energy_register_kwh, None
+    if mapping.signal == "production_count_total" and mapping.asset_id in lines:
+        return lines[mapping.asset_id].count_register.astype(np.float64), None
+    motor = motors.get(mapping.asset_id)
+    if motor is not None:
+        column = {
+            "motor_current": motor.current_a,
+            "motor_vibration_velocity": motor.vibration_mms,
+            "motor_bearing_temperature": motor.bearing_temp_c,
+        }.get(mapping.signal)
+        if column is not None:
+            return column, motor.jitter_ms
+    raise ValueError(f"tag {mapping.source_tag!r}: the simulator has no {mapping.signal} for asset {mapping.asset_id!r}")
+
+
+def build_tag_series(
+    plant: PlantConfig,
+    lines: dict[str, LineTrace],
+    motors: dict[str, MotorTrace],
+    export: ExportProfile,
+    sampling: Sampling,
+) -> list[TagSeries]:
+    catalog = load_signal_catalog()
+    series: list[TagSeries] = []
+    for mapping in plant.tag_map:
+        signal = catalog[mapping.signal]
+        canonical, jitter = _canonical(mapping, lines, motors)
+        scale, offset = conversion_to(mapping.source_unit, signal.canonical_unit)
+        source = (canonical - offset) / scale
+        integer = signal.kind == "counter"
+        resolution = SIGNAL_RESOLUTION.get(mapping.signal, 0.001) / abs(scale)
+        decimals = 0 if integer else max(0, math.ceil(-math.log10(resolution) - 1e-9))
+        source = np.rint(source) if integer else np.round(source, decimals)
+        if mapping.rollover:
+            source = np.mod(source, mapping.rollover)
+        n = len(source)
+        if signal.kind in REGISTER_KINDS or sampling == "cyclic":
+            minute = np.arange(n, dtype=np.int64)
+            offsets = np.zeros(n, dtype=np.int64)
+        else:
+            deadband = export.deadband_for(mapping.signal) / abs(scale)
+            minute = exception_points(source, deadband, export.max_interval_min)
+            offsets = jitter[minute] if jitter is not None else np.zeros(len(minute), dtype=np.int64)
+        series.append(
+            TagSeries(
+                tag=mapping.source_tag,
+                signal=mapping.signal,
+                kind=signal.kind,
+                minute=minute,
+                offset_ms=offsets.astype(np.int64),
+                values=source[minute] + 0.0,  # + 0.0 turns -0.0 into 0.0
+                decimals=decimals,
+                integer=integer,
+            )
+        )
+    return series

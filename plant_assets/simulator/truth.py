@@ -1,0 +1,137 @@
+"""Ground truth of a simulation: what really happened, to test the pipeline against (never ingested).
+
+Files in `truth_dir` (one set for all simulated plants; rewritten on every run):
+
+daily.csv        plant_id, production_date (local), energy_kwh, units_produced, good_qty, scrap_qty,
+                 kwh_per_unit, unplanned_downtime_min, planned_downtime_min, running_min
+                 Per plant-local day [00:00, 24:00), all lines. energy_kwh is the exact sum of the
+                 line-minute energies (= totalizer increase over the day); units / good / scrap count
+                 the minutes starting in the day; downtime minutes are the minutes of stops in the day;
+                 kwh_per_unit = energy_kwh / units_produced (empty when nothing was produced).
+runs.csv         plant_id, order_id, line_id, product_code, start_utc, end_utc, units_produced,
+                 good_qty, scrap_qty, energy_kwh   (energy of the line in [start, end); naive UTC times)
+motor_daily.csv  plant_id, motor_id, production_date, vibration_mean_mms, zone, health, line_id,
+                 running_min   vibration_mean_mms is the noise-free mean while running; zone A-D from the
+                 machine class's ISO 20816 boundaries; health green (A/B), yellow (C), red (D);
+                 empty when the motor did not run that day.
+faults.json      the injected faults with absolute local dates (and, for motor degradation, the dates
+                 the motor first reached zones C and D and the breakdown interval).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from plant_assets.simulator.clock import Clock
+from plant_assets.simulator.physics import STOP_PLANNED, STOP_UNPLANNED, LineTrace, MotorTrace
+from plant_assets.simulator.profile import ZONE_HEALTH
+
+DAILY_COLUMNS = ["plant_id", "production_date", "energy_kwh", "units_produced", "good_qty", "scrap_qty",
+                 "kwh_per_unit", "unplanned_downtime_min", "planned_downtime_min", "running_min"]  # fmt: skip
+RUN_COLUMNS = ["plant_id", "order_id", "line_id", "product_code", "start_utc", "end_utc", "units_produced",
+               "good_qty", "scrap_qty", "energy_kwh"]  # fmt: skip
+MOTOR_COLUMNS = ["plant_id", "motor_id", "production_date", "vibration_mean_mms", "zone", "health", "line_id",
+                 "running_min"]  # fmt: skip
+
+
+def daily_truth(plant_id: str, clock: Clock, lines: list[LineTrace]) -> pd.DataFrame:
+    days = clock.day
+
+    def per_day(values: np.ndarray) -> np.ndarray:
+        return np.bincount(days, weights=values, minlength=clock.days)
+
+    energy = sum(per_day(t.energy_kwh) for t in lines)
+    units = sum(per_day(t.units.astype(float)) for t in lines)
+    scrap = sum(per_day(t.scrap.astype(float)) for t in lines)
+    unplanned = sum(per_day((t.stop_category == STOP_UNPLANNED).astype(float)) for t in lines)
+    planned = sum(per_day((t.stop_category == STOP_PLANNED).astype(float)) for t in lines)
+    running = sum(per_day(t.running.astype(float)) for t in lines)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_unit = np.where(units > 0, energy / np.where(units > 0, units, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "plant_id": plant_id,
+            "production_date": [clock.date_of(d).isoformat() for d in range(clock.days)],
+            "energy_kwh": energy,
+            "units_produced": units.astype(np.int64),
+            "good_qty": (units - scrap).astype(np.int64),
+            "scrap_qty": scrap.astype(np.int64),
+            "kwh_per_unit": per_unit,
+            "unplanned_downtime_min": unplanned.astype(np.int64),
+            "planned_downtime_min": planned.astype(np.int64),
+            "running_min": running.astype(np.int64),
+        },
+        columns=DAILY_COLUMNS,
+    )
+
+
+def zone_of(vibration: float, boundaries: tuple[float, float, float]) -> str:
+    if not np.isfinite(vibration):
+        return ""
+    ab, bc, cd = boundaries
+    return "A" if vibration < ab else "B" if vibration < bc else "C" if vibration < cd else "D"
+
+
+def motor_daily_truth(
+    plant_id: str, clock: Clock, motors: list[MotorTrace], boundaries: dict[str, tuple[float, float, float]]
+) -> pd.DataFrame:
+    rows = []
+    for m in motors:
+        run_min = np.bincount(clock.day, weights=m.running.astype(float), minlength=clock.days)
+        vib_sum = np.bincount(clock.day, weights=np.where(m.running, m.vibration_true_mms, 0.0), minlength=clock.days)
+        for d in range(clock.days):
+            mean = vib_sum[d] / run_min[d] if run_min[d] > 0 else np.nan
+            zone = zone_of(mean, boundaries[m.motor_id])
+            rows.append(
+                (plant_id, m.motor_id, clock.date_of(d).isoformat(), mean, zone, ZONE_HEALTH.get(zone, ""),
+                 m.line_id, int(run_min[d]))  # fmt: skip
+            )
+    return pd.DataFrame(rows, columns=MOTOR_COLUMNS)
+
+
+def _utc_text(ms: pd.Series) -> pd.Series:
+    return pd.to_datetime(ms, unit="ms").dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def runs_truth(plant_id: str, runs: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "plant_id": plant_id,
+            "order_id": runs["order_id"],
+            "line_id": runs["line_id"],
+            "product_code": runs["product_code"],
+            "start_utc": _utc_text(runs["start_ms"]),
+            "end_utc": _utc_text(runs["end_ms"]),
+            "units_produced": runs["units_produced"],
+            "good_qty": runs["good_qty"],
+            "scrap_qty": runs["scrap_qty"],
+            "energy_kwh": runs["energy_kwh"],
+        },
+        columns=RUN_COLUMNS,
+    )
+
+
+def write_truth(
+    truth_dir: Path,
+    daily: pd.DataFrame,
+    runs: pd.DataFrame,
+    motor_daily: pd.DataFrame,
+    faults: list[dict],
+) -> list[Path]:
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    daily = daily.assign(energy_kwh=daily["energy_kwh"].round(6), kwh_per_unit=daily["kwh_per_unit"].round(8))
+    runs = runs.assign(energy_kwh=runs["energy_kwh"].round(6))
+    motor_daily = motor_daily.assign(vibration_mean_mms=motor_daily["vibration_mean_mms"].round(4))
+    paths = []
+    for name, frame in (("daily.csv", daily), ("runs.csv", runs), ("motor_daily.csv", motor_daily)):
+        path = truth_dir / name
+        path.write_text(frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8", newline="")
+        paths.append(path)
+    path = truth_dir / "faults.json"
+    path.write_text(json.dumps(faults, indent=2, sort_keys=True) + "\n", encoding="utf-8", newline="")
+    paths.append(path)
+    return paths

@@ -1,0 +1,87 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from plant_assets.config import PlantConfigError, load_plant, validate_plants
+from plant_assets.settings import REPO_ROOT
+
+DEMO_PLANTS = REPO_ROOT / "plants"
+
+
+def copy_plant(tmp_path: Path, plant_id: str = "plant_a") -> Path:
+    target = tmp_path / "plants" / plant_id
+    shutil.copytree(DEMO_PLANTS / plant_id, target)
+    return target
+
+
+@pytest.mark.parametrize("plant_id", ["plant_a", "plant_b", "plant_c"])
+def test_demo_plants_are_valid(plant_id):
+    plant = load_plant(DEMO_PLANTS / plant_id)
+    assert plant.plant_id == plant_id
+    signals = {t.signal for t in plant.tag_map}
+    assert {"energy_total", "production_count_total", "motor_vibration_velocity"} <= signals
+    assert len(plant.tag_map) == 2 * len(plant.lines) + 3 * len(plant.motors)
+
+
+def test_tag_map_error_names_file_line_and_reason(tmp_path):
+    folder = copy_plant(tmp_path)
+    tag_map = folder / "tag_map.csv"
+    lines = tag_map.read_text().splitlines()
+    first = lines[1].split(",")
+    first[1] = "energy_totl"  # a typo in the canonical signal
+    lines[1] = ",".join(first)
+    tag_map.write_text("\n".join(lines) + "\n")
+    with pytest.raises(PlantConfigError) as error:
+        load_plant(folder)
+    assert f"{tag_map}:2" in str(error.value)
+    assert "unknown canonical signal 'energy_totl'" in str(error.value)
+
+
+def test_unconvertible_unit_is_rejected(tmp_path):
+    folder = copy_plant(tmp_path)
+    tag_map = folder / "tag_map.csv"
+    text = tag_map.read_text().replace(",kWh,", ",degC,", 1)
+    tag_map.write_text(text)
+    with pytest.raises(PlantConfigError, match="cannot convert unit 'degC' to 'kWh'"):
+        load_plant(folder)
+
+
+def test_bad_plant_yaml_lists_every_problem(tmp_path):
+    folder = copy_plant(tmp_path)
+    plant_yaml = folder / "plant.yaml"
+    text = plant_yaml.read_text().replace("timezone: Europe/Berlin", "timezone: Europe/Atlantis")
+    text = text.replace('file_pattern: "PI_RecordedValues_{date:%Y%m%d}.csv"', 'file_pattern: "../../etc/{date:%Y}.csv"')
+    plant_yaml.write_text(text)
+    with pytest.raises(PlantConfigError) as error:
+        load_plant(folder)
+    message = str(error.value)
+    assert "unknown IANA time zone 'Europe/Atlantis'" in message
+    assert "must be a bare file name" in message
+
+
+def test_one_bad_plant_does_not_hide_the_others(tmp_path):
+    copy_plant(tmp_path, "plant_a")
+    bad = copy_plant(tmp_path, "plant_b")
+    (bad / "tag_map.csv").unlink()
+    good, invalid = validate_plants(tmp_path / "plants")
+    assert list(good) == ["plant_a"]
+    assert "tag_map.csv: missing" in invalid["plant_b"]
+
+
+def test_plant_id_must_match_folder(tmp_path):
+    folder = copy_plant(tmp_path)
+    renamed = folder.with_name("plant_z")
+    folder.rename(renamed)
+    with pytest.raises(PlantConfigError, match="must equal its folder name"):
+        load_plant(renamed)
+
+
+def test_day_window_follows_dst():
+    from datetime import date
+
+    plant = load_plant(DEMO_PLANTS / "plant_a")  # Europe/Berlin
+    start, end = plant.day_window_utc(date(2026, 10, 25))  # clocks go back: a 25-hour day
+    assert (end - start).total_seconds() == 25 * 3600
+    start, end = plant.day_window_utc(date(2026, 3, 29))  # clocks go forward: a 23-hour day
+    assert (end - start).total_seconds() == 23 * 3600
