@@ -1,0 +1,9 @@
+-- The KPI library: definition, formula, unit and grain of every KPI in kpi_daily.
+select
+    kpi,
+    name,
+    definition,
+    formula,
+    unit,
+    grain
+from {{ ref('kpi_catalog') }}

@@ -1,0 +1,94 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['plant_id', 'motor_id', 'production_date'],
+        on_schema_change='fail',
+        pre_hook="{{ delete_rebuilt_days() }}",
+    )
+}}
+-- Daily motor condition from vibration severity (ISO 20816-3, formerly ISO 10816-3).
+--
+-- vibration_mean_mms is the mean of ALL good / uncertain motor_vibration_velocity readings of the
+-- plant-local day, not only those under load (the motor current is not used: rated currents are
+-- not in the registry). The zone compares that daily mean with the boundaries of the motor's
+-- machine class (seeds/machine_classes.csv):
+--   A: mean < A/B   B: A/B <= mean < B/C   C: B/C <= mean < C/D   D: mean >= C/D
+-- health: A, B -> green; C -> yellow; D -> red. NULL zone / health when the day has no vibration
+-- reading (bearing temperature only) or the machine class is unknown.
+with readings as (
+    select *
+    from {{ ref('int_signal_readings') }}
+    where signal in ('motor_vibration_velocity', 'motor_bearing_temperature')
+        and {{ in_rebuild_window('production_date') }}
+),
+
+motors as (
+    select
+        motors.plant_id,
+        motors.motor_id,
+        motors.line_id,
+        motors.machine_class,
+        classes.ab_boundary_mms,
+        classes.bc_boundary_mms,
+        classes.cd_boundary_mms
+    from {{ ref('stg_registry__motors') }} as motors
+    left join {{ ref('machine_classes') }} as classes
+        on classes.machine_class = motors.machine_class
+),
+
+daily as (
+    select
+        plant_id,
+        asset_id as motor_id,
+        production_date,
+        avg(canonical_value) filter (where signal = 'motor_vibration_velocity') as vibration_mean_mms,
+        max(canonical_value) filter (where signal = 'motor_vibration_velocity') as vibration_max_mms,
+        count(*) filter (where signal = 'motor_vibration_velocity') as vibration_readings,
+        avg(canonical_value) filter (where signal = 'motor_bearing_temperature') as bearing_temp_mean_c
+    from readings
+    group by plant_id, asset_id, production_date
+),
+
+zoned as (
+    select
+        daily.plant_id,
+        daily.motor_id,
+        motors.line_id,
+        daily.production_date,
+        motors.machine_class,
+        daily.vibration_mean_mms,
+        daily.vibration_max_mms,
+        daily.vibration_readings,
+        daily.bearing_temp_mean_c,
+        case
+            when daily.vibration_mean_mms is null or motors.cd_boundary_mms is null then null
+            when daily.vibration_mean_mms < motors.ab_boundary_mms then 'A'
+            when daily.vibration_mean_mms < motors.bc_boundary_mms then 'B'
+            when daily.vibration_mean_mms < motors.cd_boundary_mms then 'C'
+            else 'D'
+        end as zone
+    from daily
+    inner join motors
+        on motors.plant_id = daily.plant_id
+        and motors.motor_id = daily.motor_id
+)
+
+select
+    plant_id,
+    motor_id,
+    line_id,
+    production_date,
+    machine_class,
+    vibration_mean_mms,
+    vibration_max_mms,
+    vibration_readings,
+    bearing_temp_mean_c,
+    zone,
+    case zone
+        when 'A' then 'green'
+        when 'B' then 'green'
+        when 'C' then 'yellow'
+        when 'D' then 'red'
+    end as health
+from zoned

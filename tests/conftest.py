@@ -1,0 +1,55 @@
+"""Test session state: a temp PLANT_ASSETS_HOME and a copy of the demo plants, set up before any
+plant_assets module is imported (partitions and resources read the environment at import)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# The end-to-end window: 12 days, an 8-day energy baseline, plant_b's energy waste on days 9-10
+# (after the baseline) and plant_c's motor degrading from day 3 to a failure on day 11.
+E2E_START = date(2026, 9, 7)
+E2E_DAYS = 12
+E2E_BASELINE_END = date(2026, 9, 14)
+E2E_FAULT_DAYS = {
+    "plant_b": {"energy_waste": {"start_day": 9, "end_day": 10}},
+    "plant_c": {"motor_degradation": {"onset_day": 3, "failure_day": 11}},
+}
+
+SESSION_HOME = Path(tempfile.mkdtemp(prefix="plant-assets-tests-"))
+
+
+def _e2e_plants(target: Path) -> Path:
+    shutil.copytree(REPO_ROOT / "plants", target)
+    for plant_yaml in target.glob("*/plant.yaml"):
+        config = yaml.safe_load(plant_yaml.read_text())
+        config["energy_baseline"] = {"start": E2E_START, "end": E2E_BASELINE_END}
+        for fault in (config.get("simulation") or {}).get("faults", []):
+            fault.update(E2E_FAULT_DAYS.get(config["plant_id"], {}).get(fault["type"], {}))
+        plant_yaml.write_text(yaml.safe_dump(config, sort_keys=False))
+    return target
+
+
+os.environ.update(
+    {
+        "PLANT_ASSETS_HOME": str(SESSION_HOME),
+        "PLANT_ASSETS_PLANTS": str(_e2e_plants(SESSION_HOME / "plants")),
+        "PLANT_ASSETS_DUCKDB": str(SESSION_HOME / "warehouse.duckdb"),
+        "PLANT_ASSETS_LAKE": str(SESSION_HOME / "lake"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{SESSION_HOME / 'mlflow.db'}",
+        "GX_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }
+)
+os.environ.pop("DAGSTER_HOME", None)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SESSION_HOME, ignore_errors=True)

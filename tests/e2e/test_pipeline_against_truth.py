@@ -1,0 +1,119 @@
+"""The whole nightly graph on 3 simulated plants, compared with the simulator's ground truth."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ENERGY_TOLERANCE = 0.005  # daily kWh and kWh/unit within 0.5% of truth
+
+
+def warehouse(e2e_run):
+    return duckdb.connect(str(e2e_run["settings"].duckdb_path), read_only=True)
+
+
+def test_every_run_succeeds_and_clean_demo_data_passes_its_gates(e2e_run):
+    report = e2e_run["report"]
+    assert report.ingest_failures == {}
+    assert report.training_failures == {}
+    assert report.gate_failures == []
+
+
+def test_daily_energy_and_intensity_match_truth(e2e_run):
+    with warehouse(e2e_run) as con:
+        kpis = con.execute(
+            """
+            pivot (select plant_id, production_date, kpi, value from marts.kpi_daily
+                   where kpi in ('energy_kwh', 'units_produced', 'kwh_per_unit'))
+            on kpi using first(value)
+            """
+        ).df()
+    kpis["production_date"] = pd.to_datetime(kpis["production_date"])
+    truth = e2e_run["truth_daily"]
+    merged = truth.merge(kpis, on=["plant_id", "production_date"], suffixes=("_truth", ""), how="left")
+    assert len(merged) == 3 * (e2e_run["last_day"] - e2e_run["first_day"]).days + 3
+    assert merged["energy_kwh"].notna().all(), merged[merged["energy_kwh"].isna()]
+    for column in ("energy_kwh", "kwh_per_unit"):
+        error = (merged[column] / merged[f"{column}_truth"] - 1).abs()
+        worst = merged.loc[error.idxmax(), ["plant_id", "production_date", column, f"{column}_truth"]]
+        assert error.max() < ENERGY_TOLERANCE, f"{column} off by {error.max():.4%} at {worst.to_dict()}"
+    units_error = (merged["units_produced"] / merged["units_produced_truth"] - 1).abs()
+    assert units_error.max() < ENERGY_TOLERANCE
+
+
+def test_nothing_lost_in_ingest(e2e_run):
+    lake = e2e_run["settings"].lake_dir
+    recon = pq.read_table(lake / "reconciliation").to_pandas()
+    assert len(recon) > 0
+    assert (recon["raw_records"] == recon["accepted_records"] + recon["quarantined_records"]).all()
+
+
+def test_each_plant_has_a_champion_with_lineage_tags(e2e_run):
+    from mlflow import MlflowClient
+
+    uri = e2e_run["settings"].mlflow_tracking_uri
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    for plant_id in ("plant_a", "plant_b", "plant_c"):
+        name = f"energy_baseline.{plant_id}"
+        champion = client.get_model_version_by_alias(name, "champion")
+        assert champion.tags["template"] == "energy_baseline"
+        assert champion.tags["plant_id"] == plant_id
+        assert champion.tags["template_version"]
+        assert champion.tags["training_window"] == "2026-09-07..2026-09-14"
+        assert float(champion.tags["metric.calibrated_cv_rmse_hourly"]) <= 0.30
+        assert "ASHRAE" in champion.description
+
+
+def test_energy_waste_raises_alerts_and_clean_days_do_not(e2e_run):
+    waste = [f for f in e2e_run["faults"] if f["type"] == "energy_waste"]
+    assert waste, "the simulator injected no energy waste"
+    waste_days = set()
+    for fault in waste:
+        start, end = pd.Timestamp(fault["start_date"]).date(), pd.Timestamp(fault["end_date"]).date()
+        waste_days |= {(fault["plant_id"], start + timedelta(days=i)) for i in range((end - start).days + 1)}
+    with warehouse(e2e_run) as con:
+        alerts = con.execute("select plant_id, production_date, kind, owner_role, recommended_action from actions.alerts").df()
+        scored = con.execute("select count(*) from actions.energy_performance").fetchone()[0]
+    assert scored == 3 * ((e2e_run["last_day"] - e2e_run["first_day"]).days + 1)
+    alerted = {(r.plant_id, pd.Timestamp(r.production_date).date()) for r in alerts.itertuples()}
+    assert waste_days <= alerted, f"missed waste days {sorted(waste_days - alerted)}"
+    assert alerted <= waste_days, f"false alerts on clean days {sorted(alerted - waste_days)}"
+    assert set(alerts["owner_role"]) == {"energy"}
+    assert alerts["recommended_action"].str.len().min() > 20
+
+
+def test_rerunning_a_partition_changes_nothing(e2e_run):
+    from plant_assets.definitions import defs
+    from plant_assets.partitions import plant_day_key
+
+    lake = e2e_run["settings"].lake_dir
+    day = e2e_run["first_day"] + timedelta(days=1)
+    readings = lake / "raw" / "plant_id=plant_a" / f"production_date={day}" / "readings.parquet"
+    before = pq.read_table(readings)
+    result = defs.get_job_def("ingest_plant_day").execute_in_process(
+        instance=e2e_run["instance"], partition_key=str(plant_day_key("plant_a", day))
+    )
+    assert result.success
+    assert pq.read_table(readings).equals(before)
+
+
+def test_retraining_on_the_same_data_registers_no_new_version(e2e_run):
+    from mlflow import MlflowClient
+
+    from plant_assets.definitions import defs
+
+    uri = e2e_run["settings"].mlflow_tracking_uri
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    before = len(client.search_model_versions("name = 'energy_baseline.plant_b'"))
+    result = defs.get_job_def("train_energy_models").execute_in_process(
+        instance=e2e_run["instance"], partition_key="plant_b"
+    )
+    assert result.success
+    assert len(client.search_model_versions("name = 'energy_baseline.plant_b'")) == before
