@@ -36,17 +36,24 @@ def residual_plot(actual, template_pred, calibrated_pred, title: str) -> bytes:
     return _png(fig)
 
 
-def daily_expectation_plot(days, actual, expected, tolerance: float, alerts, title: str) -> bytes:
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    expected = np.asarray(expected, float)
-    ax.plot(days, actual, marker="o", label="actual kWh/unit")
-    ax.plot(days, expected, label="baseline expectation")
-    ax.fill_between(days, expected, expected * (1 + tolerance), alpha=0.15, label=f"+{tolerance:.0%} tolerance")
-    flagged = [d for d, a in zip(days, alerts) if a]
-    if flagged:
-        ax.scatter(flagged, [v for v, a in zip(actual, alerts) if a], color="red", zorder=5, label="alert")
-    ax.set(ylabel="kWh per unit", title=title)
-    ax.legend(loc="upper left", fontsize=8)
+def energy_intensity_trend(performance) -> bytes:
+    """kWh/unit per plant-day against the champion baseline, its tolerance band and the alert days."""
+    plants = sorted(performance["plant_id"].unique())
+    fig, axes = plt.subplots(len(plants), 1, figsize=(9, 2.4 * len(plants)), sharex=True, squeeze=False)
+    for ax, plant_id in zip(axes[:, 0], plants):
+        rows = performance[performance["plant_id"] == plant_id].sort_values("production_date")
+        days, actual = rows["production_date"], rows["actual_kwh_per_unit"]
+        expected = rows["expected_kwh_per_unit"].to_numpy(float)
+        tolerance = float(rows["tolerance"].iloc[0])
+        ax.fill_between(days, expected, expected * (1 + tolerance), alpha=0.15, label=f"+{tolerance:.0%} tolerance")
+        ax.plot(days, expected, color="tab:gray", label="baseline expectation")
+        ax.plot(days, actual, marker="o", ms=3, color="tab:blue", label="actual")
+        flagged = rows["deviation"] > rows["tolerance"]
+        if flagged.any():
+            ax.scatter(days[flagged], actual[flagged], color="red", zorder=5, label="alert")
+        ax.set_ylabel(f"{plant_id}\nkWh/unit")
+        ax.legend(loc="upper left", fontsize=7)
+    fig.suptitle("Energy per unit vs champion energy baseline (ISO 50006 EnPI)")
     fig.autofmt_xdate()
     return _png(fig)
 

@@ -43,8 +43,18 @@ def simulate(
     demo_plants = {pid: p for pid, p in plants.items() if p.simulation}
     with console.status(f"simulating {len(demo_plants)} plants x {days} days"):
         summary = simulate_plants(demo_plants, date.fromisoformat(start), days, settings.landing_dir, settings.truth_dir)
-    console.print(f"exports written to {settings.landing_dir}, ground truth to {settings.truth_dir}")
-    console.print(summary)
+    from rich.table import Table
+
+    table = Table(title=f"Simulated {days} days from {start} in {summary['seconds']:.1f} s")
+    for column in ("plant", "dialect", "files", "historian rows", "runs", "downtime events"):
+        table.add_column(column, justify="left" if column in ("plant", "dialect") else "right")
+    for plant_id, info in summary["plants"].items():
+        table.add_row(
+            plant_id, demo_plants[plant_id].historian.dialect, str(len(info["files"])), f"{info['historian_rows']:,}",
+            str(info["production_runs"]), str(info["downtime_events"]),
+        )
+    console.print(table)
+    console.print(f"exports in {settings.landing_dir}, ground truth in {settings.truth_dir}")
 
 
 @app.command()

@@ -56,20 +56,24 @@ def run_window(
     last_day: date,
     train: bool = True,
     progress: Callable[[str], None] = lambda message: None,
+    log_level: str = "WARNING",
 ) -> PipelineReport:
     report = PipelineReport()
+    quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     days = day_range(first_day, last_day)
 
     progress("registry")
-    defs.get_job_def("refresh_plant_registry").execute_in_process(instance=instance)
+    defs.resolve_job_def("refresh_plant_registry").execute_in_process(instance=instance, run_config=quiet)
     report.runs += 1
 
-    ingest = defs.get_job_def("ingest_plant_day")
+    ingest = defs.resolve_job_def("ingest_plant_day")
     for day in days:
         for plant_id in plant_ids:
             progress(f"ingest {plant_id} {day}")
             key = plant_day_key(plant_id, day)
-            result = ingest.execute_in_process(instance=instance, partition_key=str(key), raise_on_error=False)
+            result = ingest.execute_in_process(
+                instance=instance, partition_key=str(key), raise_on_error=False, run_config=quiet
+            )
             report.runs += 1
             checks = [
                 e.asset_check_evaluation_data
@@ -81,23 +85,29 @@ def run_window(
             elif not result.success:
                 report.ingest_failures[str(key)] = _failure_text(result)
 
-    standardize = defs.get_job_def("standardize_and_act")
+    standardize = defs.resolve_job_def("standardize_and_act")
     dbt_keys = [k for k in standardize.asset_layer.executable_asset_keys if k.path[0] in ("seeds", "staging", "intermediate", "marts")]
     progress(f"dbt {first_day}..{last_day}")
-    standardize.execute_in_process(instance=instance, asset_selection=dbt_keys, tags=_range_tags(first_day, last_day))
+    standardize.execute_in_process(
+        instance=instance, asset_selection=dbt_keys, tags=_range_tags(first_day, last_day), run_config=quiet
+    )
     report.runs += 1
 
     if train:
-        training = defs.get_job_def("train_energy_models")
+        training = defs.resolve_job_def("train_energy_models")
         for plant_id in plant_ids:
             progress(f"train {plant_id}")
-            result = training.execute_in_process(instance=instance, partition_key=plant_id, raise_on_error=False)
+            result = training.execute_in_process(
+                instance=instance, partition_key=plant_id, raise_on_error=False, run_config=quiet
+            )
             report.runs += 1
             if not result.success:
                 report.training_failures[plant_id] = _failure_text(result)
 
     progress(f"score and alert {first_day}..{last_day}")
     action_keys = [dg.AssetKey("energy_performance"), dg.AssetKey("energy_alerts")]
-    standardize.execute_in_process(instance=instance, asset_selection=action_keys, tags=_range_tags(first_day, last_day))
+    standardize.execute_in_process(
+        instance=instance, asset_selection=action_keys, tags=_range_tags(first_day, last_day), run_config=quiet
+    )
     report.runs += 1
     return report

@@ -31,16 +31,19 @@ def kpi_table(con: duckdb.DuckDBPyConnection) -> Table:
 
 def alerts_table(con: duckdb.DuckDBPyConnection) -> Table:
     table = Table(title="Alerts raised (actions.alerts)")
-    for column in ("plant", "day", "severity", "owner", "title"):
+    for column in ("plant", "day", "kind", "severity", "owner role", "vs baseline"):
         table.add_column(column)
     try:
         rows = con.execute(
-            "select plant_id, production_date, severity, owner, title from actions.alerts order by plant_id, production_date"
+            """select plant_id, production_date, kind, severity, owner_role, evidence->>'deviation'
+               from actions.alerts order by plant_id, production_date"""
         ).fetchall()
     except duckdb.CatalogException:
         rows = []
-    for plant_id, day, severity, owner, title in rows:
-        table.add_row(plant_id, str(day), severity, owner, title)
+    for plant_id, day, kind, severity, role, deviation in rows:
+        table.add_row(plant_id, str(day), kind, severity, role, f"{float(deviation):+.0%}" if deviation else "")
+    if not rows:
+        table.add_row("-", "-", "none", "", "", "")
     return table
 
 

@@ -23,6 +23,7 @@ def e2e_run():
     plants = load_plants(settings.plants_dir)
     simulate_plants(plants, E2E_START, E2E_DAYS, settings.landing_dir, settings.truth_dir)
     last_day = E2E_START + timedelta(days=E2E_DAYS - 1)
+    (SESSION_HOME / "dagster").mkdir(exist_ok=True)
     with dg.instance_for_test(temp_dir=str(SESSION_HOME / "dagster")) as instance:
         report = run_window(defs, instance, sorted(plants), E2E_START, last_day)
         yield {

@@ -97,7 +97,7 @@ def test_rerunning_a_partition_changes_nothing(e2e_run):
     day = e2e_run["first_day"] + timedelta(days=1)
     readings = lake / "raw" / "plant_id=plant_a" / f"production_date={day}" / "readings.parquet"
     before = pq.read_table(readings)
-    result = defs.get_job_def("ingest_plant_day").execute_in_process(
+    result = defs.resolve_job_def("ingest_plant_day").execute_in_process(
         instance=e2e_run["instance"], partition_key=str(plant_day_key("plant_a", day))
     )
     assert result.success
@@ -112,7 +112,7 @@ def test_retraining_on_the_same_data_registers_no_new_version(e2e_run):
     uri = e2e_run["settings"].mlflow_tracking_uri
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     before = len(client.search_model_versions("name = 'energy_baseline.plant_b'"))
-    result = defs.get_job_def("train_energy_models").execute_in_process(
+    result = defs.resolve_job_def("train_energy_models").execute_in_process(
         instance=e2e_run["instance"], partition_key="plant_b"
     )
     assert result.success

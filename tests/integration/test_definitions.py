@@ -27,8 +27,12 @@ def test_asset_graph_by_stage(defs):
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
     assert {"ingest", "standardize", "ml", "operations"} <= groups
     # Lineage: the KPI marts are built from ingested data; scoring depends on marts and models.
-    ancestors = defs.resolve_asset_graph().get_ancestor_asset_keys({dg.AssetKey(["marts", "kpi_daily"])})
-    assert dg.AssetKey("raw_historian") in ancestors
+    ancestors, frontier = set(), {dg.AssetKey(["marts", "kpi_daily"])}
+    while frontier:
+        parents = set().union(*(graph.get(k).parent_keys for k in frontier if graph.has(k))) - ancestors
+        ancestors |= parents
+        frontier = parents
+    assert {dg.AssetKey("raw_historian"), dg.AssetKey("plant_registry")} <= ancestors
     perf_parents = graph.get(dg.AssetKey("energy_performance")).parent_keys
     assert {dg.AssetKey("energy_baseline_model"), dg.AssetKey(["marts", "fct_line_energy_hourly"])} <= perf_parents
 
@@ -64,7 +68,9 @@ def test_schedule_evaluates_to_one_run_per_plant(defs):
     schedule = defs.resolve_schedule_def("nightly_ingest_schedule")
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=datetime(2026, 9, 10, 7, 15, tzinfo=timezone.utc)
+            instance=instance,
+            scheduled_execution_time=datetime(2026, 9, 10, 7, 15, tzinfo=timezone.utc),
+            repository_def=defs.get_repository_def(),
         )
         requests = schedule.evaluate_tick(context).run_requests
     assert sorted(r.partition_key for r in requests) == ["2026-09-09|plant_a", "2026-09-09|plant_b", "2026-09-09|plant_c"]

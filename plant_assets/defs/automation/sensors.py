@@ -17,6 +17,7 @@ from plant_assets.settings import get_settings
 # A file still being written is not read: it must be unchanged for this long.
 STABLE_SECONDS = 30
 STREAMS = ("historian", "production_runs", "downtime_events")
+KPI_MART = dg.AssetKey(["marts", "kpi_daily"])
 
 
 def export_day(plant: PlantConfig, stream: str, file_name: str) -> date | None:
@@ -83,25 +84,30 @@ def new_export_files_sensor(context: dg.SensorEvaluationContext):
 
 
 def days_ready_for_standardize(instance: dg.DagsterInstance, plant_ids: list[str]) -> dict[str, int]:
-    """Days whose raw_historian partition exists for every plant -> newest ingest storage id of that day."""
-    latest = instance.get_latest_storage_id_by_partition(
-        dg.AssetKey("raw_historian"), dg.DagsterEventType.ASSET_MATERIALIZATION
-    )
+    """Days whose raw_historian partition exists for every plant and was ingested after the day's KPIs
+    were last built -> newest ingest storage id of that day (part of the run key, so a late export
+    re-runs its day once)."""
+    materialization = dg.DagsterEventType.ASSET_MATERIALIZATION
+    ingested = instance.get_latest_storage_id_by_partition(dg.AssetKey("raw_historian"), materialization)
+    built = instance.get_latest_storage_id_by_partition(KPI_MART, materialization)
     by_day: dict[str, dict[str, int]] = {}
-    for key, storage_id in latest.items():
+    for key, storage_id in ingested.items():
         day, plant_id = key.split("|")
         by_day.setdefault(day, {})[plant_id] = storage_id
-    return {
-        day: max(ids.values()) for day, ids in by_day.items() if plant_ids and all(p in ids for p in plant_ids)
-    }
+    ready = {}
+    for day, ids in by_day.items():
+        newest = max(ids.values())
+        if plant_ids and all(p in ids for p in plant_ids) and newest > built.get(day, 0):
+            ready[day] = newest
+    return ready
 
 
 @dg.sensor(
     job=standardize_job,
     minimum_interval_seconds=120,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Once every plant's ingest for a day has materialized (gated), runs dbt for that day across all "
-    "plants, then scoring and alerts. A re-ingested plant-day re-runs its day.",
+    description="Once every plant's ingest for a day has materialized (gated) and is newer than the day's KPIs, "
+    "runs dbt for that day across all plants, then scoring and alerts. A re-ingested plant-day re-runs its day.",
 )
 def standardize_when_day_ingested(context: dg.SensorEvaluationContext):
     plants, _ = validate_plants(get_settings().plants_dir)

@@ -5,7 +5,6 @@ written to the reconciliation folder and shown in the materialization metadata. 
 raises: a malformed export is quarantined with file, line and reason, and other plants go on.
 """
 
-from __future__ import annotations
 
 from collections import Counter
 

@@ -1,6 +1,5 @@
 """ML: the common energy baseline template, calibrated per plant and registered in MLflow."""
 
-from __future__ import annotations
 
 import hashlib
 import json
@@ -49,7 +48,8 @@ def baseline_frames(hourly: pd.DataFrame, plants: dict) -> pd.DataFrame:
     kinds={"lightgbm", "mlflow"},
     owners=[CENTRAL_TEAM],
     pool="warehouse",
-    deps=[dg.AssetKey(["marts", "fct_line_energy_hourly"])],
+    # A plant's model learns from every day of its baseline period.
+    deps=[dg.AssetDep(dg.AssetKey(["marts", "fct_line_energy_hourly"]), partition_mapping=dg.AllPartitionMapping())],
     description="The energy baseline template (ml/templates/energy_baseline.py) fit on every plant's baseline "
     "period, calibrated on this plant by continued boosting, evaluated on a time-based holdout against "
     "ASHRAE Guideline 14, and registered in MLflow as `energy_baseline.<plant>`.",

@@ -1,6 +1,5 @@
 """Actions: champion scoring against the energy baseline, and alerts with an owner and a next step."""
 
-from __future__ import annotations
 
 from datetime import timedelta
 
@@ -74,8 +73,14 @@ def energy_performance(
         if len(performance)
         else "nothing scored"
     )
+    trend = ""
+    if len(performance):
+        from ml.plots import energy_intensity_trend, markdown_image
+
+        trend = markdown_image(energy_intensity_trend(performance), "kWh per unit vs baseline")
     return dg.MaterializeResult(
         metadata={
+            "kwh_per_unit_trend": dg.MetadataValue.md(trend or "nothing scored"),
             "scored_plant_days": dg.MetadataValue.int(written),
             "skipped_plants": dg.MetadataValue.json(skipped),
             "preview": dg.MetadataValue.md(preview),

@@ -5,7 +5,6 @@ and the Python assets downstream of dbt (which blocking does not reach across ru
 plant-day: `stg_historian__readings` only reads plant-days whose raw gate passed.
 """
 
-from __future__ import annotations
 
 import json
 from datetime import datetime, timezone

@@ -1,6 +1,5 @@
 """dbt: staging -> intermediate -> marts, one invocation per day range for every plant."""
 
-from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 

@@ -1,0 +1,105 @@
+"""Historian and event export parsers: one plant-day of landing files -> accepted / quarantine / reconciliation.
+
+    parse_historian(plant, files, day, con) -> ParsedExport    dispatches on plant.historian.dialect
+    parse_events(plant, kind, files, day, con) -> ParsedExport kind: "production_runs" | "downtime_events"
+    files_for_day(plant, landing_dir, day, stream) -> list[Path]
+
+`con` is a DuckDB connection owned by the caller (its temp objects are uniquely named and dropped again).
+Bad data never raises: every record ends up accepted or quarantined with a reason code, and every input file
+gets a reconciliation row with raw = accepted + quarantined. Only a configuration the parser cannot use
+raises (DialectConfigError, a ValueError), before any file is read. See docs/contracts.md.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+import duckdb
+
+from plant_assets.dialects import aveva_wide, ignition_sqlt, pi_recorded
+from plant_assets.dialects.base import (
+    ACCEPTED_SCHEMA,
+    DOWNTIME_SCHEMA,
+    QUARANTINE_SCHEMA,
+    REASON_CODES,
+    RECONCILIATION_SCHEMA,
+    RUNS_SCHEMA,
+    DialectConfigError,
+    ParsedExport,
+    as_day,
+)
+from plant_assets.dialects.events import parse_events
+
+__all__ = [
+    "ACCEPTED_SCHEMA",
+    "DOWNTIME_SCHEMA",
+    "QUARANTINE_SCHEMA",
+    "REASON_CODES",
+    "RECONCILIATION_SCHEMA",
+    "RUNS_SCHEMA",
+    "STREAMS",
+    "DialectConfigError",
+    "ParsedExport",
+    "files_for_day",
+    "parse_events",
+    "parse_historian",
+]
+
+PARSERS = {
+    "pi_recorded": pi_recorded.parse,
+    "aveva_wide": aveva_wide.parse,
+    "ignition_sqlt": ignition_sqlt.parse,
+}
+STREAMS = ("historian", "production_runs", "downtime_events")
+Stream = Literal["historian", "production_runs", "downtime_events"]
+
+
+def parse_historian(
+    plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection
+) -> ParsedExport:
+    """Parse one plant-day of historian exports with the plant's dialect."""
+    try:
+        parser = PARSERS[plant.historian.dialect]
+    except KeyError:
+        raise DialectConfigError(
+            f"{plant.plant_id}: unknown historian dialect {plant.historian.dialect!r}; known: {sorted(PARSERS)}"
+        ) from None
+    return parser(plant, files, as_day(day), con)
+
+
+def files_for_day(plant: Any, landing_dir: Path | str, day: date | datetime | str, stream: Stream) -> list[Path]:
+    """The existing files of one plant-day and stream, sorted by name.
+
+    The name is the stream's `file_pattern.format(date=day)`; glob characters (* ? [...]) in it match names
+    in landing_dir only (never in a sub-folder). Only regular files whose real path stays inside landing_dir
+    are returned, so a symlink or a name cannot lead outside it.
+    """
+    if stream not in STREAMS:
+        raise ValueError(f"stream must be one of {STREAMS}, got {stream!r}")
+    export = plant.historian if stream == "historian" else getattr(plant, stream)
+    name = export.file_pattern.format(date=as_day(day))
+    if not name or any(sep in name for sep in ("/", "\\", "\0")) or name in (".", ".."):
+        raise DialectConfigError(f"{plant.plant_id}: {stream}.file_pattern gives {name!r}, not a bare file name")
+    root = Path(landing_dir)
+    try:
+        real_root = root.resolve(strict=True)
+        entries = os.listdir(real_root)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    has_glob = any(c in name for c in "*?[")
+    matches = [e for e in entries if fnmatch.fnmatchcase(e, name)] if has_glob else [name] if name in entries else []
+    out: list[Path] = []
+    for entry in sorted(matches):
+        path = root / entry
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        if not real.is_relative_to(real_root) or not real.is_file():
+            continue
+        out.append(path)
+    return out
