@@ -23,6 +23,7 @@ from plant_assets.units import conversion_to
 # Safe in Dagster partition keys (no "| , [ ]"), in paths and in SQL identifiers.
 ID_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 ASSET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+# Historian dialects with a parser in plant_assets/dialects/ (one module each).
 DIALECTS = ("pi_recorded", "aveva_wide", "ignition_sqlt")
 OWNER_ROLES = ("operations", "maintenance", "energy", "central_data_team")
 
@@ -46,13 +47,20 @@ def _check_file_pattern(pattern: str) -> str:
 
 
 class HistorianExport(_Strict):
-    dialect: Literal["pi_recorded", "aveva_wide", "ignition_sqlt"]
+    dialect: str
     # One export file per plant-local production day, e.g. "PI_RecordedValues_{date:%Y%m%d}.csv".
     file_pattern: str
     # Dialect-specific knobs (delimiter, timestamp format, quality map, tag table ...).
     options: dict[str, Any] = Field(default_factory=dict)
 
     _pattern = field_validator("file_pattern")(_check_file_pattern)
+
+    @field_validator("dialect")
+    @classmethod
+    def _known_dialect(cls, dialect: str) -> str:
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown historian dialect {dialect!r}; known: {list(DIALECTS)}")
+        return dialect
 
 
 class EventExport(_Strict):

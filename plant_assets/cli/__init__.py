@@ -7,14 +7,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import typer
-from rich.console import Console
-
 from plant_assets.settings import get_settings
 
+from plant_assets.cli.common import console
+
 app = typer.Typer(help="plant-assets: one industrial data and ML use case, rolled out across many plants.", no_args_is_help=True)
-plant_app = typer.Typer(help="Plant onboarding: validate a plant folder (plants/<id>/).", no_args_is_help=True)
-app.add_typer(plant_app, name="plant")
-console = Console()
 
 DEMO_START = date(2026, 9, 7)
 DEMO_DAYS = 28
@@ -112,27 +109,6 @@ def demo(
     summary()
 
 
-@plant_app.command("validate")
-def plant_validate(plant_id: str = typer.Argument(None, help="Plant id (folder name); all plants when omitted.")) -> None:
-    """Validate plants/<id>/plant.yaml and tag_map.csv; errors name the file, line and reason."""
-    from plant_assets.config import validate_plants
-
-    settings = get_settings()
-    good, bad = validate_plants(settings.plants_dir)
-    if plant_id:
-        if plant_id not in good and plant_id not in bad:
-            console.print(f"[red]no plant folder {settings.plants_dir / plant_id}[/red]")
-            raise typer.Exit(2)
-        good = {k: v for k, v in good.items() if k == plant_id}
-        bad = {k: v for k, v in bad.items() if k == plant_id}
-    for pid, plant in good.items():
-        console.print(f"[green]ok[/green] {pid}: {plant.name}, {plant.historian.dialect}, {len(plant.tag_map)} tags, {plant.timezone}")
-    for pid, error in bad.items():
-        console.print(f"[red]invalid[/red] {pid}:\n{error}")
-    if bad:
-        raise typer.Exit(1)
-
-
 @app.command("dbt-parse")
 def dbt_parse() -> None:
     """Parse the dbt project so Dagster can load its manifest."""
@@ -141,6 +117,15 @@ def dbt_parse() -> None:
     get_settings().export_env()
     console.print(f"manifest: {ensure_manifest(dbt_project())}")
 
+
+def _register_command_groups() -> None:
+    """Each command group lives in its own module: plant_assets/cli/<group>.py."""
+    from plant_assets.cli import plant
+
+    app.add_typer(plant.app, name="plant")
+
+
+_register_command_groups()
 
 if __name__ == "__main__":
     app()
