@@ -40,6 +40,9 @@ ui: install dagster-home
 	$(BIN)/mlflow ui --backend-store-uri "$(MLFLOW_TRACKING_URI)" --host 127.0.0.1 --port 5000 & \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+bench: install
+	$(BIN)/python -m bench
+
 lock: $(BIN)/.installed
 	$(BIN)/pip freeze --exclude-editable | grep -v '^plant-assets' > constraints.txt
 
