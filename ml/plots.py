@@ -60,3 +60,12 @@ def energy_intensity_trend(performance) -> bytes:
 
 def markdown_image(png: bytes, alt: str) -> str:
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
+
+
+def feature_importance_plot(features, importance, title: str) -> bytes:
+    importance = np.asarray(importance, float)
+    order = np.argsort(importance)
+    fig, ax = plt.subplots(figsize=(6, 0.45 * len(features) + 1.2))
+    ax.barh([features[i] for i in order], importance[order], color="tab:blue")
+    ax.set(xlabel="total gain", title=title)
+    return _png(fig)

@@ -1,23 +1,25 @@
-"""Fit the common template on pooled data, calibrate it for one plant, and register the result.
+"""Fit a template on pooled data, calibrate it for one plant, and register the result with governance.
 
-Kept free of Dagster so the same flow runs from the CLI, a notebook or a test.
+Kept free of Dagster so the same flow runs from the CLI, a notebook, a test or a benchmark.
+`register_version` is shared by every use case; `train_and_register` is the energy baseline's flow.
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from ml import registry
-from ml.plots import markdown_image, residual_plot
+from ml import governance, registry
+from ml.plots import feature_importance_plot, markdown_image, residual_plot
 from ml.templates import energy_baseline as template
 
 USE_CASE = template.TEMPLATE.name
 
 
-def _evaluate_candidates(pooled: pd.DataFrame, plant_id: str) -> tuple[dict, pd.DataFrame, dict]:
-    """Template-only vs calibrated on the plant's time-based holdout (ISO 50006 / ASHRAE G14)."""
+def evaluate_candidates(pooled: pd.DataFrame, plant_id: str) -> tuple[dict, pd.DataFrame, dict]:
+    """Template-only vs calibrated vs local-from-scratch on the plant's time-based holdout (ASHRAE G14)."""
     train_parts, holdouts = [], {}
     for pid, frame in pooled.groupby("plant_id"):
         train, holdout = template.time_split(frame)
@@ -29,13 +31,18 @@ def _evaluate_candidates(pooled: pd.DataFrame, plant_id: str) -> tuple[dict, pd.
 
     template_model = template.fit_template(pooled_train)
     calibrated_model = template.calibrate(template_model, plant_train)
-    template_metrics = template.evaluate(template_model, holdout)
-    calibrated_metrics = template.evaluate(calibrated_model, holdout)
-    metrics = {f"template_{k}": v for k, v in template_metrics.items()}
-    metrics |= {f"calibrated_{k}": v for k, v in calibrated_metrics.items()}
-    metrics["adjustment_cv_rmse_points"] = 100 * (
-        template_metrics["cv_rmse_hourly"] - calibrated_metrics["cv_rmse_hourly"]
-    )
+    local_model = template.fit_local(plant_train)
+    results = {
+        "template": template.evaluate(template_model, holdout),
+        "calibrated": template.evaluate(calibrated_model, holdout),
+        "local": template.evaluate(local_model, holdout),
+        # Evidence for the calibration method: a residual (ratio) correction instead of, or on top of, boosting.
+        "residual_corrected": template.evaluate(template_model, holdout, template.bias_factor(template_model, plant_train)),
+        "boosted_and_residual": template.evaluate(calibrated_model, holdout, template.bias_factor(calibrated_model, plant_train)),
+    }
+    metrics = {f"{variant}_{k}": v for variant, values in results.items() for k, v in values.items()}
+    metrics["adjustment_cv_rmse_points"] = 100 * (results["template"]["cv_rmse_hourly"] - results["calibrated"]["cv_rmse_hourly"])
+    metrics["adjustment_nmbe_points"] = 100 * (abs(results["template"]["nmbe_hourly"]) - abs(results["calibrated"]["nmbe_hourly"]))
     predictions = {
         "actual": holdout[template.TEMPLATE.target].to_numpy(),
         "template": template.predict(template_model, holdout),
@@ -44,17 +51,100 @@ def _evaluate_candidates(pooled: pd.DataFrame, plant_id: str) -> tuple[dict, pd.
     return metrics, holdout, predictions
 
 
-def _find_version_with_fingerprint(client, name: str, fingerprint: str):
+# Kept for callers of the earlier private name.
+_evaluate_candidates = evaluate_candidates
+
+
+def find_version_with_fingerprint(client, name: str, fingerprint: str):
     for version in client.search_model_versions(f"name = '{name}'"):
         if version.tags.get("training_data_fingerprint") == fingerprint:
             return version
     return None
 
 
+def _reused(client, name: str, existing) -> dict:
+    version = str(existing.version)
+    alias = next((a for a in (governance.CHAMPION, governance.CHALLENGER) if governance.alias_version(client, name, a) == version), None)
+    return {
+        "model_name": name, "version": version, "alias": alias,
+        "metrics": governance.version_metrics(existing), "decision": existing.tags.get("decision", ""),
+        "reused": True, "run_id": existing.run_id,
+    }
+
+
+def _log_png(png: bytes, file_name: str) -> None:
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / file_name
+        path.write_bytes(png)
+        mlflow.log_artifact(str(path), artifact_path="plots")
+
+
+def register_version(
+    client, artifacts_dir: str | Path, *, use_case: str, plant, spec: dict, model, log_model, dataset: pd.DataFrame,
+    target: str | None, metrics: dict, candidate_metrics: dict, champion_metrics: dict | None, thresholds: list,
+    window: tuple[str, str], fingerprint: str, code_version: str, plots: dict[str, bytes], card: str,
+) -> dict:
+    """Log one calibrated plant instance as a new version of `<use_case>.<plant>`: params, metrics, the
+    template spec, dataset lineage, plots, the model (signature + input example via `log_model`), tags, a
+    model card; then validate it against the template's thresholds and the champion and set its alias."""
+    import mlflow
+
+    plant_id = plant.plant_id
+    name = registry.registered_model_name(use_case, plant_id)
+    experiment_id = registry.ensure_experiment(client, use_case, Path(artifacts_dir))
+    mlflow.set_experiment(experiment_id=experiment_id)
+    with mlflow.start_run(run_name=f"{plant_id} {use_case} {window[0]}..{window[1]}") as run:
+        mlflow.set_tags({"plant_id": plant_id, "template": spec["name"], "template_version": spec["version"]})
+        mlflow.log_params({"plant_id": plant_id, "window_start": window[0], "window_end": window[1]} | {
+            f"template.{k}": v for k, v in (spec.get("params") or {}).items()
+        })
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        mlflow.log_dict(spec, "template_spec.json")
+        lineage = dataset.copy()
+        for column in lineage.columns:
+            if str(lineage[column].dtype).startswith(("datetime", "date")) or lineage[column].dtype == object:
+                lineage[column] = lineage[column].astype(str)
+        mlflow.log_input(mlflow.data.from_pandas(lineage, name=f"{plant_id}.{use_case}.training", targets=target), context="training")
+        for file_name, png in plots.items():
+            _log_png(png, file_name)
+        info = log_model(name)
+    version = str(info.registered_model_version)
+    validation = governance.validate(thresholds, candidate_metrics, champion_metrics)
+    tags = {
+        "template": spec["name"],
+        "template_version": spec["version"],
+        "plant_id": plant_id,
+        "use_case": use_case,
+        "training_window": f"{window[0]}..{window[1]}",
+        "training_data_fingerprint": fingerprint,
+        "data_gate": "passed (trained only on plant-days whose raw gate passed)",
+        "code_version": code_version,
+    } | {f"metric.{k}": f"{float(v):.6f}" for k, v in metrics.items()}
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    alias, decision = governance.record_validation(client, name, version, validation, plant.models.auto_promote)
+    client.update_model_version(name, version, description=card.replace("{decision}", decision))
+    return {
+        "model_name": name, "version": version, "alias": alias, "metrics": metrics, "decision": decision,
+        "reused": False, "run_id": run.info.run_id, "validation": validation.text(),
+    }
+
+
+def _champion_metrics_on(client, name: str, holdout: pd.DataFrame) -> dict | None:
+    """The current champion evaluated on the candidate's holdout (same data, fair comparison)."""
+    if governance.alias_version(client, name, governance.CHAMPION) is None:
+        return None
+    import mlflow.lightgbm
+
+    champion = mlflow.lightgbm.load_model(f"models:/{name}@{governance.CHAMPION}")
+    return template.evaluate(champion, holdout)
+
+
 def train_and_register(
     client, artifacts_dir: str | Path, plant, pooled: pd.DataFrame, fingerprint: str, code_version: str
 ) -> dict:
-    import mlflow
     import mlflow.lightgbm
     from mlflow.models import infer_signature
 
@@ -67,86 +157,46 @@ def train_and_register(
         description=f"Energy baseline (ISO 50006 EnB) for {plant.name}, calibrated from the common template.",
         tags={"use_case": USE_CASE, "plant_id": plant_id, "template": spec.name},
     )
-    existing = _find_version_with_fingerprint(client, name, fingerprint)
+    existing = find_version_with_fingerprint(client, name, fingerprint)
     if existing is not None:  # same data, same template: re-running changes nothing
-        metrics = {k[len("metric."):]: float(v) for k, v in existing.tags.items() if k.startswith("metric.")}
-        alias = next(iter(existing.aliases), None) if existing.aliases else None
-        return {
-            "model_name": name, "version": existing.version, "alias": alias, "metrics": metrics,
-            "decision": existing.tags.get("decision", ""), "reused": True, "run_id": existing.run_id,
-        }
+        return _reused(client, name, existing)
 
-    metrics, holdout, predictions = _evaluate_candidates(pooled, plant_id)
+    metrics, holdout, predictions = evaluate_candidates(pooled, plant_id)
+    champion_metrics = _champion_metrics_on(client, name, holdout)
     # The registered instance uses every baseline day: template on all plants, calibration on this one.
     final_template = template.fit_template(pooled)
     plant_rows = pooled[pooled["plant_id"] == plant_id]
     final_model = template.calibrate(final_template, plant_rows)
     window = (str(plant.energy_baseline.start), str(plant.energy_baseline.end))
-
-    passes = metrics["calibrated_meets_ashrae_g14"] == 1.0
-    if passes and plant.models.auto_promote:
-        alias, decision = registry.CHAMPION, "auto-promoted to champion: meets ASHRAE G14 and plant allows auto-promotion"
-    elif passes:
-        alias, decision = registry.CHALLENGER, "challenger: meets ASHRAE G14, awaits approval"
-    else:
-        alias, decision = None, "rejected: does not meet ASHRAE G14 hourly limits"
-
-    experiment_id = registry.ensure_experiment(client, USE_CASE, Path(artifacts_dir))
-    mlflow.set_experiment(experiment_id=experiment_id)
     features = plant_rows[list(spec.features)]
-    with mlflow.start_run(run_name=f"{plant_id} baseline {window[0]}..{window[1]}") as run:
-        mlflow.set_tags({"plant_id": plant_id, "template": spec.name, "template_version": spec.version})
-        mlflow.log_params({"plant_id": plant_id, "baseline_start": window[0], "baseline_end": window[1]} | {
-            f"template.{k}": v for k, v in spec.params.items()
-        })
-        mlflow.log_metrics(metrics)
-        mlflow.log_dict(spec.as_dict(), "template_spec.json")
-        dataset = mlflow.data.from_pandas(
-            plant_rows.assign(production_date=plant_rows["production_date"].astype(str), hour_utc=plant_rows["hour_utc"].astype(str)),
-            name=f"{plant_id}.plant_hourly_baseline",
-            targets=spec.target,
-        )
-        mlflow.log_input(dataset, context="training")
-        png = residual_plot(
-            predictions["actual"], predictions["template"], predictions["calibrated"],
-            f"{name}: holdout residuals, template vs calibrated",
-        )
-        _log_png(png, "residuals.png")
-        info = mlflow.lightgbm.log_model(
+
+    residuals = residual_plot(
+        predictions["actual"], predictions["template"], predictions["calibrated"],
+        f"{name}: holdout residuals, template vs calibrated",
+    )
+    plots = {
+        "residuals.png": residuals,
+        "feature_importance.png": feature_importance_plot(
+            list(spec.features), final_model.feature_importance("gain"), f"{name}: feature importance (gain)"
+        ),
+    }
+
+    def log_model(model_name: str):
+        return mlflow.lightgbm.log_model(
             final_model,
             name="model",
             signature=infer_signature(features, template.predict(final_model, plant_rows)),
             input_example=features.head(5),
             registered_model_name=name,
         )
-    version = str(info.registered_model_version)
-    tags = {
-        "template": spec.name,
-        "template_version": spec.version,
-        "plant_id": plant_id,
-        "training_window": f"{window[0]}..{window[1]}",
-        "training_data_fingerprint": fingerprint,
-        "data_gate": "passed (trained only on plant-days whose raw gate passed)",
-        "code_version": code_version,
-        "decision": decision,
-    } | {f"metric.{k}": f"{v:.6f}" for k, v in metrics.items()}
-    for key, value in tags.items():
-        client.set_model_version_tag(name, version, key, value)
-    client.update_model_version(name, version, description=registry.model_card(plant_id, spec.as_dict(), metrics, window, decision))
-    if alias:
-        client.set_registered_model_alias(name, alias, version)
-    return {
-        "model_name": name, "version": version, "alias": alias, "metrics": metrics, "decision": decision,
-        "reused": False, "run_id": run.info.run_id, "plot_markdown": markdown_image(png, "holdout residuals"),
-    }
 
-
-def _log_png(png: bytes, file_name: str) -> None:
-    import tempfile
-
-    import mlflow
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / file_name
-        path.write_bytes(png)
-        mlflow.log_artifact(str(path), artifact_path="plots")
+    candidate = {k[len("calibrated_"):]: v for k, v in metrics.items() if k.startswith("calibrated_")}
+    outcome = register_version(
+        client, artifacts_dir, use_case=USE_CASE, plant=plant, spec=spec.as_dict(), model=final_model,
+        log_model=log_model, dataset=plant_rows, target=spec.target, metrics=metrics, candidate_metrics=candidate,
+        champion_metrics=champion_metrics, thresholds=template.thresholds(), window=window, fingerprint=fingerprint,
+        code_version=code_version, plots=plots,
+        card=registry.model_card(plant_id, spec.as_dict(), metrics, window, "{decision}"),
+    )
+    outcome["plot_markdown"] = markdown_image(residuals, "holdout residuals")
+    return outcome

@@ -24,7 +24,7 @@ from plant_assets.units import conversion_to
 ID_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 ASSET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 # Historian dialects with a parser in plant_assets/dialects/ (one module each).
-DIALECTS = ("pi_recorded", "aveva_wide", "ignition_sqlt")
+DIALECTS = ("pi_recorded", "aveva_wide", "ignition_sqlt", "aveva_narrow", "canary_tvq", "generic")
 OWNER_ROLES = ("operations", "maintenance", "energy", "central_data_team")
 
 
@@ -52,8 +52,34 @@ class HistorianExport(_Strict):
     file_pattern: str
     # Dialect-specific knobs (delimiter, timestamp format, quality map, tag table ...).
     options: dict[str, Any] = Field(default_factory=dict)
+    # Files still being written are not read: a file modified less than this many seconds ago is skipped ...
+    stable_after_seconds: float = Field(default=0, ge=0, le=86400)
+    # ... and, when set, a file is read only once its completion marker exists, e.g. "{name}.done"
+    # ({name} = the export file's name; a bare file name next to it).
+    completion_marker: str | None = None
 
     _pattern = field_validator("file_pattern")(_check_file_pattern)
+
+    @field_validator("completion_marker")
+    @classmethod
+    def _bare_marker(cls, marker: str | None) -> str | None:
+        if marker is None:
+            return None
+        if "{name}" not in marker or "/" in marker or "\\" in marker or ".." in marker:
+            raise ValueError(f"completion_marker {marker!r} must be a bare file name containing '{{name}}', "
+                             "e.g. '{name}.done'")
+        return marker
+
+    @model_validator(mode="after")
+    def _dialect_options(self) -> "HistorianExport":
+        # The option names of each dialect (values are checked by the dialect before any file is read).
+        from plant_assets.dialects.registry import known_options
+
+        known = known_options(self.dialect)
+        unknown = sorted(set(self.options) - set(known)) if known is not None else []
+        if unknown:
+            raise ValueError(f"unknown {self.dialect} option(s) {unknown}; known: {sorted(known)}")
+        return self
 
     @field_validator("dialect")
     @classmethod
@@ -124,7 +150,12 @@ class Alerting(_Strict):
 
 
 class ModelPolicy(_Strict):
+    # A version that passes validation becomes @champion without an approval (else @challenger).
     auto_promote: bool = False
+    # A crossed retraining rule (drift, performance decay) trains a new @challenger (never a champion).
+    retrain_on_drift: bool = False
+    # Days of recent data the nightly drift check compares with the training window.
+    drift_window_days: int = Field(default=14, ge=3, le=90)
 
 
 class TagMapping(_Strict):
@@ -151,6 +182,8 @@ class PlantConfig(_Strict):
     alerting: Alerting = Alerting()
     models: ModelPolicy = ModelPolicy()
     landing_dir: str | None = None
+    # Local tuning of the last mile: {suite: {threshold: value}} over the defaults in expectations/.
+    quality_gates: dict[str, dict[str, float]] = Field(default_factory=dict)
     # Only demo plants carry this: the simulator's physics and injected faults.
     simulation: dict[str, Any] | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime, timezone
 
 import pandas as pd
@@ -24,6 +25,7 @@ create table if not exists {PERFORMANCE_TABLE} (
     model_name varchar,
     model_version varchar,
     scored_at timestamp,
+    top_drivers json,
     primary key (plant_id, production_date)
 )"""
 
@@ -49,9 +51,11 @@ create table if not exists {ALERTS_TABLE} (
 
 
 def daily_performance(
-    plant_hours: pd.DataFrame, expected_kwh, plant: PlantConfig, model_name: str, model_version: str
+    plant_hours: pd.DataFrame, expected_kwh, plant: PlantConfig, model_name: str, model_version: str,
+    drivers: dict | None = None,
 ) -> pd.DataFrame:
-    """Actual vs baseline-expected energy per plant-day (expected = sum of hourly predictions)."""
+    """Actual vs baseline-expected energy per plant-day (expected = sum of hourly predictions).
+    `drivers`: {production_date: [driver, ...]}, the champion's top drivers of each day's expectation."""
     frame = plant_hours.assign(expected_kwh=expected_kwh)
     daily = frame.groupby(["plant_id", "production_date"], as_index=False).agg(
         actual_kwh=("energy_kwh", "sum"), expected_kwh=("expected_kwh", "sum"), units_produced=("units_produced", "sum")
@@ -65,11 +69,23 @@ def daily_performance(
     daily["model_version"] = str(model_version)
     daily["scored_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
     daily["production_date"] = pd.to_datetime(daily["production_date"]).dt.date
+    if drivers is not None:
+        by_day = {pd.Timestamp(k).date(): v for k, v in drivers.items()}
+        daily["top_drivers"] = [json.dumps(by_day.get(d, [])) for d in daily["production_date"]]
     return daily
 
 
 def alert_id(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:20]
+
+
+def _drivers(rec) -> dict:
+    """The champion's top drivers of the day's expected energy, in an operator's words (when scored with them)."""
+    raw = getattr(rec, "top_drivers", None)
+    if raw is None or (isinstance(raw, float) and pd.isna(raw)):
+        return {}
+    drivers = json.loads(raw) if isinstance(raw, str) else raw
+    return {"top_drivers": [d["text"] for d in drivers]} if drivers else {}
 
 
 def build_energy_alerts(performance: pd.DataFrame, plants: dict[str, PlantConfig]) -> pd.DataFrame:
@@ -106,6 +122,7 @@ def build_energy_alerts(performance: pd.DataFrame, plants: dict[str, PlantConfig
                         "deviation": round(rec.deviation, 4),
                         "tolerance": rec.tolerance,
                     }
+                    | _drivers(rec)
                 ).to_json(),
                 "model_name": rec.model_name,
                 "model_version": rec.model_version,

@@ -4,6 +4,7 @@ PLANT_ASSETS_HOME     state root (landing, lake, warehouse, MLflow, Dagster stor
 PLANT_ASSETS_PLANTS   folder of plant configs (plants/<id>/); default <repo>/plants
 PLANT_ASSETS_DUCKDB   the DuckDB warehouse file, shared by the dbt profile and Dagster
 PLANT_ASSETS_LAKE     the Parquet lake, read by dbt sources and written by ingest
+PLANT_ASSETS_ANALYST_DUCKDB  the analysts' read-only copy of the warehouse; default <home>/analyst.duckdb
 MLFLOW_TRACKING_URI   MLflow tracking store; default sqlite:///<home>/mlflow.db
 """
 
@@ -39,6 +40,12 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def analyst_duckdb_path(self) -> Path:
+        """The read-only analyst copy of the warehouse (PLANT_ASSETS_ANALYST_DUCKDB, default
+        <home>/analyst.duckdb), replaced by atomic rename after each successful build."""
+        return Path(os.environ.get("PLANT_ASSETS_ANALYST_DUCKDB", self.home / "analyst.duckdb")).resolve()
 
     def export_env(self) -> None:
         """Make subprocesses (dbt) see the same paths as this process."""

@@ -51,5 +51,10 @@ os.environ.update(
 os.environ.pop("DAGSTER_HOME", None)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that inject faults into the shared e2e state run after every test that reads it."""
+    items.sort(key=lambda item: item.get_closest_marker("mutates_session") is not None)
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(SESSION_HOME, ignore_errors=True)

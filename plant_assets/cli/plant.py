@@ -1,11 +1,21 @@
 """`plant-assets plant ...`: onboarding and validation of plant folders (plants/<id>/)."""
 
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
 import typer
+from rich.table import Table
 
 from plant_assets.cli.common import console
 from plant_assets.settings import get_settings
 
-app = typer.Typer(help="Plant onboarding: validate a plant folder (plants/<id>/).", no_args_is_help=True)
+app = typer.Typer(
+    help="Plant onboarding: scaffold (init), validate and check readiness of a plant folder (plants/<id>/).",
+    no_args_is_help=True,
+)
 
 
 @app.command("validate")
@@ -27,3 +37,109 @@ def plant_validate(plant_id: str = typer.Argument(None, help="Plant id (folder n
         console.print(f"[red]invalid[/red] {pid}:\n{error}")
     if bad:
         raise typer.Exit(1)
+
+
+@app.command("init")
+def plant_init(
+    plant_id: str = typer.Argument(..., help="New plant id: lower case, digits, underscores (e.g. plant_d)."),
+    sample: Path = typer.Option(..., "--sample", exists=True, dir_okay=False, help="One day's historian export."),
+    dialect: str = typer.Option("generic", help="Historian dialect of the sample."),
+    timezone: str = typer.Option("UTC", help="Plant IANA time zone, e.g. Europe/Berlin."),
+    options: str = typer.Option("{}", help='Dialect options as JSON, e.g. \'{"delimiter": ";"}\'.'),
+    name: str = typer.Option(None, help="Plant display name."),
+    day: str = typer.Option(None, help="Plant-local day of the sample (ISO); default: the date in its file name."),
+    min_confidence: float = typer.Option(0.5, help="Suggestions below this confidence stay out of tag_map.csv."),
+    force: bool = typer.Option(False, help="Overwrite an existing plant folder's files."),
+) -> None:
+    """Scaffold plants/<id>/ from a sample export and draft its tag map (confirm or edit it, then validate)."""
+    from plant_assets.config import DIALECTS
+    from plant_assets.dialects import DialectConfigError
+    from plant_assets.onboarding import scaffold_plant
+
+    if dialect not in DIALECTS:
+        console.print(f"[red]unknown dialect {dialect!r}; known: {list(DIALECTS)}[/red]")
+        raise typer.Exit(2)
+    try:
+        opts = json.loads(options)
+        if not isinstance(opts, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        console.print(f"[red]--options is not a JSON object: {exc}[/red]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    try:
+        folder, suggestions, read = scaffold_plant(
+            settings.plants_dir, plant_id, sample, dialect, timezone, opts, name,
+            date.fromisoformat(day) if day else None, min_confidence, force,
+        )
+    except (ValueError, FileExistsError, FileNotFoundError, DialectConfigError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    table = Table(title=f"Drafted tag map for {plant_id} ({len(read.tags)} tags in {sample.name}, day {read.day})")
+    for col in ("source_tag", "signal", "unit", "asset", "rollover", "confidence", "runner-up", "why"):
+        table.add_column(col)
+    for s in suggestions:
+        colour = "green" if s.confidence >= 0.75 else "yellow" if s.confidence >= min_confidence else "red"
+        table.add_row(s.source_tag, s.signal or "-", s.source_unit or "-", s.asset_id or "-",
+                      "" if s.rollover is None else f"{s.rollover:g}", f"[{colour}]{s.confidence:.2f}[/{colour}]",
+                      s.runner_up or "", "; ".join(s.reasons))
+    console.print(table)
+    if read.reasons:
+        console.print(f"[yellow]sample rows not read: {read.reasons}[/yellow]")
+    console.print(f"wrote {folder}/plant.yaml, tag_map.csv, tag_map.review.csv. Next: fill the TODOs, check the "
+                  f"tag map, then `plant-assets plant validate {plant_id}` and `plant-assets plant readiness {plant_id}`.")
+
+
+@app.command("readiness")
+def plant_readiness(
+    plant_id: str = typer.Argument(..., help="Plant id (folder name)."),
+    day: list[str] = typer.Option(None, "--day", help="Day(s) to check (ISO); default: the last 3 with exports."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Which canonical signals and KPIs this plant can compute, what is missing, and rows that failed to parse."""
+    from plant_assets.config import PlantConfigError, load_plant
+    from plant_assets.onboarding import readiness
+
+    settings = get_settings()
+    folder = settings.plants_dir / plant_id
+    if not folder.is_dir():
+        console.print(f"[red]no plant folder {folder}[/red]")
+        raise typer.Exit(2)
+    try:
+        plant = load_plant(folder)
+    except PlantConfigError as exc:
+        console.print(f"[red]invalid[/red] {plant_id}:\n{exc}")
+        raise typer.Exit(1)
+    days = [date.fromisoformat(d) for d in day] if day else None
+    report = readiness(plant, plant.landing_path(settings.landing_dir), days)
+    if as_json:
+        console.print_json(json.dumps({
+            "plant_id": report.plant_id, "signals": report.signals, "missing_signals": report.missing_signals,
+            "kpis": [k.__dict__ for k in report.kpis], "exports": report.exports, "parse": report.parse,
+        }, default=str))
+        return
+    table = Table(title=f"{plant_id}: canonical signals per asset")
+    table.add_column("asset")
+    table.add_column("mapped")
+    table.add_column("missing")
+    for asset in sorted(set(report.signals) | set(report.missing_signals)):
+        table.add_row(asset, ", ".join(sorted(report.signals.get(asset, {}))),
+                      f"[red]{', '.join(report.missing_signals.get(asset, []))}[/red]")
+    console.print(table)
+    kpis = Table(title="KPIs")
+    for col in ("kpi", "status", "missing"):
+        kpis.add_column(col)
+    colours = {"ready": "green", "partial": "yellow", "missing": "red"}
+    for k in report.kpis:
+        kpis.add_row(k.kpi, f"[{colours[k.status]}]{k.status}[/{colours[k.status]}]", "; ".join(k.missing))
+    console.print(kpis)
+    p = report.parse
+    console.print(f"exports checked for days {p['days'] or 'none found'}: "
+                  + ", ".join(f"{s} {len(f)} file(s)" for s, f in report.exports.items()))
+    console.print(f"historian records: {p['raw']} raw = {p['accepted']} accepted + {p['quarantined']} quarantined; "
+                  f"reasons {p['reasons']}")
+    for detail, n in list(p["unmapped_tags"].items())[:10]:
+        console.print(f"  [yellow]unmapped[/yellow] {detail} ({n} records)")
+    for row in p["failed_rows"]:
+        console.print(f"  [red]{row['reason_code']}[/red] {row['source_file']}:{row['source_line']}: "
+                      f"{row['reason_detail']}  | {row['raw_record'][:120]}")

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import duckdb
 
-from plant_assets.dialects import aveva_wide, ignition_sqlt, pi_recorded
+from plant_assets.dialects import aveva_narrow, aveva_wide, canary_tvq, generic, ignition_sqlt, pi_recorded
 from plant_assets.dialects.base import (
     ACCEPTED_SCHEMA,
     DOWNTIME_SCHEMA,
@@ -45,6 +46,7 @@ __all__ = [
     "DialectConfigError",
     "ParsedExport",
     "files_for_day",
+    "is_complete",
     "parse_events",
     "parse_historian",
 ]
@@ -53,6 +55,9 @@ PARSERS = {
     "pi_recorded": pi_recorded.parse,
     "aveva_wide": aveva_wide.parse,
     "ignition_sqlt": ignition_sqlt.parse,
+    "aveva_narrow": aveva_narrow.parse,
+    "canary_tvq": canary_tvq.parse,
+    "generic": generic.parse,
 }
 STREAMS = ("historian", "production_runs", "downtime_events")
 Stream = Literal["historian", "production_runs", "downtime_events"]
@@ -71,12 +76,15 @@ def parse_historian(
     return parser(plant, files, as_day(day), con)
 
 
-def files_for_day(plant: Any, landing_dir: Path | str, day: date | datetime | str, stream: Stream) -> list[Path]:
+def files_for_day(
+    plant: Any, landing_dir: Path | str, day: date | datetime | str, stream: Stream, now: float | None = None
+) -> list[Path]:
     """The existing files of one plant-day and stream, sorted by name.
 
     The name is the stream's `file_pattern.format(date=day)`; glob characters (* ? [...]) in it match names
     in landing_dir only (never in a sub-folder). Only regular files whose real path stays inside landing_dir
-    are returned, so a symlink or a name cannot lead outside it.
+    are returned, so a symlink or a name cannot lead outside it. A historian file still being written
+    (`historian.stable_after_seconds`, `historian.completion_marker`) is left for a later run.
     """
     if stream not in STREAMS:
         raise ValueError(f"stream must be one of {STREAMS}, got {stream!r}")
@@ -101,5 +109,24 @@ def files_for_day(plant: Any, landing_dir: Path | str, day: date | datetime | st
             continue
         if not real.is_relative_to(real_root) or not real.is_file():
             continue
+        if not is_complete(export, real, entries, now):
+            continue
         out.append(path)
     return out
+
+
+def is_complete(export: Any, real: Path, entries: Sequence[str], now: float | None = None) -> bool:
+    """False while a file may still be written: younger than `stable_after_seconds`, or its completion marker
+    (`completion_marker`, e.g. "{name}.done") is missing. Event exports have neither knob (always complete)."""
+    stable = float(getattr(export, "stable_after_seconds", 0) or 0)
+    if stable > 0:
+        try:
+            age = (time.time() if now is None else now) - real.stat().st_mtime
+        except OSError:
+            return False
+        if age < stable:
+            return False
+    marker = getattr(export, "completion_marker", None)
+    if marker and marker.replace("{name}", real.name) not in entries:
+        return False
+    return True

@@ -55,6 +55,14 @@ from plant_assets.dialects.base import (
     timestamp_sql,
     timestamps_in,
 )
+from plant_assets.dialects.knobs import (
+    knob_params,
+    num_text_sql,
+    outside_sql,
+    relocate_header,
+    scaled_sql,
+    ts_parse_sql,
+)
 
 OPTIONS = ("timestamp_format", "timestamps_in", "delimiter", "timestamp_column")
 MAX_COLUMNS = 65535
@@ -68,16 +76,28 @@ def _options(plant: Any, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     ts_col = opts.get("timestamp_column", "DateTime")
     if not isinstance(ts_col, str) or not ts_col.strip():
         raise DialectConfigError(f"{where}: timestamp_column must be a non-empty string, got {ts_col!r}")
+    formats = check_formats(con, opts.get("timestamp_format", "%Y-%m-%d %H:%M:%S.%g"), where)
     return {
-        "formats": check_formats(con, opts.get("timestamp_format", "%Y-%m-%d %H:%M:%S.%g"), where),
+        "formats": formats,
         "mode": timestamps_in(opts, where),
         "delim": check_delimiter(opts.get("delimiter", ","), where),
         "ts_col": ts_col.strip(),
+        "knobs": plain_knobs(formats, timestamps_in(opts, where)),
     }
 
 
+def plain_knobs(formats: list[str], mode: str) -> dict[str, Any]:
+    """The knobs of plant_assets.dialects.knobs at their defaults (what a WideHistory export needs)."""
+    return {"formats": formats, "epoch_us": None, "mode": mode, "shift_us": 0, "decimal_comma": False,
+            "scale": 1.0, "offset": 0.0, "skip_lines": 0, "skip_after_header": 0, "encoding": None}
+
+
 def _parse_file(opts: dict[str, Any]):
+    knobs = opts["knobs"]
+
     def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
+        if not relocate_header(run.con, sf, opts["delim"], knobs["skip_lines"]):
+            return f"no header line after the {knobs['skip_lines']} preamble line(s)"
         pos, missing = find_columns(sf.header, {"ts": opts["ts_col"]})
         if missing:
             return (
@@ -102,6 +122,7 @@ def _parse_file(opts: dict[str, Any]):
         col_idx = [known.get(t) for t in col_tag]
 
         ts = timestamp_sql(run.day, opts["mode"], "ts_parsed")
+        ts["outside"] = outside_sql(run.day, knobs, "ts_parsed")
         rules = [
             Rule("f IS NULL", MALFORMED_ROW,
                  "format('unbalanced quotes: the line cannot be split into fields (tag column {} ''{}'')', pos, tag)"),
@@ -133,10 +154,10 @@ def _parse_file(opts: dict[str, Any]):
                                reason_detail, fold_local, fold_off2, fold_line)
         WITH s AS (
             SELECT source_line, line, {split_fields_sql()} AS f
-            FROM {SRC} WHERE source_line > $header_line AND {NONBLANK}
+            FROM {SRC} WHERE source_line > $data_after AND {NONBLANK}
         ), r AS (
             SELECT source_line, line, f, len(f) AS nf, {field_sql('f', pos['ts'])} AS ts_text,
-                   try_strptime({field_sql('f', pos['ts'])}, $fmt) AS ts_parsed
+                   {ts_parse_sql(knobs, field_sql('f', pos['ts']))} AS ts_parsed
             FROM s
         ), t AS (
             SELECT source_line, f, nf, ts_text, ts_parsed, {ts['ts_utc']} AS ts_utc, {line_rule} AS line_rule,
@@ -151,11 +172,11 @@ def _parse_file(opts: dict[str, Any]):
                    ($col_idx::INTEGER[])[sub] AS tag_idx, f[($col_pos::INTEGER[])[sub]] AS cell
             FROM u
         ), c2 AS (
-            SELECT c.*, {num_sql('cell')} AS v_num FROM c
+            SELECT c.*, {num_sql(num_text_sql(knobs, 'cell'))} AS v_num FROM c
         ), d AS (
             SELECT c2.*, {cell_rule} AS rule_no FROM c2
         )
-        SELECT {rid_sql('$file_idx', 'source_line', 'sub')}, tag_idx, ts_utc, v_num,
+        SELECT {rid_sql('$file_idx', 'source_line', 'sub')}, tag_idx, ts_utc, {scaled_sql(knobs, 'v_num')},
                CASE WHEN v_num IS NULL THEN 'bad' ELSE 'good' END, CASE WHEN v_num IS NULL THEN $no_data END,
                CASE WHEN rule_no > 2 THEN format('{{}}={{}}; {{}}={{}}', $ts_col, ts_text, tag, cell)
                     WHEN rule_no IS NOT NULL THEN {raw_sql()} END,
@@ -165,7 +186,8 @@ def _parse_file(opts: dict[str, Any]):
             **split_params(opts["delim"]),
             **day_params(run.day, opts["formats"]),
             "file_idx": sf.idx,
-            "header_line": sf.header_line,
+            "data_after": sf.header_line + knobs["skip_after_header"],
+            **knob_params(knobs),
             "nf": len(sf.header),
             "plant_id": run.plant_id,
             "no_data": NO_DATA,
@@ -187,5 +209,6 @@ def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDB
     opts = _options(plant, con)
     # All cells of a line share its timestamp: a DST fold is resolved per file, not per tag.
     return run_historian(
-        plant, files, day, con, opts["delim"], _parse_file(opts), fold_key="0", time_key=WIDE_TIME_KEY
+        plant, files, day, con, opts["delim"], _parse_file(opts), fold_key="0", time_key=WIDE_TIME_KEY,
+        encoding=opts["knobs"]["encoding"], shift_us=opts["knobs"]["shift_us"],
     )

@@ -372,14 +372,22 @@ def _decode(data: bytes) -> tuple[str, str | None]:
     return data.decode("cp1252", errors="replace"), None
 
 
-def _read_in_python(ws: Workspace, sf: SourceFile) -> None:
-    """Decode the whole file in Python and register its lines."""
+def _read_in_python(ws: Workspace, sf: SourceFile, encoding: str | None = None) -> None:
+    """Decode the whole file in Python (with `encoding` when the config names one) and register its lines."""
     try:
         data = sf.path.read_bytes()
     except OSError as exc:
         sf.problem = f"cannot read file: {exc.strerror or exc}"
         return
-    text, sf.problem = _decode(data)
+    if encoding:
+        try:
+            text, sf.problem = data.decode(encoding), None
+            if text.startswith("\ufeff"):
+                text = text[1:]
+        except UnicodeDecodeError as exc:
+            text, sf.problem = data.decode(encoding, errors="replace"), f"not {encoding} text (byte {exc.start})"
+    else:
+        text, sf.problem = _decode(data)
     parts = text.split("\n")
     if parts and parts[-1] == "":
         parts.pop()
@@ -393,7 +401,7 @@ def _read_in_python(ws: Workspace, sf: SourceFile) -> None:
     sf.lines = ws.register(f"src_{sf.idx}", table)
 
 
-def open_source(ws: Workspace, sf: SourceFile, delim: str) -> None:
+def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None = None) -> None:
     """Read a file's lines into a temp table and find its header (first non-blank line).
 
     DuckDB reads a plain text file (fast, one physical line a row); anything else (UTF-16, NUL bytes, invalid
@@ -414,7 +422,7 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str) -> None:
         sf.problem = f"cannot open file: {exc.strerror or exc}"
         return
     plain = not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" not in head
-    if plain and _duckdb_can_open(path):
+    if plain and encoding is None and _duckdb_can_open(path):
         table = ws.name(f"lines_{sf.idx}")
         try:
             run_sql(ws.con, f"CREATE TEMP TABLE {table} AS {_READ_LINES}", {"src_path": str(path)})
@@ -423,7 +431,7 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str) -> None:
         except duckdb.Error:
             run_sql(ws.con, f"DROP TABLE IF EXISTS {table}")
     if sf.lines is None:
-        _read_in_python(ws, sf)
+        _read_in_python(ws, sf, encoding)
         if sf.lines is None:
             return
     first = f"SELECT source_line, line FROM {sf.lines} WHERE {{where}} AND {NONBLANK} ORDER BY source_line LIMIT 1"
@@ -969,6 +977,7 @@ def run_stream(
     accepted_schema: pa.Schema,
     key_params: Callable[[LocalDay], dict[str, Any]] | None = None,
     unique_check: Callable[[StreamRun, dict[str, Any]], bool] | None = None,
+    encoding: str | None = None,
 ) -> ParsedExport:
     """Read the files, let `parse_file(run, sf)` classify each readable one, then `post`, dedup and the frames.
 
@@ -990,7 +999,7 @@ def run_stream(
             delim=delim,
         )
         for sf in sfs:
-            open_source(ws, sf, delim)
+            open_source(ws, sf, delim, encoding)
             problem = sf.problem
             if problem is None:
                 problem = "file has no header line (only blank lines)" if not sf.header_line else parse_file(run, sf)
@@ -1013,6 +1022,8 @@ READING_KEY = "((tag_idx::BIGINT << 40) | (epoch_us(ts_utc) - $key_origin))"
 # Time first, then the column: what a time-ordered wide export increases along (injective for a file whose
 # header names each tag once; a header repeating a tag forces the full dedup).
 WIDE_TIME_KEY = "(((epoch_us(ts_utc) - $key_origin) << 16) | (rid & 65535))"
+# The same for a time-major long export (each time stamp's rows in tag order): time, then tag (< 2^23 tags).
+LONG_TIME_KEY = "(((epoch_us(ts_utc) - $key_origin) << 23) | tag_idx)"
 
 
 def run_historian(
@@ -1025,12 +1036,20 @@ def run_historian(
     fold_key: str | None = "tag_idx",
     time_key: str | None = None,
     precheck: bool = True,
+    encoding: str | None = None,
+    shift_us: int = 0,
 ) -> ParsedExport:
-    """run_stream for readings: DST-fold resolution per (file, fold_key), dedup on (tag, ts_utc)."""
+    """run_stream for readings: DST-fold resolution per (file, fold_key), dedup on (tag, ts_utc).
+
+    shift_us moves every instant back after the fold is resolved (interval-end stamps -> interval start).
+    """
 
     def post(run: StreamRun) -> None:
         if fold_key is not None and run.day.has_fold:
             resolve_fold(run.ws, run.cls, fold_key, "fold_local", "ts_utc", "fold_off2")
+        if shift_us:
+            run_sql(run.con, f"UPDATE {run.cls} SET ts_utc = ts_utc - to_microseconds($s) WHERE ts_utc IS NOT NULL",
+                    {"s": int(shift_us)})
 
     return run_stream(
         plant,
@@ -1048,6 +1067,7 @@ def run_historian(
         accepted_schema=ACCEPTED_SCHEMA,
         key_params=lambda day: {"key_origin": _epoch_us(day.start_utc)},
         unique_check=(lambda run, kp: keys_are_unique(run, time_key, kp)) if precheck else None,
+        encoding=encoding,
     )
 
 

@@ -20,6 +20,7 @@ import duckdb
 
 from plant_assets.dialects.base import (
     BAD_VALUE,
+    LONG_TIME_KEY,
     MALFORMED_ROW,
     DialectConfigError,
     NONBLANK,
@@ -177,4 +178,4 @@ def _parse_file(opts: dict[str, Any]):
 def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> ParsedExport:
     """Parse a plant-day of PI recorded-values exports."""
     opts = _options(plant, con)
-    return run_historian(plant, files, day, con, opts["delim"], _parse_file(opts))
+    return run_historian(plant, files, day, con, opts["delim"], _parse_file(opts), time_key=LONG_TIME_KEY)

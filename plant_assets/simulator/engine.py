@@ -299,7 +299,7 @@ def simulate_plant(
     stops = _stops_frame(clock, plans, category_labels(plant.downtime_events))
     downtime_files = write_events(clock, plant.downtime_events, stops, DOWNTIME_COLUMNS, out_dir)
 
-    daily = daily_truth(plant.plant_id, clock, list(traces.values()))
+    daily = daily_truth(plant.plant_id, clock, list(traces.values()), np.array([ideal[c] for c in product_codes]))
     motor_daily = motor_daily_truth(plant.plant_id, clock, list(motors.values()), boundaries)
     faults = _fault_records(plant, profile, clock, failures, growth, motor_daily)
     return PlantResult(

@@ -3,11 +3,18 @@
 Files in `truth_dir` (one set for all simulated plants; rewritten on every run):
 
 daily.csv        plant_id, production_date (local), energy_kwh, units_produced, good_qty, scrap_qty,
-                 kwh_per_unit, unplanned_downtime_min, planned_downtime_min, running_min
+                 kwh_per_unit, unplanned_downtime_min, planned_downtime_min, running_min,
+                 planned_busy_min, ideal_min, availability, performance, quality_ratio, oee
                  Per plant-local day [00:00, 24:00), all lines. energy_kwh is the exact sum of the
                  line-minute energies (= totalizer increase over the day); units / good / scrap count
                  the minutes starting in the day; downtime minutes are the minutes of stops in the day;
                  kwh_per_unit = energy_kwh / units_produced (empty when nothing was produced).
+                 ISO 22400-2 OEE components with the definitions of marts.kpi_daily (all lines pooled):
+                 planned_busy_min (PBT) = line-minutes in an order or an unplanned stop and not in a
+                 planned stop; running_min (APT) = in an order and in no stop; ideal_min (PRI x PQ)
+                 = sum of units / ideal_rate_per_min of the product over running minutes;
+                 availability = APT / PBT, performance = ideal_min / APT, quality_ratio = good /
+                 units, oee = their product (empty when a denominator is 0).
 runs.csv         plant_id, order_id, line_id, product_code, start_utc, end_utc, units_produced,
                  good_qty, scrap_qty, energy_kwh   (energy of the line in [start, end); naive UTC times)
 motor_daily.csv  plant_id, motor_id, production_date, vibration_mean_mms, zone, health, line_id,
@@ -31,14 +38,18 @@ from plant_assets.simulator.physics import STOP_PLANNED, STOP_UNPLANNED, LineTra
 from plant_assets.simulator.profile import ZONE_HEALTH
 
 DAILY_COLUMNS = ["plant_id", "production_date", "energy_kwh", "units_produced", "good_qty", "scrap_qty",
-                 "kwh_per_unit", "unplanned_downtime_min", "planned_downtime_min", "running_min"]  # fmt: skip
+                 "kwh_per_unit", "unplanned_downtime_min", "planned_downtime_min", "running_min",
+                 "planned_busy_min", "ideal_min", "availability", "performance", "quality_ratio", "oee"]  # fmt: skip
 RUN_COLUMNS = ["plant_id", "order_id", "line_id", "product_code", "start_utc", "end_utc", "units_produced",
                "good_qty", "scrap_qty", "energy_kwh"]  # fmt: skip
 MOTOR_COLUMNS = ["plant_id", "motor_id", "production_date", "vibration_mean_mms", "zone", "health", "line_id",
                  "running_min"]  # fmt: skip
 
 
-def daily_truth(plant_id: str, clock: Clock, lines: list[LineTrace]) -> pd.DataFrame:
+def daily_truth(
+    plant_id: str, clock: Clock, lines: list[LineTrace], ideal_rates: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Per plant-local day; `ideal_rates` (units/min by product index) enables the performance truth."""
     days = clock.day
 
     def per_day(values: np.ndarray) -> np.ndarray:
@@ -50,8 +61,29 @@ def daily_truth(plant_id: str, clock: Clock, lines: list[LineTrace]) -> pd.DataF
     unplanned = sum(per_day((t.stop_category == STOP_UNPLANNED).astype(float)) for t in lines)
     planned = sum(per_day((t.stop_category == STOP_PLANNED).astype(float)) for t in lines)
     running = sum(per_day(t.running.astype(float)) for t in lines)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_unit = np.where(units > 0, energy / np.where(units > 0, units, 1), np.nan)
+    busy = sum(
+        per_day(
+            (((t.run_index >= 0) | (t.stop_category == STOP_UNPLANNED)) & (t.stop_category != STOP_PLANNED)).astype(float)
+        )
+        for t in lines
+    )
+    if ideal_rates is None:
+        ideal = np.full(clock.days, np.nan)
+    else:
+        rates = np.asarray(ideal_rates, dtype=float)
+        ideal = sum(
+            per_day(np.where(t.running, t.units / rates[np.where(t.product_index >= 0, t.product_index, 0)], 0.0))
+            for t in lines
+        )
+
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+    per_unit = ratio(energy, units)
+    availability = ratio(running, busy)
+    performance = ratio(ideal, running)
+    quality = ratio(units - scrap, units)
     return pd.DataFrame(
         {
             "plant_id": plant_id,
@@ -64,6 +96,12 @@ def daily_truth(plant_id: str, clock: Clock, lines: list[LineTrace]) -> pd.DataF
             "unplanned_downtime_min": unplanned.astype(np.int64),
             "planned_downtime_min": planned.astype(np.int64),
             "running_min": running.astype(np.int64),
+            "planned_busy_min": busy.astype(np.int64),
+            "ideal_min": ideal,
+            "availability": availability,
+            "performance": performance,
+            "quality_ratio": quality,
+            "oee": availability * performance * quality,
         },
         columns=DAILY_COLUMNS,
     )
@@ -124,6 +162,7 @@ def write_truth(
 ) -> list[Path]:
     truth_dir.mkdir(parents=True, exist_ok=True)
     daily = daily.assign(energy_kwh=daily["energy_kwh"].round(6), kwh_per_unit=daily["kwh_per_unit"].round(8))
+    daily = daily.round({c: 8 for c in ("ideal_min", "availability", "performance", "quality_ratio", "oee") if c in daily})
     runs = runs.assign(energy_kwh=runs["energy_kwh"].round(6))
     motor_daily = motor_daily.assign(vibration_mean_mms=motor_daily["vibration_mean_mms"].round(4))
     paths = []

@@ -117,3 +117,13 @@ def test_retraining_on_the_same_data_registers_no_new_version(e2e_run):
     )
     assert result.success
     assert len(client.search_model_versions("name = 'energy_baseline.plant_b'")) == before
+
+
+def test_clean_demo_data_passes_every_gate_layer(e2e_run):
+    """No false positives: every raw, canonical and marts gate of the clean demo window passed."""
+    gates = pq.read_table(e2e_run["settings"].lake_dir / "gates").to_pandas()
+    n_plant_days = 3 * ((e2e_run["last_day"] - e2e_run["first_day"]).days + 1)
+    for layer in ("raw", "canonical", "marts"):
+        rows = gates[gates["layer"] == layer]
+        assert len(rows) == n_plant_days, layer
+        assert rows["passed"].all(), rows[~rows["passed"]][["plant_id", "production_date", "failed_expectations"]]

@@ -45,12 +45,21 @@ if not DBT.exists():
     DBT = Path(shutil.which("dbt") or REPO / ".venv" / "bin" / "dbt")
 
 DAY1, DAY2 = date(2026, 9, 7), date(2026, 9, 8)
+# the day-incremental marts (and a dimension); an incremental run must reproduce them exactly
 MARTS = {
     "fct_line_energy_hourly": "plant_id, line_id, production_date, hour_utc",
     "fct_production_run": "plant_id, order_id, start_utc",
     "kpi_daily": "plant_id, production_date, kpi",
     "fct_motor_health_daily": "plant_id, motor_id, production_date",
     "dim_kpi": "kpi",
+}
+# marts rebuilt whole from those (tables and views): a full refresh must reproduce them too
+DERIVED_MARTS = {
+    "fct_enpi_daily": "plant_id, production_date",
+    "fct_cross_plant_benchmark": "plant_id, month, kpi",
+    "fct_motor_health": "plant_id, motor_id, production_date",
+    "dim_asset": "asset_key",
+    "kpi_daily_wide": "plant_id, production_date",
 }
 
 
@@ -96,6 +105,16 @@ GATE_SCHEMA = pa.schema(
         ("passed", pa.bool_()),
         ("checked_at", pa.timestamp("us")),
         ("failed_expectations", pa.string()),
+        ("thresholds", pa.string()),
+        ("plant_overrides", pa.string()),
+    ]
+)
+RECONCILIATION_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("raw_records", pa.int64()),
+        ("accepted_records", pa.int64()),
+        ("quarantined_records", pa.int64()),
     ]
 )
 
@@ -169,6 +188,11 @@ def build_lake(lake: Path) -> None:
                 pa.Table.from_pylist(rows, schema=READINGS_SCHEMA),
                 lake / "raw" / f"plant_id={plant}" / f"production_date={day}" / "readings.parquet",
             )
+            counts = [{"source_file": rows[0]["source_file"], "raw_records": len(rows), "accepted_records": len(rows), "quarantined_records": 0}]
+            _write(
+                pa.Table.from_pylist(counts, schema=RECONCILIATION_SCHEMA),
+                lake / "reconciliation" / f"plant_id={plant}" / f"production_date={day}" / "historian.parquet",
+            )
 
     runs = {
         ("plant_a", DAY1): [
@@ -214,7 +238,9 @@ def build_lake(lake: Path) -> None:
                     "layer": "raw",
                     "passed": passed,
                     "checked_at": ts(f"{day} 23:59"),
-                    "failed_expectations": None if passed else '["value_in_range"]',
+                    "failed_expectations": "[]" if passed else '["value_in_range"]',
+                    "thresholds": "{}",
+                    "plant_overrides": "{}",
                 }
             ]
             _write(
@@ -327,12 +353,13 @@ class Dbt:
         finally:
             con.close()
 
-    def snapshot(self) -> dict[str, list[tuple]]:
-        return {name: self.query(f"select * from marts.{name} order by {order}") for name, order in MARTS.items()}
+    def snapshot(self, marts: dict[str, str] = MARTS) -> dict[str, list[tuple]]:
+        return {name: self.query(f"select * from marts.{name} order by {order}") for name, order in marts.items()}
 
 
 def _same(left: dict[str, list[tuple]], right: dict[str, list[tuple]]) -> None:
-    for name in MARTS:
+    assert left.keys() == right.keys()
+    for name in left:
         assert len(left[name]) == len(right[name]), name
         for a, b in zip(left[name], right[name]):
             assert len(a) == len(b)
@@ -372,7 +399,15 @@ def test_build_ran_unit_tests_and_data_tests(built):
         "int_counter_deltas_rollover_reset_and_midnight",
         "fct_motor_health_daily_zone_from_machine_class_boundaries",
         "stg_historian__readings_keeps_only_days_whose_raw_gate_passed",
+        "kpi_daily_oee_iso22400_worked_example",
+        "int_line_minute_states_orders_and_stops_on_the_minute_grid",
+        "fct_enpi_daily_regression_normalized_worked_example",
+        "fct_motor_health_escalates_by_bearing_temperature_trend",
+        "fct_cross_plant_benchmark_flags_non_comparable_plants",
     } <= unit_tests
+    # every KPI of the catalog is documented with a worked example (or says why it is not built)
+    for kpi, definition, mart in dbt.query("select kpi, definition, mart from marts.dim_kpi"):
+        assert "Worked example" in definition or mart.startswith("not built"), kpi
 
 
 def test_kpi_daily_energy_and_kwh_per_unit_by_hand(built):
@@ -388,7 +423,9 @@ def test_kpi_daily_energy_and_kwh_per_unit_by_hand(built):
     # tonnage: O-1 (0.52 kg) 3000 units + O-2 (1.55 kg, heavy) 1000 units on day 1
     assert k[(a, DAY1, "energy_per_ton")] == pytest.approx(775 / ((3000 * 0.52 + 1000 * 1.55) / 1000))
     assert k[(a, DAY1, "good_qty")] == 4430 and k[(a, DAY1, "scrap_qty")] == 70
-    assert k[(a, DAY1, "scrap_ratio")] == pytest.approx(70 / 4500)
+    # scrap ratio: counted units carry their run's MES scrap share; O-2 runs past midnight and only
+    # its first 1000 units fall on day 1: (3000 x 50/3000 + 1000 x 20/1500) / 4000
+    assert k[(a, DAY1, "scrap_ratio")] == pytest.approx((50 + 1000 * 20 / 1500) / 4000)
     assert k[(a, DAY1, "unplanned_downtime_min")] == pytest.approx(40)
     assert k[(a, DAY1, "planned_downtime_min")] == pytest.approx(15)
     assert k[(a, DAY2, "unplanned_downtime_min")] == 0 and k[(a, DAY2, "planned_downtime_min")] == pytest.approx(60)
@@ -396,6 +433,21 @@ def test_kpi_daily_energy_and_kwh_per_unit_by_hand(built):
     assert k[(b, DAY1, "energy_kwh")] == pytest.approx(500 + 250)
     assert k[(b, DAY1, "units_produced")] == pytest.approx(900 + 400)  # 9900 -> 300 with rollover 10000
     assert k[(b, DAY1, "kwh_per_unit")] == pytest.approx(750 / 1300)
+    # ISO 22400-2 on the minute grid, plant_a day 1 (local 09-07 = UTC 09-06 22:00 .. 09-07 22:00):
+    # L1 is in an order all 1440 minutes (O-1 960, O-2 480); jam 30 min and cleaning 15 min inside
+    # them; L2 has a 10-min unplanned stop outside any order.
+    pbt, apt = 1440 - 15 + 10, 1440 - 30 - 15
+    assert k[(a, DAY1, "planned_busy_time_min")] == pbt and k[(a, DAY1, "actual_production_time_min")] == apt
+    assert k[(a, DAY1, "availability")] == pytest.approx(apt / pbt)
+    ideal = 3000 / 120 + 1000 / 70  # PET-050 at 120/min in O-1, PET-150 at 70/min in O-2
+    assert k[(a, DAY1, "performance")] == pytest.approx(ideal / apt)
+    quality = (2950 + 1000 * 1480 / 1500) / 4000
+    assert k[(a, DAY1, "quality_ratio")] == pytest.approx(quality)
+    assert k[(a, DAY1, "oee")] == pytest.approx(apt / pbt * ideal / apt * quality)
+    assert k[(a, DAY1, "throughput_rate")] == pytest.approx(4000 / 1440)
+    assert k[(a, DAY1, "technical_efficiency")] == pytest.approx(apt / (apt + 40))
+    assert k[(a, DAY1, "unplanned_stop_count")] == 2 and k[(a, DAY1, "mttr_min")] == pytest.approx(20)
+    assert k[(a, DAY1, "mtbf_min")] == pytest.approx(apt / 2)
     units = dict(dbt.query("select kpi, unit from marts.kpi_daily group by all"))
     assert units["energy_kwh"] == "kWh" and units["kwh_per_unit"] == "kWh/unit" and units["energy_per_ton"] == "kWh/t"
 
@@ -451,6 +503,7 @@ def test_production_runs_hourly_and_motor_health(built):
 def test_incremental_day_run_and_full_refresh_are_identical(built):
     dbt, _ = built
     before = dbt.snapshot()
+    derived = dbt.snapshot(DERIVED_MARTS)
     # Damage the days the incremental run must rebuild, and plant a row outside its window.
     dbt.execute(
         f"""
@@ -462,13 +515,67 @@ def test_incremental_day_run_and_full_refresh_are_identical(built):
             values ('plant_a', 'L1', timestamp '2026-09-01 10:00', date '2026-09-01', 1.0, 0, 0, 0, 60);
         """
     )
-    dbt("build", "--vars", json.dumps({"min_date": str(DAY2), "max_date": str(DAY2)}))
+    # unit tests ran in the first build; the nightly run excludes them too
+    dbt("build", "--vars", json.dumps({"min_date": str(DAY2), "max_date": str(DAY2)}), "--exclude-resource-type", "unit_test")
     sentinel = "select count(*) from marts.kpi_daily where production_date = date '2026-09-01'"
     assert dbt.query(sentinel) == [(1,)], "an incremental run must leave days outside its window alone"
     for table in ("kpi_daily", "fct_line_energy_hourly"):
         dbt.execute(f"delete from marts.{table} where production_date = date '2026-09-01'")
     _same(before, dbt.snapshot())
 
-    dbt("build", "--full-refresh")
+    dbt("build", "--full-refresh", "--exclude-resource-type", "unit_test")
     _same(before, dbt.snapshot())
+    _same(derived, dbt.snapshot(DERIVED_MARTS))
     print("dbt timings (s):", {k: round(v, 1) for k, v in dbt.timings.items()})
+
+
+def test_asset_hierarchy_benchmark_and_views(built):
+    dbt, _ = built
+    levels = dict(dbt.query("select isa95_level, count(*) from marts.dim_asset group by all"))
+    assert levels == {"site": 2, "line": 3, "unit": 2}
+    assert dbt.query("select parent_asset_id, isa95_path, cd_boundary_mms from marts.dim_asset where asset_key = 'plant_b/L1-M1'") == [
+        ("L1", "Acme/Cedar Falls/Canning/L1/L1-M1", 7.1)
+    ]
+    # 2 days of plant_a, 1 of plant_b (09-08 failed its gate): plant_b's coverage is 1 / 2
+    bench = {
+        (p, k): (v, c, why)
+        for p, k, v, c, why in dbt.query(
+            "select plant_id, kpi, value, comparable, not_comparable_reason from marts.fct_cross_plant_benchmark"
+        )
+    }
+    assert bench[("plant_a", "kwh_per_unit")][0] == pytest.approx((775 + 450) / (4000 + 700))
+    assert bench[("plant_b", "kwh_per_unit")][1] is False and "coverage 50 %" in bench[("plant_b", "kwh_per_unit")][2]
+    wide = dbt.query(
+        "select oee, kwh_per_unit from marts.kpi_daily_wide where plant_id = 'plant_a' and production_date = date '2026-09-07'"
+    )
+    assert wide == [(pytest.approx(dbt.query(
+        "select value from marts.kpi_daily where plant_id = 'plant_a' and production_date = date '2026-09-07' and kpi = 'oee'"
+    )[0][0]), pytest.approx(775 / 4000))]
+    # 2 baseline days per plant in this lake: too few for the regression, the simple ratio is there
+    enpi = dbt.query("select enpi_normalized, enpi_ratio_vs_baseline from marts.fct_enpi_daily where plant_id = 'plant_a' order by production_date")
+    assert [e[0] for e in enpi] == [None, None]
+    assert enpi[0][1] == pytest.approx((775 / 4000) / ((775 + 450) / 4700))
+    health = dbt.query("select health, vibration_health, bearing_temp_trend_c from marts.fct_motor_health where plant_id = 'plant_a' order by production_date")
+    assert health[0] == ("green", "green", None) and health[1][:2] == ("red", "red")
+
+
+def test_docs_generate_documents_the_kpi_formulas(built):
+    dbt, _ = built
+    dbt("docs", "generate")
+    manifest = json.loads((dbt.tmp_path / "target" / "manifest.json").read_text())
+    catalog = json.loads((dbt.tmp_path / "target" / "catalog.json").read_text())
+    assert "model.plant_assets.kpi_daily" in catalog["nodes"] and "model.plant_assets.dim_kpi" in catalog["nodes"]
+    kpi_daily = manifest["nodes"]["model.plant_assets.kpi_daily"]
+    assert "availability x performance x quality_ratio" in kpi_daily["description"]
+    undocumented = [
+        (node["name"], column)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["package_name"] == "plant_assets"
+        and node["name"] not in ("stg_ingest__reconciliation", "fct_ingest_reconciliation")
+        for column, spec in (node["columns"] or {"<none>": {"description": ""}}).items()
+        if not node["description"]
+    ]
+    assert not undocumented, undocumented
+    exposures = {e["name"] for e in manifest["exposures"].values()}
+    assert {"energy_baseline_model", "actions_alerts", "analyst_warehouse", "cross_plant_benchmark"} <= exposures
+    assert {"kwh_per_unit", "oee", "enpi_normalized"} <= {m["name"] for m in manifest["metrics"].values()}

@@ -21,7 +21,9 @@ def test_asset_graph_by_stage(defs):
     for expected in (
         "raw_historian", "raw_production_runs", "raw_downtime_events", "plant_registry",
         "staging/stg_historian__readings", "marts/kpi_daily", "marts/dim_kpi", "marts/fct_production_run",
-        "marts/fct_line_energy_hourly", "energy_baseline_model", "energy_performance", "energy_alerts",
+        "marts/fct_line_energy_hourly", "marts/data_quality_incidents", "energy_baseline_model",
+        "motor_health_model", "quality_model", "energy_model_drift", "energy_performance", "energy_alerts",
+        "analyst_warehouse",
     ):
         assert expected in keys, expected
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
@@ -48,11 +50,16 @@ def test_partitions(defs):
     assert isinstance(graph.get(dg.AssetKey("energy_baseline_model")).partitions_def, dg.StaticPartitionsDefinition)
 
 
-def test_blocking_gate_on_ingest(defs):
+def test_blocking_gates_on_every_layer(defs):
     graph = defs.resolve_asset_graph()
-    checks = [graph.get_check_spec(key) for key in graph.asset_check_keys]
-    gate = [c for c in checks if c.name == "raw_historian_gate"]
-    assert gate and gate[0].asset_key == dg.AssetKey("raw_historian") and gate[0].blocking
+    checks = {c.name: c for c in (graph.get_check_spec(key) for key in graph.asset_check_keys)}
+    for name, asset in (
+        ("raw_historian_gate", dg.AssetKey("raw_historian")),
+        ("canonical_signals_gate", dg.AssetKey("raw_historian")),
+        ("marts_kpi_gate", dg.AssetKey(["marts", "kpi_daily"])),
+    ):
+        assert checks[name].asset_key == asset and checks[name].blocking, name
+    assert not checks["exports_are_fresh"].blocking
 
 
 def test_schedule_and_sensors(defs):

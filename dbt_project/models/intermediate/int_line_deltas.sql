@@ -2,7 +2,8 @@
 -- Line meter deltas (energy_total, production_count_total) with the production run that was active
 -- on the line at the interval start (start_utc <= interval_start_utc < end_utc). If MES reports
 -- overlapping runs on a line, the one that started last wins, so no delta is counted twice.
--- Deltas while no run is active keep NULL order / product columns.
+-- Deltas while no run is active keep NULL order / product columns. ideal_rate_per_min (registry) and
+-- run_good_share = good_qty / (good_qty + scrap_qty) of the run (MES) feed performance and quality.
 --
 -- Working set, not history: intervals starting in [min_date - 1, max_date + 1]; runs are read from
 -- the start days [min_date - 2, max_date + 1] (a run is assumed to last less than a day).
@@ -21,7 +22,9 @@ runs as (
         runs.start_utc,
         runs.end_utc,
         products.product_family,
-        products.mass_kg
+        products.mass_kg,
+        products.ideal_rate_per_min,
+        runs.good_qty / nullif(runs.good_qty + runs.scrap_qty, 0) as run_good_share
     from {{ ref('stg_mes__production_runs') }} as runs
     left join {{ ref('stg_registry__products') }} as products
         on products.plant_id = runs.plant_id
@@ -44,7 +47,9 @@ attributed as (
         runs.order_id,
         runs.product_code,
         runs.product_family,
-        runs.mass_kg
+        runs.mass_kg,
+        runs.ideal_rate_per_min,
+        runs.run_good_share
     from deltas
     left join runs
         on runs.plant_id = deltas.plant_id

@@ -5,5 +5,6 @@ select
     definition,
     formula,
     unit,
-    grain
+    grain,
+    mart
 from {{ ref('kpi_catalog') }}

@@ -9,18 +9,32 @@
 }}
 -- Daily motor condition from vibration severity (ISO 20816-3, formerly ISO 10816-3).
 --
--- vibration_mean_mms is the mean of ALL good / uncertain motor_vibration_velocity readings of the
--- plant-local day, not only those under load (the motor current is not used: rated currents are
--- not in the registry). The zone compares that daily mean with the boundaries of the motor's
--- machine class (seeds/machine_classes.csv):
+-- vibration_mean_mms is the mean of the good / uncertain motor_vibration_velocity readings of the
+-- plant-local day taken while the motor's line was RUNNING (int_line_minute_states: in an order
+-- and in no downtime event, by the reading's minute): ISO 20816-3 evaluates a machine in steady
+-- operation, and idle readings (near 0) would dilute the mean. The zone compares that daily mean
+-- with the boundaries of the motor's machine class (seeds/machine_classes.csv):
 --   A: mean < A/B   B: A/B <= mean < B/C   C: B/C <= mean < C/D   D: mean >= C/D
 -- health: A, B -> green; C -> yellow; D -> red. NULL zone / health when the day has no vibration
--- reading (bearing temperature only) or the machine class is unknown.
-with readings as (
-    select *
-    from {{ ref('int_signal_readings') }}
-    where signal in ('motor_vibration_velocity', 'motor_bearing_temperature')
-        and {{ in_rebuild_window('production_date') }}
+-- reading while running (line stopped all day, bearing temperature only) or the class is unknown.
+-- Temperature escalation: marts.fct_motor_health.
+with running_minutes as (
+    select plant_id, line_id, minute_utc
+    from {{ ref('int_line_minute_states') }}
+    where is_apt
+),
+
+readings as (
+    select
+        readings.*,
+        running_minutes.minute_utc is not null as while_running
+    from {{ ref('int_signal_readings') }} as readings
+    left join running_minutes
+        on running_minutes.plant_id = readings.plant_id
+        and running_minutes.line_id = readings.line_id
+        and running_minutes.minute_utc = date_trunc('minute', readings.ts_utc)
+    where readings.signal in ('motor_vibration_velocity', 'motor_bearing_temperature')
+        and {{ in_rebuild_window('readings.production_date') }}
 ),
 
 motors as (
@@ -42,7 +56,9 @@ daily as (
         plant_id,
         asset_id as motor_id,
         production_date,
-        avg(canonical_value) filter (where signal = 'motor_vibration_velocity') as vibration_mean_mms,
+        avg(canonical_value) filter (
+            where signal = 'motor_vibration_velocity' and while_running
+        ) as vibration_mean_mms,
         max(canonical_value) filter (where signal = 'motor_vibration_velocity') as vibration_max_mms,
         count(*) filter (where signal = 'motor_vibration_velocity') as vibration_readings,
         avg(canonical_value) filter (where signal = 'motor_bearing_temperature') as bearing_temp_mean_c

@@ -13,6 +13,13 @@
 -- Days: the plant-days whose raw gate passed. Sums of MES quantities and downtime are 0 on a day
 -- without events; a KPI that is undefined on a day (no meter data, or a ratio with a zero
 -- denominator) has no row.
+--
+-- ISO 22400-2 time model from int_line_minute_states (1-minute grid, summed over the plant's lines):
+-- PBT planned busy time, APT actual production time, ADET unplanned downtime, PDOT planned
+-- downtime, AOET order execution time. Quantities from the piece counters (int_line_deltas):
+-- PQ = units_produced; PRI x PQ = sum(delta / ideal_rate) of units counted during an order;
+-- GQ = sum(delta x run good share) with each run's good share from MES (runs crossing midnight are
+-- split by the counter). Formulas per KPI: seeds/kpi_catalog.csv (marts.dim_kpi).
 with days as (
     {{ passed_raw_plant_days(ref('stg_quality__gate_results')) }}
 ),
@@ -25,8 +32,34 @@ meters as (
         sum(delta) filter (where signal = 'production_count_total') as units_produced,
         sum(delta * mass_kg / 1000.0) filter (
             where signal = 'production_count_total' and mass_kg is not null
-        ) as produced_tonnes
+        ) as produced_tonnes,
+        -- ISO 22400-2 PRI x PQ: ideal minutes of the units counted during an order of a product
+        -- with a known ideal rate
+        sum(delta / ideal_rate_per_min) filter (
+            where signal = 'production_count_total' and ideal_rate_per_min > 0
+        ) as ideal_minutes,
+        -- quality: counted units during an order with its run's good share (MES), and all of them
+        sum(delta * run_good_share) filter (
+            where signal = 'production_count_total' and run_good_share is not null
+        ) as good_units_prorated,
+        sum(delta) filter (
+            where signal = 'production_count_total' and run_good_share is not null
+        ) as units_in_reported_runs
     from {{ ref('int_line_deltas') }}
+    where {{ in_rebuild_window('production_date') }}
+    group by plant_id, production_date
+),
+
+states as (
+    select
+        plant_id,
+        production_date,
+        count(*) filter (where in_pbt) as planned_busy_time_min,
+        count(*) filter (where is_apt) as actual_production_time_min,
+        count(*) filter (where is_adet) as unplanned_downtime_min,
+        count(*) filter (where state = 'planned_downtime') as planned_downtime_min,
+        count(*) filter (where in_order) as order_execution_time_min
+    from {{ ref('int_line_minute_states') }}
     where {{ in_rebuild_window('production_date') }}
     group by plant_id, production_date
 ),
@@ -42,41 +75,90 @@ runs as (
     group by plant_id, production_date
 ),
 
-downtime as (
+stops as (
     select
         plant_id,
         production_date,
-        sum(duration_min) filter (where category = 'unplanned') as unplanned_downtime_min,
-        sum(duration_min) filter (where category = 'planned') as planned_downtime_min
+        count(*) filter (where category = 'unplanned') as unplanned_stops,
+        count(*) filter (where category = 'planned') as planned_stops,
+        sum(duration_min) filter (where category = 'unplanned') as unplanned_stop_duration_min
     from {{ ref('stg_mes__downtime_events') }}
     where {{ in_rebuild_window('production_date') }}
     group by plant_id, production_date
 ),
 
-daily as (
+joined as (
     select
         days.plant_id,
         days.production_date,
         meters.energy_kwh,
         meters.units_produced,
-        meters.energy_kwh / nullif(meters.units_produced, 0) as kwh_per_unit,
-        meters.energy_kwh / nullif(meters.produced_tonnes, 0) as energy_per_ton,
-        coalesce(runs.good_qty, 0) as good_qty,
-        coalesce(runs.scrap_qty, 0) as scrap_qty,
-        runs.scrap_qty / nullif(runs.good_qty + runs.scrap_qty, 0) as scrap_ratio,
-        coalesce(downtime.unplanned_downtime_min, 0) as unplanned_downtime_min,
-        coalesce(downtime.planned_downtime_min, 0) as planned_downtime_min
+        meters.produced_tonnes,
+        meters.ideal_minutes,
+        meters.good_units_prorated,
+        meters.units_in_reported_runs,
+        runs.good_qty,
+        runs.scrap_qty,
+        coalesce(states.planned_busy_time_min, 0) as pbt,
+        coalesce(states.actual_production_time_min, 0) as apt,
+        coalesce(states.unplanned_downtime_min, 0) as adet,
+        coalesce(states.planned_downtime_min, 0) as pdot,
+        coalesce(states.order_execution_time_min, 0) as aoet,
+        coalesce(stops.unplanned_stops, 0) as unplanned_stops,
+        coalesce(stops.planned_stops, 0) as planned_stops,
+        stops.unplanned_stop_duration_min
     from days
     left join meters
         on meters.plant_id = days.plant_id
         and meters.production_date = days.production_date
+    left join states
+        on states.plant_id = days.plant_id
+        and states.production_date = days.production_date
     left join runs
         on runs.plant_id = days.plant_id
         and runs.production_date = days.production_date
-    left join downtime
-        on downtime.plant_id = days.plant_id
-        and downtime.production_date = days.production_date
+    left join stops
+        on stops.plant_id = days.plant_id
+        and stops.production_date = days.production_date
     where {{ in_rebuild_window('days.production_date') }}
+),
+
+ratios as (
+    select
+        *,
+        apt / nullif(pbt, 0) as availability_ratio,
+        ideal_minutes / nullif(apt, 0) as performance_ratio,
+        good_units_prorated / nullif(units_in_reported_runs, 0) as quality_ratio_value
+    from joined
+),
+
+daily as (
+    select
+        plant_id,
+        production_date,
+        energy_kwh,
+        units_produced,
+        energy_kwh / nullif(units_produced, 0) as kwh_per_unit,
+        energy_kwh / nullif(produced_tonnes, 0) as energy_per_ton,
+        coalesce(good_qty, 0) as good_qty,
+        coalesce(scrap_qty, 0) as scrap_qty,
+        1 - quality_ratio_value as scrap_ratio,
+        cast(adet as double) as unplanned_downtime_min,
+        cast(pdot as double) as planned_downtime_min,
+        cast(unplanned_stops as double) as unplanned_stop_count,
+        cast(planned_stops as double) as planned_stop_count,
+        apt / nullif(unplanned_stops, 0) as mtbf_min,
+        unplanned_stop_duration_min / nullif(unplanned_stops, 0) as mttr_min,
+        cast(pbt as double) as planned_busy_time_min,
+        cast(apt as double) as actual_production_time_min,
+        availability_ratio as availability,
+        performance_ratio as performance,
+        quality_ratio_value as quality_ratio,
+        availability_ratio * performance_ratio * quality_ratio_value as oee,
+        quality_ratio_value as first_pass_yield,
+        units_produced / nullif(aoet, 0) as throughput_rate,
+        apt / nullif(apt + adet, 0) as technical_efficiency
+    from ratios
 ),
 
 -- wide -> long; UNPIVOT leaves out NULL values (undefined KPIs)
@@ -91,7 +173,20 @@ long as (
         scrap_qty,
         scrap_ratio,
         unplanned_downtime_min,
-        planned_downtime_min
+        planned_downtime_min,
+        unplanned_stop_count,
+        planned_stop_count,
+        mtbf_min,
+        mttr_min,
+        planned_busy_time_min,
+        actual_production_time_min,
+        availability,
+        performance,
+        quality_ratio,
+        oee,
+        first_pass_yield,
+        throughput_rate,
+        technical_efficiency
     into name kpi value value
 )
 

@@ -6,9 +6,13 @@ import dagster as dg
 
 from plant_assets.partitions import day_partitions, plant_day_partitions, plant_partitions
 
+FRESHNESS_CHECK = dg.AssetCheckKey(dg.AssetKey("raw_historian"), "exports_are_fresh")
+
 ingest_job = dg.define_asset_job(
     "ingest_plant_day",
-    selection=dg.AssetSelection.groups("ingest") - dg.AssetSelection.assets("plant_registry"),
+    selection=dg.AssetSelection.groups("ingest")
+    - dg.AssetSelection.assets("plant_registry")
+    - dg.AssetSelection.checks(FRESHNESS_CHECK),
     partitions_def=plant_day_partitions,
     description="Ingest one plant-day's exports (historian, production runs, downtime) and gate them.",
 )
@@ -31,4 +35,10 @@ registry_job = dg.define_asset_job(
     "refresh_plant_registry",
     selection=dg.AssetSelection.assets("plant_registry"),
     description="Re-read plants/<id>/ configs and tag maps into the registry tables dbt joins.",
+)
+
+freshness_job = dg.define_asset_job(
+    "check_export_freshness",
+    selection=dg.AssetSelection.checks(FRESHNESS_CHECK),
+    description="Flag plants whose historian exports stopped arriving.",
 )

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from plant_assets.config import PlantConfig, validate_plants
-from plant_assets.defs.automation.jobs import ingest_job
+from plant_assets.defs.automation.jobs import freshness_job, ingest_job
 from plant_assets.partitions import FIRST_PRODUCTION_DAY, plant_day_key
 from plant_assets.settings import get_settings
 
@@ -52,3 +52,13 @@ def nightly_ingest_schedule(context: dg.ScheduleEvaluationContext):
         context.log.error(f"plant {plant_id} skipped, invalid config: {error}")
     now = context.scheduled_execution_time or datetime.now(timezone.utc)
     return nightly_requests(plants, now.astimezone(timezone.utc))
+
+
+freshness_schedule = dg.ScheduleDefinition(
+    name="export_freshness_schedule",
+    job=freshness_job,
+    cron_schedule="45 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Hourly: flags any plant whose newest historian export lags its last complete local day.",
+)

@@ -96,3 +96,146 @@ def energy_baseline_model(
             "mlflow_run_id": outcome["run_id"],
         }
     )
+
+
+def _metrics_table(metrics: dict) -> str:
+    return "\n".join(["| metric | value |", "|---|---:|"] + [f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items())])
+
+
+def _plant_or_fail(plants: PlantsResource, plant_id: str):
+    configs, invalid = plants.all()
+    if plant_id not in configs:
+        raise dg.Failure(f"plant {plant_id} has no valid config: {invalid.get(plant_id, 'folder missing')}")
+    return configs
+
+
+@dg.asset(
+    partitions_def=plant_partitions,
+    group_name="ml",
+    kinds={"python", "mlflow"},
+    owners=[CENTRAL_TEAM],
+    pool="warehouse",
+    deps=[dg.AssetDep(dg.AssetKey(["marts", "fct_motor_health_daily"]), partition_mapping=dg.AllPartitionMapping())],
+    description="The motor health template (ml/templates/motor_health.py): per-motor standardized vibration and "
+    "bearing temperature, spread fit on every plant's healthy reference days, calibrated on this plant, "
+    "registered in MLflow as `motor_health.<plant>`.",
+)
+def motor_health_model(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource, plants: PlantsResource
+) -> dg.MaterializeResult:
+    from ml.templates import motor_health as template
+    from ml.train_motor_health import train_and_register
+
+    plant_id = context.partition_key
+    configs = _plant_or_fail(plants, plant_id)
+    with warehouse.connect(read_only=True) as con:
+        daily = template.read_daily(con)
+    standardized = template.standardize(daily)
+    if standardized[standardized["plant_id"] == plant_id].empty:
+        return dg.MaterializeResult(metadata={"skipped": f"{plant_id}: no motor vibration data yet"})
+    outcome = train_and_register(
+        mlflow.client(), mlflow.artifacts_dir, configs[plant_id], standardized,
+        _fingerprint(standardized, template.TEMPLATE.version), _git_sha(),
+    )
+    context.log.info(f"{outcome['model_name']} v{outcome['version']}: {outcome['decision']}")
+    return dg.MaterializeResult(metadata={
+        "registered_model": outcome["model_name"], "version": dg.MetadataValue.text(str(outcome["version"])),
+        "alias": outcome["alias"] or "none", "decision": outcome["decision"],
+        "metrics": dg.MetadataValue.md(_metrics_table(outcome["metrics"])),
+    })
+
+
+@dg.asset(
+    partitions_def=plant_partitions,
+    group_name="ml",
+    kinds={"lightgbm", "mlflow"},
+    owners=[CENTRAL_TEAM],
+    pool="warehouse",
+    deps=[dg.AssetDep(dg.AssetKey(["marts", "fct_production_run"]), partition_mapping=dg.AllPartitionMapping())],
+    description="The quality template (ml/templates/quality.py): scrap share per production run, pooled LightGBM "
+    "calibrated on this plant by continued boosting, registered in MLflow as `quality.<plant>`.",
+)
+def quality_model(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource, plants: PlantsResource
+) -> dg.MaterializeResult:
+    from ml.templates import quality as template
+    from ml.train_quality import train_and_register
+
+    plant_id = context.partition_key
+    configs = _plant_or_fail(plants, plant_id)
+    with warehouse.connect(read_only=True) as con:
+        runs = template.read_runs(con)
+    plant_runs = runs[runs["plant_id"] == plant_id]
+    if plant_runs["production_date"].nunique() < 4:
+        return dg.MaterializeResult(metadata={"skipped": f"{plant_id}: fewer than 4 days of production runs"})
+    outcome = train_and_register(
+        mlflow.client(), mlflow.artifacts_dir, configs[plant_id], runs, _fingerprint(runs[list(template.FEATURES) + ["scrap_share"]],
+                                                                                     template.TEMPLATE.version), _git_sha(),
+    )
+    context.log.info(f"{outcome['model_name']} v{outcome['version']}: {outcome['decision']}")
+    return dg.MaterializeResult(metadata={
+        "registered_model": outcome["model_name"], "version": dg.MetadataValue.text(str(outcome["version"])),
+        "alias": outcome["alias"] or "none", "decision": outcome["decision"],
+        "metrics": dg.MetadataValue.md(_metrics_table(outcome["metrics"])),
+    })
+
+
+@dg.asset(
+    partitions_def=plant_partitions,
+    group_name="ml",
+    kinds={"python", "duckdb", "mlflow"},
+    owners=[CENTRAL_TEAM],
+    pool="warehouse",
+    deps=[energy_baseline_model],
+    description="Nightly drift check of the plant's champion energy baseline: feature drift (PSI of the last "
+    "days against the training window) and performance decay (hourly CV(RMSE) / NMBE of the champion on the "
+    "last days). A crossed retraining rule opens an incident in actions.model_incidents and, when the plant's "
+    "models.retrain_on_drift allows it, trains a new challenger on the recent window.",
+)
+def energy_model_drift(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource, plants: PlantsResource
+) -> dg.MaterializeResult:
+    from ml.drift_monitor import INCIDENTS_DDL, INCIDENTS_TABLE, energy_drift
+
+    plant_id = context.partition_key
+    configs = _plant_or_fail(plants, plant_id)
+    plant = configs[plant_id]
+    from ml.templates import energy_baseline as template
+
+    with warehouse.connect(read_only=True) as con:
+        hourly = template.plant_hourly_features(read_line_energy_hourly(con))
+    hourly["production_date"] = pd.to_datetime(hourly["production_date"])
+    client = mlflow.client()
+    report = energy_drift(client, plant, hourly[hourly["plant_id"] == plant_id])
+    retrained = None
+    if report["crossed"]:
+        with warehouse.connect() as con:
+            con.execute("create schema if not exists actions")
+            con.execute(INCIDENTS_DDL)
+            con.execute(
+                f"insert or replace into {INCIDENTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, now())",
+                [report["incident_id"], plant_id, report["model_name"], report["model_version"],
+                 report["window"], "; ".join(report["crossed"]), "open"],
+            )
+        if plant.models.retrain_on_drift:
+            from ml.training import train_and_register
+
+            recent = hourly[hourly["plant_id"] == plant_id]
+            recent = recent[recent["production_date"] >= recent["production_date"].max() - pd.Timedelta(days=plant.models.drift_window_days - 1)]
+            pooled = pd.concat([baseline_frames(hourly, {k: v for k, v in configs.items() if k != plant_id}), recent], ignore_index=True)
+            from plant_assets.config import BaselinePeriod
+
+            challenger_plant = plant.model_copy(update={
+                "models": plant.models.model_copy(update={"auto_promote": False}),
+                "energy_baseline": BaselinePeriod(start=recent["production_date"].min().date(), end=recent["production_date"].max().date()),
+            })
+            retrained = train_and_register(client, mlflow.artifacts_dir, challenger_plant, pooled,
+                                           _fingerprint(pooled, template.TEMPLATE.version + "-drift"), _git_sha())
+            context.log.warning(f"{plant_id}: drift retraining -> {retrained['model_name']} v{retrained['version']}: {retrained['decision']}")
+    return dg.MaterializeResult(metadata={
+        "crossed_rules": dg.MetadataValue.json(report["crossed"]),
+        "feature_psi": dg.MetadataValue.json({k: round(v, 4) for k, v in report["psi"].items()}),
+        "recent_performance": dg.MetadataValue.json({k: round(v, 4) for k, v in report["performance"].items()}),
+        "champion": f"{report['model_name']} v{report['model_version']}",
+        "retrained_challenger": str(retrained["version"]) if retrained else "none",
+    })

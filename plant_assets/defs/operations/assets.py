@@ -8,7 +8,8 @@ import pandas as pd
 
 from plant_assets.defs.ingest.assets import CENTRAL_TEAM
 from plant_assets.partitions import day_partitions
-from plant_assets.resources import MlflowResource, PlantsResource, WarehouseResource
+from plant_assets.gates.marts_metrics import failed_plant_days
+from plant_assets.resources import LakeResource, MlflowResource, PlantsResource, WarehouseResource
 from plant_assets.scoring import (
     ALERTS_DDL, ALERTS_TABLE, PERFORMANCE_DDL, PERFORMANCE_TABLE, build_energy_alerts, daily_performance,
 )
@@ -36,10 +37,15 @@ def _day_range(context: dg.AssetExecutionContext):
     "Table actions.energy_performance.",
 )
 def energy_performance(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource, plants: PlantsResource
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    mlflow: MlflowResource,
+    plants: PlantsResource,
+    lake: LakeResource,
 ) -> dg.MaterializeResult:
     import mlflow.lightgbm as mlflow_lightgbm
 
+    from ml.explain import daily_drivers
     from ml.registry import CHAMPION, alias_version, registered_model_name
     from ml.templates import energy_baseline as template
 
@@ -48,6 +54,11 @@ def energy_performance(
     client = mlflow.client()
     with warehouse.connect(read_only=True) as con:
         hours = template.plant_hourly_features(read_line_energy_hourly(con, first_day, last_day))
+    # Blocking checks do not reach Python assets across runs: skip plant-days with a failed gate here.
+    gated_out = failed_plant_days(lake.lake, first_day, last_day)
+    if gated_out and len(hours):
+        keys = list(zip(hours["plant_id"], pd.to_datetime(hours["production_date"]).dt.date))
+        hours = hours[[key not in gated_out for key in keys]]
     frames, skipped = [], {}
     for plant_id, plant_hours in hours.groupby("plant_id"):
         if plant_id not in configs:
@@ -60,9 +71,14 @@ def energy_performance(
             continue
         model = mlflow_lightgbm.load_model(f"models:/{name}@{CHAMPION}")
         expected = template.predict(model, plant_hours)
-        frames.append(daily_performance(plant_hours, expected, configs[plant_id], name, version))
+        drivers = daily_drivers(model, plant_hours, list(template.TEMPLATE.features))
+        frames.append(daily_performance(plant_hours, expected, configs[plant_id], name, version, drivers))
     performance = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     with warehouse.connect() as con:
+        con.execute("create schema if not exists actions")
+        con.execute(PERFORMANCE_DDL)
+        # Tables created before explanations existed get the column (idempotent).
+        con.execute(f"alter table {PERFORMANCE_TABLE} add column if not exists top_drivers json")
         written = replace_days(con, PERFORMANCE_TABLE, PERFORMANCE_DDL, performance, first_day, last_day)
     for plant_id, why in skipped.items():
         context.log.warning(f"{plant_id} not scored: {why}")
@@ -83,6 +99,7 @@ def energy_performance(
             "kwh_per_unit_trend": dg.MetadataValue.md(trend or "nothing scored"),
             "scored_plant_days": dg.MetadataValue.int(written),
             "skipped_plants": dg.MetadataValue.json(skipped),
+            "skipped_by_failed_gates": dg.MetadataValue.json(sorted(f"{p} {d}" for p, d in gated_out)),
             "preview": dg.MetadataValue.md(preview),
             "dagster/row_count": dg.MetadataValue.int(written),
         }

@@ -1,0 +1,214 @@
+"""Motor health / anomaly template: flags a motor's degradation before it fails.
+
+Grain: motor x plant-local production day, from `marts.fct_motor_health_daily` (canonical signals
+motor_vibration_velocity and motor_bearing_temperature, ISO 20816-3 zone). Every motor is compared with
+its own normal level (its first `reference_days` days), so one template serves motors of any size:
+- vibration_ratio       daily mean RMS velocity / the motor's reference median
+- vibration_max_ratio   daily max RMS velocity / the motor's reference median
+- temperature_delta_c   daily mean bearing temperature - the motor's reference median
+
+Template: the day-to-day spread (robust sigma) of these standardized features, fit on the pooled
+reference days of every plant's motors. Plant calibration: the spread re-estimated on the plant's own
+reference days, shrunk towards the pooled spread (few days per plant). Score = the largest upward
+deviation in sigmas; an alert needs `consecutive_days` days above `alert_z`, or ISO 20816 zone D.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+FEATURES = ("vibration_ratio", "vibration_max_ratio", "temperature_delta_c")
+
+
+@dataclass(frozen=True)
+class MotorHealthSpec:
+    name: str = "motor_health"
+    version: str = "1.0.0"
+    grain: str = "motor x plant-local production day"
+    inputs: tuple[str, ...] = ("motor_vibration_velocity (daily mean, max)", "motor_bearing_temperature (daily mean)", "ISO 20816-3 zone")
+    features: tuple[str, ...] = FEATURES
+    target: str = "degrading (the motor fails within its degradation period)"
+    model_family: str = "robust z-score anomaly detector on per-motor standardized features"
+    params: dict = field(default_factory=lambda: {
+        "reference_days": 3, "alert_z": 6.0, "consecutive_days": 2, "shrinkage_days": 12,
+        "min_sigma": {"vibration_ratio": 0.03, "vibration_max_ratio": 0.03, "temperature_delta_c": 0.5},
+    })
+    validation: dict = field(default_factory=lambda: {
+        "false_alert_motors_max": 0, "pr_auc_min": 0.5, "lead_time_days_min": 1,
+    })
+    assumptions: tuple[str, ...] = (
+        "each motor's first reference days are healthy (commissioning or after maintenance)",
+        "the daily mean vibration includes idle readings, so a day's running share moves it; the score uses ratios to the motor's own level",
+        "motor current is not in marts.fct_motor_health_daily yet, so it is not an input",
+    )
+    retraining: tuple[str, ...] = (
+        "after maintenance on a motor (its reference level changes)",
+        "feature drift: PSI > 0.2 of healthy motors' standardized features",
+        "a false alert confirmed by maintenance",
+    )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+TEMPLATE = MotorHealthSpec()
+
+
+def read_daily(con) -> pd.DataFrame:
+    return con.execute(
+        """select plant_id, motor_id, line_id, production_date, machine_class, vibration_mean_mms,
+                  vibration_max_mms, bearing_temp_mean_c, zone, health
+           from marts.fct_motor_health_daily order by plant_id, motor_id, production_date"""
+    ).df()
+
+
+def standardize(daily: pd.DataFrame, reference_days: int | None = None) -> pd.DataFrame:
+    """Per motor: features relative to the motor's own first `reference_days` days (its normal level)."""
+    reference_days = reference_days or TEMPLATE.params["reference_days"]
+    frame = daily.dropna(subset=["vibration_mean_mms"]).copy()
+    frame["production_date"] = pd.to_datetime(frame["production_date"])
+    frame = frame.sort_values(["plant_id", "motor_id", "production_date"])
+    frame["day_index"] = frame.groupby(["plant_id", "motor_id"]).cumcount()
+    frame["is_reference"] = frame["day_index"] < reference_days
+    ref = frame[frame["is_reference"]].groupby(["plant_id", "motor_id"]).agg(
+        ref_vib=("vibration_mean_mms", "median"), ref_temp=("bearing_temp_mean_c", "median")
+    )
+    frame = frame.join(ref, on=["plant_id", "motor_id"])
+    frame["vibration_ratio"] = frame["vibration_mean_mms"] / frame["ref_vib"]
+    frame["vibration_max_ratio"] = frame["vibration_max_mms"] / frame["ref_vib"]
+    max_ref = frame[frame["is_reference"]].groupby(["plant_id", "motor_id"])["vibration_max_ratio"].median()
+    frame["vibration_max_ratio"] = frame["vibration_max_ratio"] / frame.set_index(["plant_id", "motor_id"]).index.map(max_ref).to_numpy()
+    frame["temperature_delta_c"] = frame["bearing_temp_mean_c"] - frame["ref_temp"]
+    return frame.reset_index(drop=True)
+
+
+def _robust_sigma(values: pd.Series, floor: float) -> float:
+    values = values.dropna().to_numpy(float)
+    if len(values) < 2:
+        return floor
+    centered = values - np.median(values)
+    return max(float(1.4826 * np.median(np.abs(centered))), float(np.std(centered)), floor)
+
+
+def fit_template(pooled: pd.DataFrame) -> dict:
+    """Pooled spread of each standardized feature over every plant's healthy reference days."""
+    ref = pooled[pooled["is_reference"]]
+    floors = TEMPLATE.params["min_sigma"]
+    return {"sigma": {f: _robust_sigma(ref[f] - (1.0 if f != "temperature_delta_c" else 0.0), floors[f]) for f in FEATURES},
+            "center": {"vibration_ratio": 1.0, "vibration_max_ratio": 1.0, "temperature_delta_c": 0.0},
+            "n_reference": int(len(ref))}
+
+
+def calibrate(template: dict, plant_frame: pd.DataFrame) -> dict:
+    """The plant's spread from its own reference days, shrunk towards the template by the number of days."""
+    ref = plant_frame[plant_frame["is_reference"]]
+    n = len(ref)
+    weight = n / (n + TEMPLATE.params["shrinkage_days"])
+    floors = TEMPLATE.params["min_sigma"]
+    sigma = {
+        f: float(np.sqrt(weight * _robust_sigma(ref[f] - template["center"][f], floors[f]) ** 2
+                         + (1 - weight) * template["sigma"][f] ** 2))
+        for f in FEATURES
+    }
+    return {"sigma": sigma, "center": dict(template["center"]), "n_reference": n, "plant_weight": weight}
+
+
+def fit_local(plant_frame: pd.DataFrame) -> dict:
+    """From scratch: the plant's own reference days only (no pooled prior)."""
+    ref = plant_frame[plant_frame["is_reference"]]
+    floors = TEMPLATE.params["min_sigma"]
+    center = {"vibration_ratio": 1.0, "vibration_max_ratio": 1.0, "temperature_delta_c": 0.0}
+    return {"sigma": {f: _robust_sigma(ref[f] - center[f], floors[f]) for f in FEATURES}, "center": center, "n_reference": len(ref)}
+
+
+def score(model: dict, frame: pd.DataFrame) -> pd.DataFrame:
+    """Per motor-day: z per feature (upward deviations only), the score (largest z) and its driver."""
+    out = frame.copy()
+    for f in FEATURES:
+        out[f"z_{f}"] = (out[f] - model["center"][f]) / model["sigma"][f]
+    zs = out[[f"z_{f}" for f in FEATURES]].fillna(0.0)
+    out["score"] = zs.max(axis=1).clip(lower=0.0)
+    out["driver"] = zs.idxmax(axis=1).str.removeprefix("z_")
+    return out
+
+
+def alerts(scored: pd.DataFrame, alert_z: float | None = None, consecutive_days: int | None = None) -> pd.DataFrame:
+    """Alert days: the score above `alert_z` on `consecutive_days` days in a row, or ISO 20816 zone D."""
+    alert_z = alert_z if alert_z is not None else TEMPLATE.params["alert_z"]
+    consecutive_days = consecutive_days or TEMPLATE.params["consecutive_days"]
+    out = scored.sort_values(["plant_id", "motor_id", "production_date"]).copy()
+    above = (out["score"] > alert_z).astype(int)
+    run = above.groupby([out["plant_id"], out["motor_id"], (above == 0).cumsum()]).cumsum()
+    out["alert"] = (run >= consecutive_days) | (out["zone"] == "D")
+    return out
+
+
+def explain(row) -> str:
+    """The alert in an operator's words."""
+    if row["driver"] == "temperature_delta_c":
+        what = f"bearing temperature {row['temperature_delta_c']:+.1f} °C above its normal level"
+    elif row["driver"] == "vibration_max_ratio":
+        what = f"peak vibration {row['vibration_max_ratio']:.1f}x its normal level"
+    else:
+        what = f"vibration {row['vibration_ratio']:.1f}x its normal level ({row['vibration_mean_mms']:.1f} mm/s, ISO 20816 zone {row['zone']})"
+    return f"{row['motor_id']}: {what}"
+
+
+def label_days(frame: pd.DataFrame, faults: list[dict]) -> pd.Series:
+    """Truth for evaluation: a motor-day is degrading between the fault's onset and its failure."""
+    label = pd.Series(False, index=frame.index)
+    for fault in faults:
+        if fault.get("type") != "motor_degradation":
+            continue
+        hit = (
+            (frame["plant_id"] == fault["plant_id"]) & (frame["motor_id"] == fault["motor_id"])
+            & (frame["production_date"] >= pd.Timestamp(fault["onset_date"]))
+            & (frame["production_date"] < pd.Timestamp(fault["failure_date"]))
+        )
+        label |= hit
+    return label
+
+
+def evaluate(alerted: pd.DataFrame, labels: pd.Series, faults: list[dict]) -> dict:
+    """PR-AUC of the daily score, precision / recall at the alert rule, lead time before each failure,
+    and motors alerted that never degraded (false-alert motors)."""
+    from sklearn.metrics import average_precision_score
+
+    y = labels.reindex(alerted.index).fillna(False).to_numpy(bool)
+    pred = alerted["alert"].to_numpy(bool)
+    tp, fp, fn = int((y & pred).sum()), int((~y & pred).sum()), int((y & ~pred).sum())
+    result = {
+        "pr_auc": float(average_precision_score(y, alerted["score"])) if y.any() and (~y).any() else float("nan"),
+        "precision_at_threshold": tp / (tp + fp) if tp + fp else float("nan"),
+        "recall_at_threshold": tp / (tp + fn) if tp + fn else float("nan"),
+    }
+    degrading = {(f["plant_id"], f["motor_id"]) for f in faults if f.get("type") == "motor_degradation"}
+    alerted_motors = {tuple(k) for k in alerted.loc[alerted["alert"], ["plant_id", "motor_id"]].drop_duplicates().to_numpy()}
+    result["false_alert_motors"] = float(len(alerted_motors - degrading))
+    leads = []
+    for fault in faults:
+        if fault.get("type") != "motor_degradation":
+            continue
+        rows = alerted[(alerted["plant_id"] == fault["plant_id"]) & (alerted["motor_id"] == fault["motor_id"]) & alerted["alert"]]
+        rows = rows[rows["production_date"] < pd.Timestamp(fault["failure_date"])]
+        if len(rows):
+            leads.append((pd.Timestamp(fault["failure_date"]) - rows["production_date"].min()).days)
+    result["lead_time_days"] = float(min(leads)) if leads else float("nan")
+    return result
+
+
+def pyfunc_model(calibration: dict):
+    """Wrap as mlflow.pyfunc.PythonModel (imported lazily: MLflow is heavy)."""
+    import mlflow.pyfunc
+
+    class _Model(mlflow.pyfunc.PythonModel):
+        def __init__(self):
+            self.calibration = calibration
+
+        def predict(self, context, model_input, params=None):
+            return score(self.calibration, model_input)[["score"]]
+
+    return _Model()

@@ -1,0 +1,104 @@
+"""`plant-assets models ...`: model governance in MLflow (list, approve, reject, rollback).
+
+Decisions are recorded as tags on the model version (who, when, why); aliases move in the registry.
+The tracking store is MLFLOW_TRACKING_URI (SQLite by default, or an `mlflow server` URL).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from plant_assets.cli.common import console
+from plant_assets.settings import get_settings
+
+app = typer.Typer(help="Model governance: champion / challenger per use case and plant (MLflow registry).", no_args_is_help=True)
+
+
+def _client(tracking_uri: str | None):
+    from mlflow import MlflowClient
+
+    uri = tracking_uri or get_settings().mlflow_tracking_uri
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+TRACKING = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI).")
+BY = typer.Option(..., "--by", help="Who decides (name or e-mail); recorded on the version.")
+REASON = typer.Option(..., "--reason", help="Why; recorded on the version.")
+
+# The headline metric shown per use case.
+HEADLINE = {
+    "energy_baseline": ("calibrated_cv_rmse_hourly", "CV(RMSE)"),
+    "motor_health": ("calibrated_alert_days", "alert days"),
+    "quality": ("calibrated_mae_scrap_share", "MAE scrap"),
+}
+
+
+def _fmt(metrics: dict, use_case: str) -> str:
+    key, label = HEADLINE.get(use_case, ("", ""))
+    if key in metrics:
+        return f"{label} {metrics[key]:.3f}"
+    return ""
+
+
+@app.command("list")
+def list_models(
+    use_case: str = typer.Option(None, "--use-case", help="Only this use case (energy_baseline, motor_health, quality)."),
+    tracking_uri: str = TRACKING,
+) -> None:
+    """Per plant and use case: champion and challenger versions with their headline metrics."""
+    from rich.table import Table
+
+    from ml.governance import list_models as rows
+
+    table = Table(title="Registered models")
+    for column in ("use case", "plant", "model", "champion", "champion metrics", "challenger", "challenger metrics"):
+        table.add_column(column)
+    for row in rows(_client(tracking_uri), use_case):
+        table.add_row(
+            row["use_case"], row["plant_id"], row["model"], f"v{row['champion']}" if row["champion"] else "-",
+            _fmt(row["champion_metrics"], row["use_case"]), f"v{row['challenger']}" if row["challenger"] else "-",
+            _fmt(row["challenger_metrics"], row["use_case"]),
+        )
+    console.print(table)
+
+
+@app.command("approve")
+def approve(model: str = typer.Argument(..., help="Registered model, e.g. energy_baseline.plant_a"),
+            version: str = typer.Argument(..., help="Version number (the current @challenger)"),
+            by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
+    """Promote the @challenger to @champion (scoring switches to it on its next run)."""
+    from ml.governance import GovernanceError, approve as do
+
+    try:
+        previous = do(_client(tracking_uri), model, version, by, reason)
+    except GovernanceError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    console.print(f"{model} v{version} is @champion (approved by {by}); previous champion: {('v' + previous) if previous else 'none'}")
+
+
+@app.command("reject")
+def reject(model: str = typer.Argument(...), version: str = typer.Argument(...),
+           by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
+    """Reject a version: it loses @challenger and the decision is recorded."""
+    from ml.governance import GovernanceError, reject as do
+
+    try:
+        do(_client(tracking_uri), model, version, by, reason)
+    except GovernanceError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    console.print(f"{model} v{version} rejected by {by}")
+
+
+@app.command("rollback")
+def rollback(model: str = typer.Argument(...), by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
+    """Move @champion back to the previous champion."""
+    from ml.governance import GovernanceError, rollback as do
+
+    try:
+        current, target = do(_client(tracking_uri), model, by, reason)
+    except GovernanceError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    console.print(f"{model}: @champion moved from v{current} back to v{target} by {by}")

@@ -1,0 +1,101 @@
+"""Publish the built warehouse to the analysts' read-only file by atomic swap.
+
+DuckDB allows one writer per file and a writer blocks readers in other processes, so analysts never
+open the warehouse dbt writes. After the nightly dbt build succeeded (its data tests included), the
+asset `analyst_warehouse` checkpoints the warehouse, copies it next to the analysts' file, checks the
+copy and renames it over the analysts' file (`os.replace`, atomic on one file system). A reader that
+already has the old file open keeps reading the old, complete state; the next connection sees the new
+one. There is never a moment without a complete file.
+
+Pure logic only (no Dagster): the asset is in publish.py; tests in tests/unit/test_warehouse_copy.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+# Tables a published warehouse must contain (and with rows): the analysts' core marts.
+REQUIRED_TABLES = ("marts.kpi_daily", "marts.dim_kpi", "marts.dim_asset", "marts.fct_production_run")
+# Tables that must have rows: without KPIs there is nothing to publish. A plant set without MES
+# exports legitimately has no production runs, so fct_production_run only has to exist.
+NON_EMPTY_TABLES = ("marts.kpi_daily", "marts.dim_kpi", "marts.dim_asset")
+
+
+class PublishError(RuntimeError):
+    """The built warehouse is not fit to publish; the analysts' file was left as it was."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    source: Path
+    target: Path
+    bytes: int
+    seconds: float
+    row_counts: dict[str, int]
+
+
+def checkpoint(source: Path) -> None:
+    """Fold the write-ahead log into the database file, so the file alone is the complete state."""
+    con = duckdb.connect(str(source))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def _row_counts(path: Path, required: tuple[str, ...]) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        existing = {
+            f"{s}.{t}"
+            for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        }
+        missing = [t for t in required if t not in existing]
+        if missing:
+            raise PublishError(f"warehouse {path} lacks {', '.join(missing)}")
+        return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in required}
+    finally:
+        con.close()
+
+
+def publish_warehouse(
+    source: Path, target: Path, required: tuple[str, ...] = REQUIRED_TABLES, require_rows: bool = True
+) -> PublishResult:
+    """Copy `source` (a DuckDB file no one else writes now) to `target` by atomic rename.
+
+    1. checkpoint the source (its WAL, if any, goes into the file);
+    2. copy it to a temp file in the target's folder (same file system, so the rename is atomic);
+    3. open the copy read-only and check the required tables exist (and have rows);
+    4. os.replace(temp, target). On any failure the temp file is removed and the target is untouched.
+    """
+    source, target = Path(source), Path(target)
+    if not source.exists():
+        raise PublishError(f"no warehouse at {source}")
+    if source.resolve() == target.resolve():
+        raise PublishError("the analysts' file must not be the warehouse itself")
+    started = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint(source)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(source, temp)
+        counts = _row_counts(temp, required)
+        empty = [t for t, n in counts.items() if n == 0 and t in NON_EMPTY_TABLES]
+        if require_rows and empty:
+            raise PublishError(f"empty tables in the built warehouse: {', '.join(empty)}")
+        with open(temp, "rb") as handle:  # the copy is on disk before it becomes visible
+            os.fsync(handle.fileno())
+        stale_wal = target.with_name(target.name + ".wal")
+        if stale_wal.exists():  # a WAL left by someone who opened the analysts' file read-write
+            stale_wal.unlink()
+        os.replace(temp, target)
+    finally:
+        if temp.exists():
+            temp.unlink()
+    return PublishResult(source, target, target.stat().st_size, time.perf_counter() - started, counts)

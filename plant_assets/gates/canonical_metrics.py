@@ -1,0 +1,127 @@
+"""Per-tag day metrics of canonical signals, computed in DuckDB from the lake, judged by the
+`canonical_signals` suite: physical range, completeness, longest gap, stuck sensor, level shift."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from plant_assets.catalog import load_signal_catalog
+from plant_assets.config import PlantConfig
+from plant_assets.units import conversion_to
+
+METRICS_SQL = """
+with tags as (select * from gate_tag_map),
+readings as (
+    select t.source_tag, t.kind, r.ts_utc, r.value * t.scale + t.unit_offset as v,
+           t.min_value, t.max_value
+    from read_parquet($today) as r
+    join tags as t on t.source_tag = r.tag
+    where r.quality in ('good', 'uncertain') and r.value is not null and isfinite(r.value)
+),
+ordered as (
+    select *,
+           lag(ts_utc) over w as prev_ts,
+           lag(v) over w as prev_v
+    from readings
+    window w as (partition by source_tag order by ts_utc)
+),
+flat_runs as (
+    -- consecutive identical values of a continuous signal form one run; its length is the stuck time
+    select source_tag, run_id, datediff('second', min(ts_utc), max(ts_utc)) / 60.0 as minutes
+    from (
+        select *, sum(case when prev_v is distinct from v then 1 else 0 end) over (
+            partition by source_tag order by ts_utc rows unbounded preceding) as run_id
+        from ordered where kind = 'continuous'
+    )
+    group by source_tag, run_id
+),
+per_tag as (
+    select
+        source_tag,
+        count(*) as readings,
+        avg(case when v < min_value or v > max_value then 1.0 else 0.0 end) as out_of_range_share,
+        count(distinct floor(datediff('second', $window_start::timestamp, ts_utc) / 3600)) as hours_with_data,
+        greatest(
+            coalesce(max(datediff('second', prev_ts, ts_utc)), 0),
+            datediff('second', $window_start::timestamp, min(ts_utc)),
+            datediff('second', max(ts_utc), $window_end::timestamp)
+        ) / 60.0 as longest_gap_minutes,
+        median(v) as median_value,
+        (arg_max(v, ts_utc) - arg_min(v, ts_utc))
+            / nullif(datediff('second', min(ts_utc), max(ts_utc)), 0) as meter_rate,
+        count(*) filter (where v < prev_v) as meter_decreases
+    from ordered
+    group by source_tag
+),
+yesterday as (
+    select t.source_tag,
+           median(r.value * t.scale + t.unit_offset) as median_value,
+           (arg_max(r.value * t.scale + t.unit_offset, r.ts_utc) - arg_min(r.value * t.scale + t.unit_offset, r.ts_utc))
+               / nullif(datediff('second', min(r.ts_utc), max(r.ts_utc)), 0) as meter_rate
+    from read_parquet($yesterday) as r
+    join tags as t on t.source_tag = r.tag
+    where r.quality in ('good', 'uncertain') and r.value is not null and isfinite(r.value) and $has_yesterday
+    group by t.source_tag
+)
+select
+    t.source_tag as tag,
+    t.signal,
+    t.kind,
+    coalesce(p.readings, 0) as readings,
+    coalesce(p.out_of_range_share, 0.0) as out_of_range_share,
+    coalesce(p.hours_with_data, 0) / $day_hours as completeness,
+    coalesce(p.longest_gap_minutes, $day_hours * 60.0) as longest_gap_minutes,
+    (select max(minutes) from flat_runs f where f.source_tag = t.source_tag) as longest_flat_minutes,
+    case
+        when t.kind = 'continuous' and abs(y.median_value) > 1e-9 then p.median_value / y.median_value
+        when t.kind = 'totalizer' and t.rollover is null and p.meter_decreases > 0 then -1.0
+        when t.kind = 'totalizer' and t.rollover is null and y.meter_rate > 1e-12 then p.meter_rate / y.meter_rate
+    end as level_ratio
+from tags as t
+left join per_tag as p on p.source_tag = t.source_tag
+left join yesterday as y on y.source_tag = t.source_tag
+order by t.source_tag
+"""
+
+
+def gate_tag_map(plant: PlantConfig) -> pa.Table:
+    catalog = load_signal_catalog()
+    rows = []
+    for tag in plant.tag_map:
+        signal = catalog[tag.signal]
+        scale, offset = conversion_to(tag.source_unit, signal.canonical_unit)
+        rows.append(
+            {
+                "source_tag": tag.source_tag, "signal": tag.signal, "kind": signal.kind, "scale": scale,
+                "unit_offset": offset, "min_value": signal.min_value, "max_value": signal.max_value,
+                "rollover": tag.rollover,
+            }
+        )
+    return pa.Table.from_pylist(rows)
+
+
+def canonical_day_metrics(
+    plant: PlantConfig, today: Path, yesterday: Path | None, window: tuple[datetime, datetime]
+) -> pd.DataFrame:
+    """One row per mapped tag: the metrics the canonical_signals suite judges."""
+    start, end = window
+    day_hours = (end - start).total_seconds() / 3600
+    with duckdb.connect() as con:
+        con.register("gate_tag_map", gate_tag_map(plant))
+        has_yesterday = yesterday is not None and yesterday.exists()
+        return con.execute(
+            METRICS_SQL,
+            {
+                "today": str(today),
+                "yesterday": str(yesterday if has_yesterday else today),
+                "has_yesterday": has_yesterday,
+                "window_start": start,
+                "window_end": end,
+                "day_hours": day_hours,
+            },
+        ).df()

@@ -1,0 +1,76 @@
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from plant_assets.config import load_plant
+from plant_assets.gates import suite_parameters, validate_frame
+from plant_assets.gates.canonical_metrics import canonical_day_metrics
+from plant_assets.settings import REPO_ROOT
+
+PLANT = load_plant(REPO_ROOT / "plants" / "plant_a")  # Europe/Berlin, PI tags RHF.*
+DAY = date(2026, 9, 10)
+
+
+def test_plant_overrides_are_merged_and_reported():
+    thresholds, changed = suite_parameters("canonical_signals", {"min_completeness": 0.8, "max_gap_minutes": 120})
+    assert thresholds["min_completeness"] == 0.8 and thresholds["max_flat_minutes"] == 240
+    assert changed == {"min_completeness": {"default": 0.9, "plant": 0.8}}  # same-as-default is not an override
+
+
+def test_unknown_threshold_is_refused():
+    with pytest.raises(ValueError, match="unknown threshold"):
+        suite_parameters("canonical_signals", {"min_completenes": 0.8})
+
+
+def _readings(tmp_path, rows, name="today.parquet"):
+    table = pa.Table.from_pylist(
+        [
+            {"tag": t, "ts_utc": ts, "value": v, "quality": "good", "status_text": None, "source_file": "f", "source_line": i}
+            for i, (t, ts, v) in enumerate(rows)
+        ]
+    )
+    path = tmp_path / name
+    pq.write_table(table, path)
+    return path
+
+
+def _day_minutes(step):
+    start, end = PLANT.day_window_utc(DAY)
+    ts = start
+    while ts < end:
+        yield ts
+        ts += timedelta(minutes=step)
+
+
+def test_canonical_metrics_worked_example(tmp_path):
+    rows = []
+    for i, ts in enumerate(_day_minutes(10)):
+        rows.append(("RHF.L1.M1.CUR", ts, 40.0 if ts.hour < 12 else 40.0 + i))  # flat for the first 10 hours
+        rows.append(("RHF.L1.M1.VIB_RMS", ts, 99.0 if i < 3 else 1.5))  # 3 of 144 readings out of range
+        if not (6 <= ts.hour < 10):
+            rows.append(("RHF.L1.M1.TBRG", ts, 50.0 + (i % 7)))  # a 4-hour hole
+    metrics = canonical_day_metrics(PLANT, _readings(tmp_path, rows), None, PLANT.day_window_utc(DAY)).set_index("tag")
+    assert metrics.loc["RHF.L1.M1.CUR", "longest_flat_minutes"] >= 9 * 60
+    assert metrics.loc["RHF.L1.M1.VIB_RMS", "out_of_range_share"] == pytest.approx(3 / 144)
+    assert metrics.loc["RHF.L1.M1.TBRG", "longest_gap_minutes"] == pytest.approx(4 * 60 + 10)
+    assert metrics.loc["RHF.L1.M1.TBRG", "completeness"] == pytest.approx(20 / 24)
+    # mapped tags that sent nothing are complete failures, not silently absent
+    assert metrics.loc["RHF.L2.M1.CUR", "readings"] == 0 and metrics.loc["RHF.L2.M1.CUR", "completeness"] == 0
+
+    thresholds, _ = suite_parameters("canonical_signals")
+    outcome = validate_frame("canonical_signals", metrics.reset_index(), thresholds, batch_name="plant_a|2026-09-10")
+    failed = {f["column"] for f in outcome.failed}
+    assert {"out_of_range_share", "completeness", "longest_gap_minutes", "longest_flat_minutes"} <= failed
+    assert outcome.docs_url and outcome.docs_url.startswith("file://")  # failed gates get their Data Docs page
+
+
+def test_level_shift_against_yesterday_flags_a_unit_change(tmp_path):
+    yesterday = [("RHF.L1.M1.TBRG", ts - timedelta(days=1), 50.0) for ts in _day_minutes(30)]
+    today = [("RHF.L1.M1.TBRG", ts, 122.0) for ts in _day_minutes(30)]  # the same 50 degC, now sent in degF
+    metrics = canonical_day_metrics(
+        PLANT, _readings(tmp_path, today), _readings(tmp_path, yesterday, "yesterday.parquet"), PLANT.day_window_utc(DAY)
+    ).set_index("tag")
+    assert metrics.loc["RHF.L1.M1.TBRG", "level_ratio"] == pytest.approx(122 / 50)
