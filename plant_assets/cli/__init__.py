@@ -120,11 +120,12 @@ def dbt_parse() -> None:
 
 def _register_command_groups() -> None:
     """Each command group lives in its own module: plant_assets/cli/<group>.py."""
-    from plant_assets.cli import gates, plant
+    from plant_assets.cli import gates, models, plant
 
     app.add_typer(plant.app, name="plant")
+    app.add_typer(models.app, name="models")
     app.add_typer(gates.app, name="gates")
-    from plant_assets.cli import models; app.add_typer(models.app, name="models")  # noqa: E702
+    from plant_assets.cli import alerts; app.add_typer(alerts.app, name="alerts")  # noqa: E702
 
 
 _register_command_groups()

@@ -30,15 +30,25 @@ ordered as (
     from readings
     window w as (partition by source_tag order by ts_utc)
 ),
-flat_runs as (
-    -- consecutive identical values of a continuous signal form one run; its length is the stuck time
-    select source_tag, run_id, datediff('second', min(ts_utc), max(ts_utc)) / 60.0 as minutes
+repeats as (
+    -- a stuck sensor repeats one value; live signals rarely do, so runs are grouped on repeats only
+    select source_tag, ts_utc, prev_ts,
+           case when lag(ts_utc) over (partition by source_tag order by ts_utc) = prev_ts then 0 else 1 end
+               as new_run
+    from ordered
+    where kind = 'continuous' and v = prev_v
+),
+flat as (
+    select source_tag, max(minutes) as longest_flat_minutes
     from (
-        select *, sum(case when prev_v is distinct from v then 1 else 0 end) over (
-            partition by source_tag order by ts_utc rows unbounded preceding) as run_id
-        from ordered where kind = 'continuous'
+        select source_tag, run_id, datediff('second', min(prev_ts), max(ts_utc)) / 60.0 as minutes
+        from (
+            select *, sum(new_run) over (partition by source_tag order by ts_utc rows unbounded preceding) as run_id
+            from repeats
+        )
+        group by source_tag, run_id
     )
-    group by source_tag, run_id
+    group by source_tag
 ),
 per_tag as (
     select
@@ -76,7 +86,7 @@ select
     coalesce(p.out_of_range_share, 0.0) as out_of_range_share,
     coalesce(p.hours_with_data, 0) / $day_hours as completeness,
     coalesce(p.longest_gap_minutes, $day_hours * 60.0) as longest_gap_minutes,
-    (select max(minutes) from flat_runs f where f.source_tag = t.source_tag) as longest_flat_minutes,
+    coalesce(f.longest_flat_minutes, 0.0) as longest_flat_minutes,
     case
         when t.kind = 'continuous' and abs(y.median_value) > 1e-9 then p.median_value / y.median_value
         when t.kind = 'totalizer' and t.rollover is null and p.meter_decreases > 0 then -1.0
@@ -84,6 +94,7 @@ select
     end as level_ratio
 from tags as t
 left join per_tag as p on p.source_tag = t.source_tag
+left join flat as f on f.source_tag = t.source_tag
 left join yesterday as y on y.source_tag = t.source_tag
 order by t.source_tag
 """

@@ -61,9 +61,7 @@ def energy_baseline_model(
     from ml.training import train_and_register
 
     plant_id = context.partition_key
-    configs, invalid = plants.all()
-    if plant_id not in configs:
-        raise dg.Failure(f"plant {plant_id} has no valid config: {invalid.get(plant_id, 'folder missing')}")
+    configs = _plant_or_fail(plants, plant_id)
     with warehouse.connect(read_only=True) as con:
         hourly = template.plant_hourly_features(read_line_energy_hourly(con))
     hourly["production_date"] = pd.to_datetime(hourly["production_date"])
@@ -81,7 +79,6 @@ def energy_baseline_model(
     )
     context.log.info(f"{outcome['model_name']} v{outcome['version']}: {outcome['decision']}")
     metrics = outcome["metrics"]
-    table = "\n".join(["| metric | value |", "|---|---:|"] + [f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items())])
     return dg.MaterializeResult(
         metadata={
             "registered_model": outcome["model_name"],
@@ -89,7 +86,7 @@ def energy_baseline_model(
             "alias": outcome["alias"] or "none",
             "decision": outcome["decision"],
             "reused_existing_version": outcome["reused"],
-            "metrics": dg.MetadataValue.md(table),
+            "metrics": dg.MetadataValue.md(_metrics_table(metrics)),
             "cv_rmse_hourly": dg.MetadataValue.float(metrics["calibrated_cv_rmse_hourly"]),
             "model_adjustment_cv_rmse_points": dg.MetadataValue.float(metrics["adjustment_cv_rmse_points"]),
             "residuals": dg.MetadataValue.md(outcome["plot_markdown"]) if outcome.get("plot_markdown") else "",
