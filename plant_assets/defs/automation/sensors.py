@@ -11,6 +11,7 @@ import dagster as dg
 
 from plant_assets.config import PlantConfig, validate_plants
 from plant_assets.defs.automation.jobs import ingest_job, standardize_job
+from plant_assets.dialects import is_complete
 from plant_assets.partitions import plant_day_key
 from plant_assets.settings import get_settings
 
@@ -42,12 +43,15 @@ def scan_new_exports(
         folder = plant.landing_path(landing_root)
         if not folder.is_dir():
             continue
+        entries = sorted(p.name for p in folder.iterdir())
         for path in sorted(folder.iterdir()):
             if not path.is_file() or path.name.startswith("."):
                 continue
             stat = path.stat()
             if now - stat.st_mtime < STABLE_SECONDS:
                 continue  # still being written, or just delivered: next tick
+            if not is_complete(plant.historian, path, entries, now):
+                continue  # the plant's own stability window or completion marker says: not yet
             signature = [stat.st_size, stat.st_mtime_ns]
             key = f"{plant_id}/{path.name}"
             if seen.get(key) == signature:
