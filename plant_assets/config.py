@@ -182,6 +182,8 @@ class PlantConfig(_Strict):
     alerting: Alerting = Alerting()
     models: ModelPolicy = ModelPolicy()
     landing_dir: str | None = None
+    # Where new and escalated alerts are posted as JSON (plant_assets/alerting.py); none: they stay queued.
+    webhook_url: str | None = None
     # Local tuning of the last mile: {suite: {threshold: value}} over the defaults in expectations/.
     quality_gates: dict[str, dict[str, float]] = Field(default_factory=dict)
     # Only demo plants carry this: the simulator's physics and injected faults.

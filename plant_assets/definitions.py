@@ -9,6 +9,7 @@ from plant_assets.defs.automation.schedules import freshness_schedule, nightly_i
 from plant_assets.defs.automation.sensors import new_export_files_sensor, standardize_when_day_ingested
 from plant_assets.defs.ingest.assets import plant_registry, raw_downtime_events, raw_historian, raw_production_runs
 from plant_assets.defs.ml import ML_ASSETS
+from plant_assets.defs.operations import OPERATIONS_ASSETS
 from plant_assets.defs.operations.assets import energy_alerts, energy_performance
 from plant_assets.defs.quality.checks import (
     canonical_signals_gate,
@@ -30,6 +31,7 @@ defs = dg.Definitions(
         *ML_ASSETS,
         energy_performance,
         energy_alerts,
+        *OPERATIONS_ASSETS,
         analyst_warehouse,
     ],
     asset_checks=[raw_historian_gate, canonical_signals_gate, marts_kpi_gate, exports_are_fresh],

@@ -105,7 +105,13 @@ def run_window(
                 report.training_failures[plant_id] = _failure_text(result)
 
     progress(f"score and alert {first_day}..{last_day}")
-    action_keys = [dg.AssetKey("energy_performance"), dg.AssetKey("energy_alerts"), dg.AssetKey("analyst_warehouse")]
+    action_keys = [
+        dg.AssetKey(name)
+        for name in (
+            "energy_performance", "energy_alerts", "operational_alerts", "alert_notifier", "rollout_scorecard",
+            "analyst_warehouse",
+        )
+    ]
     standardize.execute_in_process(
         instance=instance, asset_selection=action_keys, tags=_range_tags(first_day, last_day), run_config=quiet
     )

@@ -126,6 +126,7 @@ def _register_command_groups() -> None:
     app.add_typer(models.app, name="models")
     app.add_typer(gates.app, name="gates")
     from plant_assets.cli import alerts; app.add_typer(alerts.app, name="alerts")  # noqa: E702
+    from plant_assets.cli import report; app.command("report")(report.report)  # noqa: E702
 
 
 _register_command_groups()

@@ -79,7 +79,10 @@ def test_energy_waste_raises_alerts_and_clean_days_do_not(e2e_run):
         start, end = pd.Timestamp(fault["start_date"]).date(), pd.Timestamp(fault["end_date"]).date()
         waste_days |= {(fault["plant_id"], start + timedelta(days=i)) for i in range((end - start).days + 1)}
     with warehouse(e2e_run) as con:
-        alerts = con.execute("select plant_id, production_date, kind, owner_role, recommended_action from actions.alerts").df()
+        alerts = con.execute(
+            "select plant_id, production_date, kind, owner_role, recommended_action from actions.alerts "
+            "where kind = 'energy_intensity'"
+        ).df()
         scored = con.execute("select count(*) from actions.energy_performance").fetchone()[0]
     assert scored == 3 * ((e2e_run["last_day"] - e2e_run["first_day"]).days + 1)
     alerted = {(r.plant_id, pd.Timestamp(r.production_date).date()) for r in alerts.itertuples()}

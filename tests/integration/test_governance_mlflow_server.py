@@ -57,6 +57,17 @@ def server(tmp_path_factory):
     log.close()
 
 
+@pytest.fixture(autouse=True)
+def restore_mlflow_uris():
+    """The test points MLflow's process-wide URIs at its server; later tests must not inherit them."""
+    import mlflow
+
+    tracking, registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    yield
+    mlflow.set_tracking_uri(tracking)
+    mlflow.set_registry_uri(registry)
+
+
 def test_train_challenger_approve_rollback_on_server(server, monkeypatch):
     import mlflow
     from mlflow import MlflowClient

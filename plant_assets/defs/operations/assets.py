@@ -10,8 +10,10 @@ from plant_assets.defs.ingest.assets import CENTRAL_TEAM
 from plant_assets.partitions import day_partitions
 from plant_assets.gates.marts_metrics import failed_plant_days
 from plant_assets.resources import LakeResource, MlflowResource, PlantsResource, WarehouseResource
+from plant_assets.alert_rules import with_condition_keys
+from plant_assets.alerting import upsert_alerts
 from plant_assets.scoring import (
-    ALERTS_DDL, ALERTS_TABLE, PERFORMANCE_DDL, PERFORMANCE_TABLE, build_energy_alerts, daily_performance,
+    PERFORMANCE_DDL, PERFORMANCE_TABLE, build_energy_alerts, daily_performance,
 )
 from plant_assets.warehouse import read_line_energy_hourly, replace_days
 
@@ -129,9 +131,12 @@ def energy_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         if len(performance):
             performance["production_date"] = pd.to_datetime(performance["production_date"]).dt.date
         alerts = build_energy_alerts(performance, configs)
-        written = replace_days(con, ALERTS_TABLE, ALERTS_DDL, alerts, first_day, last_day)
+        # Upsert, not replace: acknowledgements survive re-runs; new alerts go to the outbox in the same transaction.
+        counts = upsert_alerts(con, with_condition_keys(alerts))
+    written = len(alerts)
     preview = alerts[["plant_id", "production_date", "severity", "title"]].to_markdown(index=False) if written else "no alerts"
     return dg.MaterializeResult(
-        metadata={"alerts": dg.MetadataValue.int(written), "preview": dg.MetadataValue.md(preview)}
+        metadata={"alerts": dg.MetadataValue.int(written), "outbox": dg.MetadataValue.json(counts),
+                  "preview": dg.MetadataValue.md(preview)}
     )
 

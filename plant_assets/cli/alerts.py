@@ -1,0 +1,103 @@
+"""`plant-assets alerts ...`: list, acknowledge, resolve and deliver alerts (actions.alerts, actions.alert_outbox)."""
+
+from __future__ import annotations
+
+import getpass
+
+import typer
+
+from plant_assets.cli.common import console
+
+app = typer.Typer(help="Alerts and recommendations: lifecycle (open -> acknowledged -> resolved) and delivery.",
+                  no_args_is_help=True)
+
+
+def _connect(read_only: bool = False):
+    import duckdb
+
+    from plant_assets.settings import get_settings
+
+    path = get_settings().duckdb_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+@app.command("list")
+def list_(
+    plant: str = typer.Option(None, help="Only this plant."),
+    status: str = typer.Option(None, help="open, acknowledged or resolved."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON rows instead of a table."),
+) -> None:
+    """List alerts with their severity, owner, status and recommended action."""
+    from rich.table import Table
+
+    from plant_assets.alerting import list_alerts
+
+    con = _connect()
+    try:
+        alerts = list_alerts(con, plant, status)
+    finally:
+        con.close()
+    if as_json:
+        console.print_json(alerts.drop(columns=["evidence"]).to_json(orient="records", date_format="iso"))
+        return
+    table = Table(title=f"{len(alerts)} alert(s) (actions.alerts)")
+    for column in ("alert_id", "plant", "kind", "severity", "status", "last seen", "owner", "title"):
+        table.add_column(column)
+    for r in alerts.itertuples():
+        table.add_row(r.alert_id, r.plant_id, r.kind, r.severity, r.status, str(r.last_seen_date or r.production_date),
+                      f"{r.owner} ({r.owner_role})", r.title)
+    console.print(table)
+
+
+@app.command("ack")
+def ack(alert_id: str, by: str = typer.Option(None, help="Who acknowledges (default: the current user).")) -> None:
+    """Acknowledge an open alert."""
+    from plant_assets.alerting import acknowledge
+
+    con = _connect()
+    try:
+        status = acknowledge(con, alert_id, by or getpass.getuser())
+    except (KeyError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    finally:
+        con.close()
+    console.print(f"{alert_id}: {status}")
+
+
+@app.command("resolve")
+def resolve_(alert_id: str, by: str = typer.Option(None, help="Who resolves (default: the current user).")) -> None:
+    """Resolve an open or acknowledged alert (if the condition comes back, a new alert is raised)."""
+    from plant_assets.alerting import resolve
+
+    con = _connect()
+    try:
+        status = resolve(con, alert_id, by or getpass.getuser())
+    except (KeyError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+    finally:
+        con.close()
+    console.print(f"{alert_id}: {status}")
+
+
+@app.command("deliver")
+def deliver(
+    attempts: int = typer.Option(4, min=1, help="Tries per alert before it waits for the next call."),
+    backoff: float = typer.Option(0.5, min=0, help="First retry delay in seconds (doubles each try)."),
+) -> None:
+    """Post pending alerts in the outbox to each plant's webhook (idempotent; undelivered ones stay queued)."""
+    from plant_assets.alerting import deliver_outbox, webhooks
+    from plant_assets.config import validate_plants
+    from plant_assets.settings import get_settings
+
+    plants, _ = validate_plants(get_settings().plants_dir)
+    con = _connect()
+    try:
+        counts = deliver_outbox(con, webhooks(plants), max_attempts=attempts, backoff_seconds=backoff)
+    finally:
+        con.close()
+    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    if counts["failed"]:
+        raise typer.Exit(2)
