@@ -50,20 +50,25 @@ def list_(
     console.print(table)
 
 
-@app.command("ack")
-def ack(alert_id: str, by: str = typer.Option(None, help="Who acknowledges (default: the current user).")) -> None:
-    """Acknowledge an open alert."""
-    from plant_assets.alerting import acknowledge
-
+def _change_status(transition, alert_id: str, by: str | None) -> None:
+    """Apply one lifecycle transition (acknowledge / resolve) and report it, or the reason it is refused."""
     con = _connect()
     try:
-        status = acknowledge(con, alert_id, by or getpass.getuser())
+        status = transition(con, alert_id, by or getpass.getuser())
     except (KeyError, ValueError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1)
     finally:
         con.close()
     console.print(f"{alert_id}: {status}")
+
+
+@app.command("ack")
+def ack(alert_id: str, by: str = typer.Option(None, help="Who acknowledges (default: the current user).")) -> None:
+    """Acknowledge an open alert."""
+    from plant_assets.alerting import acknowledge
+
+    _change_status(acknowledge, alert_id, by)
 
 
 @app.command("resolve")
@@ -71,15 +76,7 @@ def resolve_(alert_id: str, by: str = typer.Option(None, help="Who resolves (def
     """Resolve an open or acknowledged alert (if the condition comes back, a new alert is raised)."""
     from plant_assets.alerting import resolve
 
-    con = _connect()
-    try:
-        status = resolve(con, alert_id, by or getpass.getuser())
-    except (KeyError, ValueError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
-    finally:
-        con.close()
-    console.print(f"{alert_id}: {status}")
+    _change_status(resolve, alert_id, by)
 
 
 @app.command("deliver")
