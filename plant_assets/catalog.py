@@ -25,6 +25,7 @@ class CanonicalSignal:
     asset_level: str  # line | motor
     min_value: float
     max_value: float
+    max_level_factor: float  # day-over-day level change physics explains; beyond it: a unit change?
     description: str
 
 
@@ -40,6 +41,7 @@ def load_signal_catalog(path: Path = SIGNAL_CATALOG_CSV) -> dict[str, CanonicalS
                 asset_level=row["asset_level"],
                 min_value=float(row["min_value"]),
                 max_value=float(row["max_value"]),
+                max_level_factor=float(row["max_level_factor"]),
                 description=row["description"],
             )
             for row in csv.DictReader(handle)

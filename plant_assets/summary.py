@@ -70,7 +70,7 @@ def print_summary(settings: Settings, console: Console | None = None) -> None:
     console.print(
         "\n[bold]Where to look next[/bold]\n"
         "  Dagster UI and MLflow UI:   make ui   (Dagster http://127.0.0.1:3000, MLflow http://127.0.0.1:5000)\n"
-        f"  Query the warehouse:        .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.duckdb_path}', read_only=True).sql('from marts.kpi_daily limit 10'))\"\n"
-        f"  or with the DuckDB CLI:     duckdb -readonly {settings.duckdb_path} \"from marts.kpi_daily\"\n"
+        f"  Query the analyst database: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.analyst_duckdb_path}', read_only=True).sql('from marts.kpi_daily limit 10'))\"\n"
+        f"  or with the DuckDB CLI:     duckdb -readonly {settings.analyst_duckdb_path} \"from marts.kpi_daily\"  (docs/analysts.md)\n"
         f"  Simulator ground truth:     {settings.truth_dir}\n"
     )

@@ -87,15 +87,24 @@ select
     coalesce(p.hours_with_data, 0) / $day_hours as completeness,
     coalesce(p.longest_gap_minutes, $day_hours * 60.0) as longest_gap_minutes,
     coalesce(f.longest_flat_minutes, 0.0) as longest_flat_minutes,
+    level_ratio,
+    -- how far the level moved against what the signal's physics explains: > 1 suggests a unit change
     case
-        when t.kind = 'continuous' and abs(y.median_value) > 1e-9 then p.median_value / y.median_value
-        when t.kind = 'totalizer' and t.rollover is null and p.meter_decreases > 0 then -1.0
-        when t.kind = 'totalizer' and t.rollover is null and y.meter_rate > 1e-12 then p.meter_rate / y.meter_rate
-    end as level_ratio
+        when level_ratio is null then null
+        when level_ratio <= 0 then 1e9
+        else greatest(level_ratio, 1 / level_ratio) / t.max_level_factor
+    end as level_shift
 from tags as t
 left join per_tag as p on p.source_tag = t.source_tag
 left join flat as f on f.source_tag = t.source_tag
 left join yesterday as y on y.source_tag = t.source_tag
+cross join lateral (
+    select case
+        when t.kind = 'continuous' and abs(y.median_value) > 1e-9 then p.median_value / y.median_value
+        when t.kind = 'totalizer' and t.rollover is null and p.meter_decreases > 0 then -1.0
+        when t.kind = 'totalizer' and t.rollover is null and y.meter_rate > 1e-12 then p.meter_rate / y.meter_rate
+    end as level_ratio
+) as lr
 order by t.source_tag
 """
 
@@ -110,6 +119,7 @@ def gate_tag_map(plant: PlantConfig) -> pa.Table:
             {
                 "source_tag": tag.source_tag, "signal": tag.signal, "kind": signal.kind, "scale": scale,
                 "unit_offset": offset, "min_value": signal.min_value, "max_value": signal.max_value,
+                "max_level_factor": signal.max_level_factor,
                 "rollover": tag.rollover,
             }
         )

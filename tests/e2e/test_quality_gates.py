@@ -75,7 +75,7 @@ def ignition_quality_storm(lines):
 FAULTS = {
     "stuck_sensor": ("plant_a", 2, pi_stuck_current, "canonical", "longest_flat_minutes"),
     "out_of_range": ("plant_a", 3, pi_out_of_range_vibration, "canonical", "out_of_range_share"),
-    "unit_change_mid_day": ("plant_b", 4, aveva_energy_unit_change, "canonical", "level_ratio"),
+    "unit_change_mid_day": ("plant_b", 4, aveva_energy_unit_change, "canonical", "level_shift"),
     "quality_code_storm": ("plant_c", 5, ignition_quality_storm, "raw", "good_share"),
     "missing_day": ("plant_c", 6, "delete", "raw", None),
     "duplicated_rows": ("plant_b", 7, aveva_duplicated_rows, None, None),

@@ -74,3 +74,14 @@ def test_level_shift_against_yesterday_flags_a_unit_change(tmp_path):
         PLANT, _readings(tmp_path, today), _readings(tmp_path, yesterday, "yesterday.parquet"), PLANT.day_window_utc(DAY)
     ).set_index("tag")
     assert metrics.loc["RHF.L1.M1.TBRG", "level_ratio"] == pytest.approx(122 / 50)
+    assert metrics.loc["RHF.L1.M1.TBRG", "level_shift"] == pytest.approx(122 / 50 / 2)  # temperature tolerates 2x
+
+
+def test_a_repair_is_not_a_unit_change(tmp_path):
+    """A bearing repair drops vibration ~4x overnight: physics, inside the signal's tolerated factor."""
+    yesterday = [("RHF.L1.M1.VIB_RMS", ts - timedelta(days=1), 7.2) for ts in _day_minutes(30)]
+    today = [("RHF.L1.M1.VIB_RMS", ts, 1.9) for ts in _day_minutes(30)]
+    metrics = canonical_day_metrics(
+        PLANT, _readings(tmp_path, today), _readings(tmp_path, yesterday, "yesterday.parquet"), PLANT.day_window_utc(DAY)
+    ).set_index("tag")
+    assert metrics.loc["RHF.L1.M1.VIB_RMS", "level_shift"] < 1.0
