@@ -12,7 +12,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(STATE)/mlflow.db
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test ui dagster-home lock bench clean
+.PHONY: install demo test ui dagster-home lock bench clean scale-demo
 
 install: $(BIN)/.installed
 
@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,scale]'
 	$(BIN)/plant-assets dbt-parse
 	touch $@
 
@@ -39,6 +39,13 @@ ui: install dagster-home
 	@trap 'kill 0' EXIT; \
 	$(BIN)/mlflow ui --backend-store-uri "$(MLFLOW_TRACKING_URI)" --host 127.0.0.1 --port 5000 & \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The scale-out path (docs/scaling.md): PostgreSQL and redis-server from Debian, on 127.0.0.1.
+scale-demo: install
+	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { echo "scale-demo needs Debian's postgresql and redis-server: apt-get install -y postgresql redis-server"; exit 1; }
+	@mkdir -p "$(STATE)"
+	$(BIN)/python -m plant_assets.scaleout check --days $${SCALE_DAYS:-3} --workers $${SCALE_WORKERS:-2} --out "$(STATE)/scale-demo.json"
 
 bench: install
 	$(BIN)/python -m bench

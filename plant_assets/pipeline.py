@@ -28,15 +28,25 @@ class PipelineReport:
         return not self.ingest_failures and not self.training_failures
 
 
+# The actions after training: scoring, alerts, scorecard and the analysts' copy (one run, pool `warehouse`).
+ACTION_ASSETS = (
+    "energy_performance", "energy_alerts", "operational_alerts", "alert_notifier", "rollout_scorecard",
+    "analyst_warehouse",
+)
+
+
 def day_range(first_day: date, last_day: date) -> list[date]:
     return [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
 
 
-def _range_tags(first_day: date, last_day: date) -> dict[str, str]:
+def range_tags(first_day: date, last_day: date) -> dict[str, str]:
     return {
         "dagster/asset_partition_range_start": first_day.isoformat(),
         "dagster/asset_partition_range_end": last_day.isoformat(),
     }
+
+
+_range_tags = range_tags  # the name tests/e2e use
 
 
 def _failure_text(result: dg.ExecuteInProcessResult) -> str:
@@ -89,7 +99,7 @@ def run_window(
     dbt_keys = [k for k in standardize.asset_layer.executable_asset_keys if k.path[0] in ("seeds", "staging", "intermediate", "marts")]
     progress(f"dbt {first_day}..{last_day}")
     standardize.execute_in_process(
-        instance=instance, asset_selection=dbt_keys, tags=_range_tags(first_day, last_day), run_config=quiet
+        instance=instance, asset_selection=dbt_keys, tags=range_tags(first_day, last_day), run_config=quiet
     )
     report.runs += 1
 
@@ -105,15 +115,9 @@ def run_window(
                 report.training_failures[plant_id] = _failure_text(result)
 
     progress(f"score and alert {first_day}..{last_day}")
-    action_keys = [
-        dg.AssetKey(name)
-        for name in (
-            "energy_performance", "energy_alerts", "operational_alerts", "alert_notifier", "rollout_scorecard",
-            "analyst_warehouse",
-        )
-    ]
+    action_keys = [dg.AssetKey(name) for name in ACTION_ASSETS]
     standardize.execute_in_process(
-        instance=instance, asset_selection=action_keys, tags=_range_tags(first_day, last_day), run_config=quiet
+        instance=instance, asset_selection=action_keys, tags=range_tags(first_day, last_day), run_config=quiet
     )
     report.runs += 1
     return report

@@ -38,7 +38,9 @@ class LakeResource(dg.ConfigurableResource):
 
     @property
     def lake(self) -> Path:
-        return Path(self.lake_dir)
+        from plant_assets.lake import lake_root  # a Path for a folder, a UPath for an fsspec URL
+
+        return lake_root(self.lake_dir)
 
     @property
     def landing(self) -> Path:

@@ -3,9 +3,11 @@
 PLANT_ASSETS_HOME     state root (landing, lake, warehouse, MLflow, Dagster storage); default ./.state
 PLANT_ASSETS_PLANTS   folder of plant configs (plants/<id>/); default <repo>/plants
 PLANT_ASSETS_DUCKDB   the DuckDB warehouse file, shared by the dbt profile and Dagster
-PLANT_ASSETS_LAKE     the Parquet lake, read by dbt sources and written by ingest
+PLANT_ASSETS_LAKE     the Parquet lake, read by dbt sources and written by ingest; a folder or an fsspec
+                      URL (docs/scaling.md says which readers follow a URL)
 PLANT_ASSETS_ANALYST_DUCKDB  the analysts' read-only copy of the warehouse; default <home>/analyst.duckdb
 MLFLOW_TRACKING_URI   MLflow tracking store; default sqlite:///<home>/mlflow.db
+PLANT_ASSETS_EXECUTOR in_process (default), multiprocess or celery (plant_assets/scaleout/executor.py)
 """
 
 from __future__ import annotations
@@ -60,6 +62,13 @@ def get_settings() -> Settings:
     home = Path(os.environ.get("PLANT_ASSETS_HOME", Path.cwd() / ".state")).resolve()
     plants = Path(os.environ.get("PLANT_ASSETS_PLANTS", REPO_ROOT / "plants")).resolve()
     duckdb_path = Path(os.environ.get("PLANT_ASSETS_DUCKDB", home / "warehouse.duckdb")).resolve()
-    lake = Path(os.environ.get("PLANT_ASSETS_LAKE", home / "lake")).resolve()
+    lake_env = os.environ.get("PLANT_ASSETS_LAKE", str(home / "lake"))
+    if "://" in lake_env:  # an fsspec URL (s3://, memory://): object storage by configuration
+        from plant_assets.lake import lake_root
+
+        lake = lake_root(lake_env)
+        lake = lake.resolve() if isinstance(lake, Path) else lake
+    else:
+        lake = Path(lake_env).resolve()
     tracking = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
     return Settings(home, plants, duckdb_path, lake, tracking)
