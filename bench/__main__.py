@@ -15,8 +15,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 ROOT = Path(__file__).resolve().parents[1]
+console = Console()
 
 
 def machine_info() -> str:
@@ -45,13 +49,22 @@ def main() -> None:
     selected = [m for m in modules if not args.names or m.removeprefix("bench_") in args.names]
     sections_dir = ROOT / "docs" / "benchmarks"
     sections_dir.mkdir(parents=True, exist_ok=True)
-    for name in selected:
-        started = time.perf_counter()
-        section = importlib.import_module(f"bench.{name}").run(quick=args.quick)
-        took = time.perf_counter() - started
-        text = section.rstrip() + f"\n\nMachine:\n{machine_info()}\n_{name} took {took:.0f} s{' (quick mode)' if args.quick else ''}._\n"
-        (sections_dir / f"{name.removeprefix('bench_')}.md").write_text(text)
-        print(text)
+    if not selected:
+        parser.error(f"no benchmark named {' '.join(args.names)}; known: "
+                     f"{', '.join(m.removeprefix('bench_') for m in modules)}")
+    # One bar over the benchmarks; each section is printed above it as soon as it is measured.
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("benchmarks", total=len(selected))
+        for name in selected:
+            progress.update(task, description=name.removeprefix("bench_"))
+            started = time.perf_counter()
+            section = importlib.import_module(f"bench.{name}").run(quick=args.quick)
+            took = time.perf_counter() - started
+            text = section.rstrip() + f"\n\nMachine:\n{machine_info()}\n_{name} took {took:.0f} s{' (quick mode)' if args.quick else ''}._\n"
+            (sections_dir / f"{name.removeprefix('bench_')}.md").write_text(text)
+            progress.console.print(Markdown(text))
+            progress.advance(task)
     # docs/BENCHMARKS.md gathers the latest section of every benchmark, each with its own machine info.
     out = ROOT / "docs" / "BENCHMARKS.md"
     parts = [p.read_text() for p in sorted(sections_dir.glob("*.md"))]

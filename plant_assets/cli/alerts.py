@@ -6,20 +6,20 @@ import getpass
 
 import typer
 
-from plant_assets.cli.common import console
+from plant_assets.cli.common import connect_warehouse, console, fail, require_plant
 
-app = typer.Typer(help="Alerts and recommendations: lifecycle (open -> acknowledged -> resolved) and delivery.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Alerts and recommendations: lifecycle (open -> acknowledged -> resolved) and delivery.\n\n"
+    "Example: plant-assets alerts list --plant plant_b --status open",
+    no_args_is_help=True,
+)
+
+STATUSES = ("open", "acknowledged", "resolved")
 
 
 def _connect(read_only: bool = False):
-    import duckdb
-
-    from plant_assets.settings import get_settings
-
-    path = get_settings().duckdb_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    # The warehouse must exist: connecting would otherwise create an empty one and list no alerts.
+    return connect_warehouse(read_only=read_only)
 
 
 @app.command("list")
@@ -28,11 +28,18 @@ def list_(
     status: str = typer.Option(None, help="open, acknowledged or resolved."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON rows instead of a table."),
 ) -> None:
-    """List alerts with their severity, owner, status and recommended action."""
+    """List alerts with their severity, owner, status and recommended action.
+
+    Example: plant-assets alerts list --plant plant_b --status open
+    """
     from rich.table import Table
 
     from plant_assets.alerting import list_alerts
 
+    if plant:
+        require_plant(plant)
+    if status and status not in STATUSES:
+        raise typer.BadParameter(f"{status!r} is not a status; use one of {', '.join(STATUSES)}", param_hint="--status")
     con = _connect()
     try:
         alerts = list_alerts(con, plant, status)
@@ -55,25 +62,33 @@ def _change_status(transition, alert_id: str, by: str | None) -> None:
     con = _connect()
     try:
         status = transition(con, alert_id, by or getpass.getuser())
-    except (KeyError, ValueError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+    except KeyError:
+        fail(f"no alert {alert_id!r}", "`plant-assets alerts list` shows the alert ids")
+    except ValueError as exc:
+        fail(str(exc), "only open alerts can be acknowledged, and open or acknowledged ones resolved; "
+             "`plant-assets alerts list` shows each alert's status")
     finally:
         con.close()
     console.print(f"{alert_id}: {status}")
 
 
 @app.command("ack")
-def ack(alert_id: str, by: str = typer.Option(None, help="Who acknowledges (default: the current user).")) -> None:
-    """Acknowledge an open alert."""
+def ack(alert_id: str = typer.Argument(..., help="Alert id (see `alerts list`)."), by: str = typer.Option(None, help="Who acknowledges (default: the current user).")) -> None:
+    """Acknowledge an open alert: its owner has seen it and is on it.
+
+    Example: plant-assets alerts ack <alert_id> --by jane.doe
+    """
     from plant_assets.alerting import acknowledge
 
     _change_status(acknowledge, alert_id, by)
 
 
 @app.command("resolve")
-def resolve_(alert_id: str, by: str = typer.Option(None, help="Who resolves (default: the current user).")) -> None:
-    """Resolve an open or acknowledged alert (if the condition comes back, a new alert is raised)."""
+def resolve_(alert_id: str = typer.Argument(..., help="Alert id (see `alerts list`)."), by: str = typer.Option(None, help="Who resolves (default: the current user).")) -> None:
+    """Resolve an open or acknowledged alert (if the condition comes back, a new alert is raised).
+
+    Example: plant-assets alerts resolve <alert_id> --by jane.doe
+    """
     from plant_assets.alerting import resolve
 
     _change_status(resolve, alert_id, by)
@@ -84,7 +99,10 @@ def deliver(
     attempts: int = typer.Option(4, min=1, help="Tries per alert before it waits for the next call."),
     backoff: float = typer.Option(0.5, min=0, help="First retry delay in seconds (doubles each try)."),
 ) -> None:
-    """Post pending alerts in the outbox to each plant's webhook (idempotent; undelivered ones stay queued)."""
+    """Post pending alerts in the outbox to each plant's webhook (idempotent; undelivered ones stay queued).
+
+    Example: plant-assets alerts deliver --attempts 2
+    """
     from plant_assets.alerting import deliver_outbox, webhooks
     from plant_assets.config import validate_plants
     from plant_assets.settings import get_settings
@@ -97,4 +115,6 @@ def deliver(
         con.close()
     console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     if counts["failed"]:
-        raise typer.Exit(2)
+        fail(f"{counts['failed']} alert(s) could not be delivered; they stay in the outbox",
+             "check each plant's webhook URL in plant.yaml and that it answers, then run `plant-assets alerts deliver` again",
+             exit_code=2)

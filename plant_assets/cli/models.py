@@ -8,17 +8,39 @@ from __future__ import annotations
 
 import typer
 
-from plant_assets.cli.common import console
+from plant_assets.cli.common import console, fail, require_mlflow_store
 from plant_assets.settings import get_settings
 
-app = typer.Typer(help="Model governance: champion / challenger per use case and plant (MLflow registry).", no_args_is_help=True)
+app = typer.Typer(
+    help="Model governance: champion / challenger per use case and plant (MLflow registry).\n\n"
+    "Example: plant-assets models list --use-case energy_baseline",
+    no_args_is_help=True,
+)
 
 
 def _client(tracking_uri: str | None):
     from mlflow import MlflowClient
 
-    uri = tracking_uri or get_settings().mlflow_tracking_uri
+    uri = require_mlflow_store(tracking_uri or get_settings().mlflow_tracking_uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _require_version(client, model: str, version: str | None = None) -> None:
+    """The registered model (and version) must exist; otherwise say which ones do."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(model)
+    except MlflowException:
+        names = sorted(m.name for m in client.search_registered_models(max_results=1000))
+        fail(f"no registered model {model!r}",
+             f"registered models: {', '.join(names) or 'none'} (`plant-assets models list`)")
+    if version is None:
+        return
+    versions = sorted((str(v.version) for v in client.search_model_versions(f"name = '{model}'")), key=int)
+    if version not in versions:
+        fail(f"{model} has no version {version!r}",
+             f"its versions: {', '.join(versions) or 'none'}; `plant-assets models list` shows champion and challenger")
 
 
 TRACKING = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI).")
@@ -45,10 +67,17 @@ def list_models(
     use_case: str = typer.Option(None, "--use-case", help="Only this use case (energy_baseline, motor_health, quality)."),
     tracking_uri: str = TRACKING,
 ) -> None:
-    """Per plant and use case: champion and challenger versions with their headline metrics."""
+    """Per plant and use case: champion and challenger versions with their headline metrics.
+
+    Example: plant-assets models list --use-case energy_baseline
+    """
     from rich.table import Table
 
     from ml.governance import list_models as rows
+
+    if use_case and use_case not in HEADLINE:
+        raise typer.BadParameter(f"{use_case!r} is not a use case; use one of {', '.join(HEADLINE)}",
+                                 param_hint="--use-case")
 
     table = Table(title="Registered models")
     for column in ("use case", "plant", "model", "champion", "champion metrics", "challenger", "challenger metrics"):
@@ -66,39 +95,53 @@ def list_models(
 def approve(model: str = typer.Argument(..., help="Registered model, e.g. energy_baseline.plant_a"),
             version: str = typer.Argument(..., help="Version number (the current @challenger)"),
             by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
-    """Promote the @challenger to @champion (scoring switches to it on its next run)."""
+    """Promote the @challenger to @champion (scoring switches to it on its next run).
+
+    Example: plant-assets models approve energy_baseline.plant_a 2 --by jane.doe --reason "CV(RMSE) 9 % < 15 %"
+    """
     from ml.governance import GovernanceError, approve as do
 
+    client = _client(tracking_uri)
+    _require_version(client, model, version)
     try:
-        previous = do(_client(tracking_uri), model, version, by, reason)
+        previous = do(client, model, version, by, reason)
     except GovernanceError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+        fail(str(exc), "`plant-assets models list` shows the current @challenger")
     console.print(f"{model} v{version} is @champion (approved by {by}); previous champion: {('v' + previous) if previous else 'none'}")
 
 
 @app.command("reject")
-def reject(model: str = typer.Argument(...), version: str = typer.Argument(...),
+def reject(model: str = typer.Argument(..., help="Registered model, e.g. energy_baseline.plant_a"),
+           version: str = typer.Argument(..., help="Version number to reject"),
            by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
-    """Reject a version: it loses @challenger and the decision is recorded."""
+    """Reject a version: it loses @challenger and the decision is recorded.
+
+    Example: plant-assets models reject energy_baseline.plant_a 3 --by jane.doe --reason "trained on a shutdown week"
+    """
     from ml.governance import GovernanceError, reject as do
 
+    client = _client(tracking_uri)
+    _require_version(client, model, version)
     try:
-        do(_client(tracking_uri), model, version, by, reason)
+        do(client, model, version, by, reason)
     except GovernanceError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+        fail(str(exc), f"`plant-assets models rollback {model}` moves @champion back to the previous version")
     console.print(f"{model} v{version} rejected by {by}")
 
 
 @app.command("rollback")
-def rollback(model: str = typer.Argument(...), by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
-    """Move @champion back to the previous champion."""
+def rollback(model: str = typer.Argument(..., help="Registered model, e.g. energy_baseline.plant_a"),
+             by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
+    """Move @champion back to the previous champion.
+
+    Example: plant-assets models rollback energy_baseline.plant_a --by jane.doe --reason "alerts after go-live"
+    """
     from ml.governance import GovernanceError, rollback as do
 
+    client = _client(tracking_uri)
+    _require_version(client, model)
     try:
-        current, target = do(_client(tracking_uri), model, by, reason)
+        current, target = do(client, model, by, reason)
     except GovernanceError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+        fail(str(exc), "a rollback needs an earlier approved champion; approve a challenger with `plant-assets models approve`")
     console.print(f"{model}: @champion moved from v{current} back to v{target} by {by}")

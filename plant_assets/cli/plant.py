@@ -3,32 +3,37 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import re
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from plant_assets.cli.common import console
+from plant_assets.cli.common import console, fail, parse_day, require_plant
 from plant_assets.settings import get_settings
 
 app = typer.Typer(
-    help="Plant onboarding: scaffold (init), validate and check readiness of a plant folder (plants/<id>/).",
+    help="Plant onboarding: scaffold (init), validate and check readiness of a plant folder (plants/<id>/).\n\n"
+    "Example: plant-assets plant init plant_d --sample exports/plant_d_2026-09-07.csv",
     no_args_is_help=True,
 )
 
 
 @app.command("validate")
 def plant_validate(plant_id: str = typer.Argument(None, help="Plant id (folder name); all plants when omitted.")) -> None:
-    """Validate plants/<id>/plant.yaml and tag_map.csv; errors name the file, line and reason."""
+    """Validate plants/<id>/plant.yaml and tag_map.csv; errors name the file, line and reason.
+
+    Exits 1 when a plant is invalid, so CI can run it on every change to plants/.
+
+    Example: plant-assets plant validate plant_a
+    """
     from plant_assets.config import validate_plants
 
     settings = get_settings()
+    if plant_id:
+        require_plant(plant_id, settings)
     good, bad = validate_plants(settings.plants_dir)
     if plant_id:
-        if plant_id not in good and plant_id not in bad:
-            console.print(f"[red]no plant folder {settings.plants_dir / plant_id}[/red]")
-            raise typer.Exit(2)
         good = {k: v for k, v in good.items() if k == plant_id}
         bad = {k: v for k, v in bad.items() if k == plant_id}
     for pid, plant in good.items():
@@ -36,13 +41,18 @@ def plant_validate(plant_id: str = typer.Argument(None, help="Plant id (folder n
     for pid, error in bad.items():
         console.print(f"[red]invalid[/red] {pid}:\n{error}")
     if bad:
-        raise typer.Exit(1)
+        fail(f"{len(bad)} invalid plant config(s): {', '.join(sorted(bad))}",
+             "fix each file and line named above (docs/onboarding.md), then validate again")
+    if not good:
+        fail(f"no plant folder in {settings.plants_dir}",
+             "onboard one with `plant-assets plant init <id> --sample <export>`, or set PLANT_ASSETS_PLANTS")
 
 
 @app.command("init")
 def plant_init(
     plant_id: str = typer.Argument(..., help="New plant id: lower case, digits, underscores (e.g. plant_d)."),
-    sample: Path = typer.Option(..., "--sample", exists=True, dir_okay=False, help="One day's historian export."),
+    sample: Path = typer.Option(..., "--sample", exists=True, dir_okay=False,
+                                help="One day's historian export (an existing file)."),
     dialect: str = typer.Option("generic", help="Historian dialect of the sample."),
     timezone: str = typer.Option("UTC", help="Plant IANA time zone, e.g. Europe/Berlin."),
     options: str = typer.Option("{}", help='Dialect options as JSON, e.g. \'{"delimiter": ";"}\'.'),
@@ -51,30 +61,43 @@ def plant_init(
     min_confidence: float = typer.Option(0.5, help="Suggestions below this confidence stay out of tag_map.csv."),
     force: bool = typer.Option(False, help="Overwrite an existing plant folder's files."),
 ) -> None:
-    """Scaffold plants/<id>/ from a sample export and draft its tag map (confirm or edit it, then validate)."""
-    from plant_assets.config import DIALECTS
+    """Scaffold plants/<id>/ from a sample export and draft its tag map (confirm or edit it, then validate).
+
+    Example: plant-assets plant init plant_d --sample exports/plant_d_2026-09-07.csv --dialect generic --timezone Europe/Berlin
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from plant_assets.config import DIALECTS, ID_PATTERN
     from plant_assets.dialects import DialectConfigError
     from plant_assets.onboarding import scaffold_plant
 
     if dialect not in DIALECTS:
-        console.print(f"[red]unknown dialect {dialect!r}; known: {list(DIALECTS)}[/red]")
-        raise typer.Exit(2)
+        raise typer.BadParameter(f"unknown dialect {dialect!r}; use one of {', '.join(DIALECTS)}", param_hint="--dialect")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"{timezone!r} is not an IANA time zone; e.g. Europe/Berlin, America/Chicago, UTC",
+                                 param_hint="--timezone") from None
     try:
         opts = json.loads(options)
-        if not isinstance(opts, dict):
-            raise ValueError("not a JSON object")
     except ValueError as exc:
-        console.print(f"[red]--options is not a JSON object: {exc}[/red]")
-        raise typer.Exit(2)
+        opts = exc
+    if not isinstance(opts, dict):
+        raise typer.BadParameter(f"{options!r} is not a JSON object; e.g. '{{\"delimiter\": \";\"}}'",
+                                 param_hint="--options")
+    sample_day = parse_day(day, "--day")
+    if not re.fullmatch(ID_PATTERN, plant_id):
+        fail(f"{plant_id!r} is not a plant id", "use lower case letters, digits and underscores, e.g. plant_d")
     settings = get_settings()
     try:
         folder, suggestions, read = scaffold_plant(
-            settings.plants_dir, plant_id, sample, dialect, timezone, opts, name,
-            date.fromisoformat(day) if day else None, min_confidence, force,
+            settings.plants_dir, plant_id, sample, dialect, timezone, opts, name, sample_day, min_confidence, force,
         )
-    except (ValueError, FileExistsError, FileNotFoundError, DialectConfigError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1)
+    except FileExistsError as exc:
+        fail(str(exc), f"pass --force to overwrite plants/{plant_id}/, or choose another plant id")
+    except (ValueError, FileNotFoundError, DialectConfigError) as exc:  # the sample does not read as the dialect
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+             "check --dialect and --options against the sample (docs/onboarding.md lists each dialect's options)")
     table = Table(title=f"Drafted tag map for {plant_id} ({len(read.tags)} tags in {sample.name}, day {read.day})")
     for col in ("source_tag", "signal", "unit", "asset", "rollover", "confidence", "runner-up", "why"):
         table.add_column(col)
@@ -96,21 +119,22 @@ def plant_readiness(
     day: list[str] = typer.Option(None, "--day", help="Day(s) to check (ISO); default: the last 3 with exports."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Which canonical signals and KPIs this plant can compute, what is missing, and rows that failed to parse."""
+    """Which canonical signals and KPIs this plant can compute, what is missing, and rows that failed to parse.
+
+    Example: plant-assets plant readiness plant_a --day 2026-09-07
+    """
     from plant_assets.config import PlantConfigError, load_plant
     from plant_assets.onboarding import readiness
 
     settings = get_settings()
-    folder = settings.plants_dir / plant_id
-    if not folder.is_dir():
-        console.print(f"[red]no plant folder {folder}[/red]")
-        raise typer.Exit(2)
+    days = [parse_day(d, "--day") for d in day] if day else None
+    folder = require_plant(plant_id, settings)
     try:
         plant = load_plant(folder)
     except PlantConfigError as exc:
         console.print(f"[red]invalid[/red] {plant_id}:\n{exc}")
-        raise typer.Exit(1)
-    days = [date.fromisoformat(d) for d in day] if day else None
+        fail(f"plant {plant_id} has an invalid config", f"fix the files and lines named above, then "
+             f"`plant-assets plant validate {plant_id}`")
     report = readiness(plant, plant.landing_path(settings.landing_dir), days)
     if as_json:
         console.print_json(json.dumps({

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from plant_assets.cli.common import console
+from plant_assets.cli.common import connect_warehouse, console, require_plant
 
 def render_report(con, plant_id: str, out_dir: Path, plant_name: str | None = None) -> Path:
     """Write <out_dir>/<plant>_scorecard.html: scorecard figures, energy intensity vs baseline, cumulative
@@ -102,16 +102,18 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}} .p
 
 
 def report(
-    plant: str = typer.Argument(..., help="Plant id."),
-    out: Path = typer.Option(None, help="Folder for the HTML page (default: <home>/reports)."),
+    plant: str = typer.Argument(..., help="Plant id (folder name under plants/)."),
+    out: Path = typer.Option(None, file_okay=False, help="Folder for the HTML page (default: <home>/reports)."),
 ) -> None:
-    """Render a plant's one-page scorecard (figures, energy-intensity and savings trends, alerts) as HTML."""
-    import duckdb
+    """Render a plant's one-page scorecard (figures, energy-intensity and savings trends, alerts) as HTML.
 
+    Example: plant-assets report plant_a --out reports/
+    """
     from plant_assets.settings import get_settings
 
     settings = get_settings()
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    require_plant(plant, settings)
+    con = connect_warehouse(read_only=True)
     try:
         path = render_report(con, plant, out or settings.reports_dir)
     finally:

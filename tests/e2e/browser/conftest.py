@@ -5,6 +5,10 @@ pipeline): the Dagster UI and the MLflow UI, started on 127.0.0.1 against the e2
 Nothing is downloaded: Playwright uses the system Chromium through `executable_path`. Without it (or
 without the `playwright` package) every test here is skipped with the reason; `.ci/run` installs both.
 Screenshots go to tests/artifacts/ and, with UPDATE_DOCS_SCREENSHOTS=1, also to docs/img/.
+
+A dagster-daemon runs beside the webserver, as in production: the session instance uses the repo's
+QueuedRunCoordinator (runs launched from the UI wait in its queue) and backfills are daemon work. The
+schedules and sensors are stopped first so that only runs a test launches touch the shared session.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests.conftest import REPO_ROOT, SESSION_HOME
 
@@ -61,7 +66,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 class Server:
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], url: str, health: str):
+    """A server process in its own session (process group), logging to tests/artifacts/<name>.log.
+    `health` is a path answering 200 once it serves; None for a process without HTTP (the daemon)."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str], url: str = "", health: str | None = None):
         self.name, self.url, self.health = name, url, health
         self.log = ARTIFACTS / f"{name}.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +83,8 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited ({self.proc.returncode}), see {self.log}")
+            if self.health is None:
+                return
             try:
                 if httpx.get(self.url + self.health, timeout=2).status_code == 200:
                     return
@@ -104,26 +114,77 @@ class Server:
         self._log.close()
 
 
+def _session_dagster_yaml() -> str:
+    """The repo's run queue and concurrency limits on the session instance (its storage stays the
+    session's own): what `make ui` runs with."""
+    repo = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
+    config = {key: repo[key] for key in ("run_coordinator", "concurrency")}
+    # Dequeue every second instead of every few: a queued UI run starts sooner, the tests wait less.
+    config["run_coordinator"] = {**config["run_coordinator"], "config": {"dequeue_interval_seconds": 1}}
+    return yaml.safe_dump({**config, "telemetry": {"enabled": False}}, sort_keys=False)
+
+
+def _graphql(url: str, query: str, variables: dict | None = None) -> dict:
+    response = httpx.post(url + "/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
+    response.raise_for_status()
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(f"GraphQL error: {body['errors']}")
+    return body["data"]
+
+
+AUTOMATIONS = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+  schedules { name scheduleState { id status } } sensors { name sensorState { id status } } } } } }"""
+
+
+def stop_automations(url: str) -> list[str]:
+    """Stop every running schedule and sensor (through the webserver's GraphQL API, like the UI's
+    toggles): with the daemon up they would launch ingest and dbt runs into the shared session."""
+    stopped = []
+    for repo in _graphql(url, AUTOMATIONS)["repositoriesOrError"]["nodes"]:
+        for schedule in repo["schedules"]:
+            if schedule["scheduleState"]["status"] == "RUNNING":
+                _graphql(url, "mutation($id: String) { stopRunningSchedule(id: $id) { __typename } }",
+                         {"id": schedule["scheduleState"]["id"]})
+                stopped.append(schedule["name"])
+        for sensor in repo["sensors"]:
+            if sensor["sensorState"]["status"] == "RUNNING":
+                _graphql(url, "mutation($id: String) { stopSensor(id: $id) { __typename } }",
+                         {"id": sensor["sensorState"]["id"]})
+                stopped.append(sensor["name"])
+    return stopped
+
+
+def wait_for_daemon(url: str, daemon: Server, timeout: float = 180) -> None:
+    """Until every daemon the instance requires (backfills, run queue, ...) has sent a heartbeat."""
+    query = "{ instance { daemonHealth { allDaemonStatuses { daemonType required healthy } } } }"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        daemon.wait(timeout=1)  # raises if it exited
+        statuses = _graphql(url, query)["instance"]["daemonHealth"]["allDaemonStatuses"]
+        if all(s["healthy"] for s in statuses if s["required"]):
+            return
+        time.sleep(1)
+    raise RuntimeError(f"dagster-daemon not healthy after {timeout}s, see {daemon.log}")
+
+
 @pytest.fixture(scope="session")
 def ui_servers(e2e_run):
-    """dagster-webserver on the e2e Dagster instance and `mlflow ui` on the e2e tracking store, started
-    in parallel on free ports of 127.0.0.1 and stopped at the end of the session."""
+    """dagster-webserver and dagster-daemon on the e2e Dagster instance and `mlflow ui` on the e2e
+    tracking store, on free ports of 127.0.0.1, stopped (whole process groups) at the end of the session."""
     env = dict(os.environ)
-    # The instance e2e_run materialized into. Without a daemon, runs launched from the UI must start at
-    # once: this dagster.yaml (read by the webserver only) sets the default run coordinator.
+    # The instance e2e_run materialized into, with the repo's run queue: the daemon dequeues UI runs.
     dagster_home = SESSION_HOME / "dagster"
-    (dagster_home / "dagster.yaml").write_text(
-        "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: DefaultRunCoordinator\n"
-        "telemetry:\n  enabled: false\n"
-    )
+    (dagster_home / "dagster.yaml").write_text(_session_dagster_yaml())
     env["DAGSTER_HOME"] = str(dagster_home)
     env["MLFLOW_TRACKING_URI"] = e2e_run["settings"].mlflow_tracking_uri
     env.pop("MLFLOW_REGISTRY_URI", None)
     env.pop("PYTEST_CURRENT_TEST", None)
     dagster_port, mlflow_port = _free_port(), _free_port()
+    workspace = str(REPO_ROOT / "workspace.yaml")
     dagster = Server(
         "dagster-webserver",
-        [str(BIN / "dagster-webserver"), "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(dagster_port)],
+        [str(BIN / "dagster-webserver"), "-w", workspace, "-h", "127.0.0.1", "-p", str(dagster_port)],
         env,
         f"http://127.0.0.1:{dagster_port}",
         "/server_info",
@@ -139,13 +200,18 @@ def ui_servers(e2e_run):
         f"http://127.0.0.1:{mlflow_port}",
         "/health",
     )
+    daemon = None
     try:
         dagster.wait()
+        stop_automations(dagster.url)  # before the daemon's first tick
+        daemon = Server("dagster-daemon", [str(BIN / "dagster-daemon"), "run", "-w", workspace], env)
         mlflow.wait()
+        wait_for_daemon(dagster.url, daemon)
         yield {"dagster": dagster.url, "mlflow": mlflow.url}
     finally:
-        dagster.stop()
-        mlflow.stop()
+        for server in (daemon, dagster, mlflow):
+            if server is not None:
+                server.stop()
 
 
 @pytest.fixture(scope="session")

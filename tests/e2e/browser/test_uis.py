@@ -9,10 +9,9 @@ import time
 import dagster as dg
 import pytest
 
-try:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-except ImportError:  # the tests skip without playwright (conftest)
-    PlaywrightTimeoutError = Exception
+from tests.e2e.browser.dagster_ui import dismiss_dagster_popups as _dismiss_dagster_popups
+from tests.e2e.browser.dagster_ui import select_plant_days
+from tests.e2e.browser.dagster_ui import settle as _settle
 
 # Ordered after the e2e tests that read the session state (a UI run adds a materialization), before the
 # fault-injecting tests (stable sort, this directory is collected first).
@@ -20,27 +19,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.mutates_session]
 
 GROUPS = ["ingest", "standardize", "ml", "operations"]
 UI_ASSET = "raw_downtime_events"
-
-
-def _dismiss_dagster_popups(page) -> None:
-    """The Dagster UI greets a fresh instance with a 'Join the Dagster community' dialog: skip it whenever
-    it blocks an action."""
-    page.add_locator_handler(
-        page.get_by_role("dialog").filter(has_text="Join the Dagster community"),
-        lambda dialog: dialog.get_by_role("button", name="Skip").click(),
-    )
-
-
-def _settle(page, ms: int = 1500) -> None:
-    """Let the page render (and the community dialog appear), then skip the dialog before a screenshot."""
-    page.wait_for_timeout(ms)
-    skip = page.get_by_role("dialog").filter(has_text="Join the Dagster community").get_by_role("button", name="Skip")
-    if skip.is_visible():
-        try:  # the locator handler may win the race and close it first
-            skip.click(timeout=2000)
-        except PlaywrightTimeoutError:
-            pass
-        page.wait_for_timeout(500)
 
 
 def test_dagster_ui_loads_code_location_and_every_asset_group(ui_servers, page, screenshot):
@@ -72,14 +50,7 @@ def test_partition_materialized_from_dagster_ui_completes_with_metadata(ui_serve
     page.goto(ui_servers["dagster"] + f"/assets/{UI_ASSET}")
     page.get_by_role("button", name="Materialize…").click()
     dialog = page.get_by_role("dialog").filter(has_text=f"Launch runs to materialize {UI_ASSET}")
-    days = dialog.get_by_placeholder("ex: 2026-09-01", exact=False)
-    days.fill(day)
-    days.press("Enter")
-    dialog.get_by_text("Select a partition or create one").click()
-    page.get_by_placeholder("Filter partitions").wait_for()
-    page.locator("label", has_text=plant).last.click()
-    dialog.get_by_text("Partition selection").click()  # close the plant picker
-    dialog.get_by_text("Partition selection").click()
+    select_plant_days(page, dialog, day, [plant])
     launch = dialog.get_by_role("button", name="Launch 1 run")
     launch.wait_for()
     screenshot("dagster_launch_partition")
