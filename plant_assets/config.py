@@ -105,6 +105,67 @@ class EventExport(_Strict):
 
 RUN_COLUMNS = ("order_id", "line_id", "product_code", "start", "end", "good_qty", "scrap_qty")
 DOWNTIME_COLUMNS = ("line_id", "start", "end", "reason", "category")
+# Lab results: these columns are required; order_id and unit are optional (no unit column: the value is in
+# the spec's unit).
+LAB_COLUMNS = ("sample_id", "line_id", "product_code", "characteristic", "value", "sampled_at")
+LAB_OPTIONAL_COLUMNS = ("order_id", "unit")
+CHARACTERISTIC_PATTERN = r"^[a-z][a-z0-9_]{1,47}$"
+
+
+class LabExport(_Strict):
+    """A CSV of lab / quality-inspection results, one row per (sample, characteristic), plant-local columns."""
+
+    file_pattern: str
+    delimiter: str = ","
+    timestamp_format: str = "%Y-%m-%d %H:%M:%S"
+    timestamps_in: Literal["local", "utc"] = "local"
+    # Decimal separator of the value column (',' in many European lab systems).
+    decimal: Literal[".", ","] = "."
+    columns: dict[str, str]
+    # The lab's own characteristic label -> the characteristic named in quality_specs (a label not in the
+    # map is taken as it is).
+    characteristic_map: dict[str, str] = Field(default_factory=dict)
+
+    _pattern = field_validator("file_pattern")(_check_file_pattern)
+
+    @field_validator("columns")
+    @classmethod
+    def _lab_columns(cls, columns: dict[str, str]) -> dict[str, str]:
+        missing = [c for c in LAB_COLUMNS if c not in columns]
+        unknown = sorted(set(columns) - set(LAB_COLUMNS) - set(LAB_OPTIONAL_COLUMNS))
+        if missing:
+            raise ValueError(f"columns lacks {missing} (optional: {list(LAB_OPTIONAL_COLUMNS)})")
+        if unknown:
+            raise ValueError(f"unknown column key(s) {unknown}; known: {[*LAB_COLUMNS, *LAB_OPTIONAL_COLUMNS]}")
+        return columns
+
+    @model_validator(mode="after")
+    def _decimal_not_delimiter(self) -> "LabExport":
+        if self.decimal == self.delimiter:
+            raise ValueError(f"decimal separator {self.decimal!r} cannot also be the delimiter")
+        return self
+
+
+class QualitySpec(_Strict):
+    """Spec limits of one product's characteristic: LSL <= target <= USL in `unit` (any pint unit)."""
+
+    product: str
+    characteristic: str = Field(pattern=CHARACTERISTIC_PATTERN)
+    unit: str
+    lsl: float
+    target: float
+    usl: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "QualitySpec":
+        if not self.lsl <= self.target <= self.usl or self.lsl == self.usl:
+            raise ValueError(f"spec limits must satisfy lsl <= target <= usl with lsl < usl, got "
+                             f"{self.lsl} / {self.target} / {self.usl}")
+        try:
+            conversion_to(self.unit, self.unit)
+        except ValueError:
+            raise ValueError(f"unit {self.unit!r} is not a unit pint knows (e.g. 'ml', 'mm', 'mg')")
+        return self
 
 
 class Motor(_Strict):
@@ -147,6 +208,13 @@ class BaselinePeriod(_Strict):
 class Alerting(_Strict):
     # Alert when a day's kWh/unit exceeds the champion's expectation by more than this share.
     energy_tolerance: float = Field(default=0.10, gt=0, lt=1)
+    # Alert when a line's observed scrap share over the last scrap_window_days exceeds the quality champion's
+    # prediction by more than this share (0.5 = 50 % above) and by at least scrap_min_excess_points.
+    scrap_tolerance: float = Field(default=0.5, gt=0)
+    scrap_min_excess_points: float = Field(default=0.5, ge=0, description="percentage points of scrap share")
+    scrap_window_days: int = Field(default=2, ge=1, le=14)
+    # An open or acknowledged alert resolves itself once its condition has been clear this many days in a row.
+    auto_resolve_days: int = Field(default=2, ge=1, le=30)
 
 
 class ModelPolicy(_Strict):
@@ -176,6 +244,10 @@ class PlantConfig(_Strict):
     historian: HistorianExport
     production_runs: EventExport
     downtime_events: EventExport
+    # Optional: a plant without a lab export has no quality-deviation KPIs (readiness says so).
+    lab_results: LabExport | None = None
+    # Per product and characteristic spec limits the lab results are judged against.
+    quality_specs: list[QualitySpec] = Field(default_factory=list)
     lines: list[Line] = Field(min_length=1)
     products: list[Product] = Field(min_length=1)
     energy_baseline: BaselinePeriod
@@ -218,6 +290,24 @@ class PlantConfig(_Strict):
             missing = [c for c in needed if c not in export.columns]
             if missing:
                 raise ValueError(f"{name}.columns lacks {missing}")
+        return self
+
+    @model_validator(mode="after")
+    def _quality_specs(self) -> "PlantConfig":
+        codes = {p.code for p in self.products}
+        seen: set[tuple[str, str]] = set()
+        for i, spec in enumerate(self.quality_specs):
+            if spec.product not in codes:
+                raise ValueError(f"quality_specs[{i}]: product {spec.product!r} is not in products {sorted(codes)}")
+            if (spec.product, spec.characteristic) in seen:
+                raise ValueError(f"quality_specs[{i}]: {spec.product} / {spec.characteristic} is specified twice")
+            seen.add((spec.product, spec.characteristic))
+        known = {s.characteristic for s in self.quality_specs}
+        if self.lab_results is not None:
+            unknown = sorted(set(self.lab_results.characteristic_map.values()) - known)
+            if unknown:
+                raise ValueError(f"lab_results.characteristic_map maps onto {unknown}, which quality_specs "
+                                 f"does not specify (specified: {sorted(known)})")
         return self
 
     @property

@@ -35,6 +35,13 @@ REGISTRY_SCHEMAS = {
             ("mass_kg", pa.float64()), ("ideal_rate_per_min", pa.float64()),
         ]
     ),
+    # Spec limits per product and characteristic (plant.yaml quality_specs), in the spec's unit.
+    "quality_specs": pa.schema(
+        [
+            ("plant_id", pa.string()), ("product_code", pa.string()), ("characteristic", pa.string()),
+            ("unit", pa.string()), ("lsl", pa.float64()), ("target", pa.float64()), ("usl", pa.float64()),
+        ]
+    ),
     "tag_map": pa.schema(
         [
             ("plant_id", pa.string()), ("source_tag", pa.string()), ("signal", pa.string()),
@@ -74,6 +81,13 @@ def registry_rows(plants: dict[str, PlantConfig]) -> dict[str, list[dict]]:
                 {
                     "plant_id": pid, "product_code": product.code, "family": product.family,
                     "mass_kg": product.mass_kg, "ideal_rate_per_min": product.ideal_rate_per_min,
+                }
+            )
+        for spec in plant.quality_specs:
+            rows["quality_specs"].append(
+                {
+                    "plant_id": pid, "product_code": spec.product, "characteristic": spec.characteristic,
+                    "unit": spec.unit, "lsl": spec.lsl, "target": spec.target, "usl": spec.usl,
                 }
             )
         for tag in plant.tag_map:

@@ -2,6 +2,7 @@
 
     parse_historian(plant, files, day, con) -> ParsedExport    dispatches on plant.historian.dialect
     parse_events(plant, kind, files, day, con) -> ParsedExport kind: "production_runs" | "downtime_events"
+    parse_lab_results(plant, files, day, con) -> ParsedExport  lab samples judged against quality_specs
     files_for_day(plant, landing_dir, day, stream) -> list[Path]
 
 `con` is a DuckDB connection owned by the caller (its temp objects are uniquely named and dropped again).
@@ -34,10 +35,12 @@ from plant_assets.dialects.base import (
     as_day,
 )
 from plant_assets.dialects.events import parse_events
+from plant_assets.dialects.lab_results import LAB_SCHEMA, parse_lab_results
 
 __all__ = [
     "ACCEPTED_SCHEMA",
     "DOWNTIME_SCHEMA",
+    "LAB_SCHEMA",
     "QUARANTINE_SCHEMA",
     "REASON_CODES",
     "RECONCILIATION_SCHEMA",
@@ -49,6 +52,7 @@ __all__ = [
     "is_complete",
     "parse_events",
     "parse_historian",
+    "parse_lab_results",
 ]
 
 PARSERS = {
@@ -59,8 +63,8 @@ PARSERS = {
     "canary_tvq": canary_tvq.parse,
     "generic": generic.parse,
 }
-STREAMS = ("historian", "production_runs", "downtime_events")
-Stream = Literal["historian", "production_runs", "downtime_events"]
+STREAMS = ("historian", "production_runs", "downtime_events", "lab_results")
+Stream = Literal["historian", "production_runs", "downtime_events", "lab_results"]
 
 
 def parse_historian(
@@ -89,6 +93,8 @@ def files_for_day(
     if stream not in STREAMS:
         raise ValueError(f"stream must be one of {STREAMS}, got {stream!r}")
     export = plant.historian if stream == "historian" else getattr(plant, stream)
+    if export is None:  # an optional stream the plant does not export (lab_results)
+        return []
     name = export.file_pattern.format(date=as_day(day))
     if not name or any(sep in name for sep in ("/", "\\", "\0")) or name in (".", ".."):
         raise DialectConfigError(f"{plant.plant_id}: {stream}.file_pattern gives {name!r}, not a bare file name")

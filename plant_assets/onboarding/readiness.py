@@ -13,7 +13,8 @@ from plant_assets.catalog import load_signal_catalog
 from plant_assets.settings import REPO_ROOT
 
 KPI_CATALOG_CSV = REPO_ROOT / "dbt_project" / "seeds" / "kpi_catalog.csv"
-RUNS, DOWNTIME = "production_runs", "downtime_events"
+RUNS, DOWNTIME, LAB = "production_runs", "downtime_events", "lab_results"
+LAB_NEEDS = "lab_results export and quality_specs"
 E, C = "energy_total", "production_count_total"
 # KPI -> (line signals every counted line needs, event exports needed, other needs). From kpi_catalog.csv.
 KPI_REQUIREMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -45,7 +46,9 @@ KPI_REQUIREMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, .
     "enpi_normalized": ((E, C), (), ("energy baseline days",)),
     "enpi_ratio_vs_baseline": ((E, C), (), ("energy baseline days",)),
     "motor_health": ((), (), ("motor_vibration_velocity on a motor",)),
-    "quality_out_of_spec_share": ((), (), ("lab data (not built)",)),
+    "lab_sample_count": ((), (LAB,), (LAB_NEEDS,)),
+    "out_of_spec_share": ((), (LAB,), (LAB_NEEDS,)),
+    "cpk_min": ((), (LAB,), (LAB_NEEDS,)),
 }
 
 
@@ -115,6 +118,8 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
         elif needs_sig and len(lines_ok) < len(line_ids):
             gaps.append(f"lines without {', '.join(needs_sig)}: {sorted(set(line_ids) - set(lines_ok))}")
         for stream in needs_stream:
+            if stream == LAB and plant.lab_results is None:
+                continue  # said once below, in plain words
             if days and not exports[stream]:
                 gaps.append(f"no {stream} export found")
         if "product mass_kg" in other and not any(p.mass_kg for p in plant.products):
@@ -122,8 +127,12 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
         if "motor_vibration_velocity on a motor" in other and not any(
                 "motor_vibration_velocity" in sig for sig in signals.values()):
             gaps.append("no motor_vibration_velocity tag")
-        if "lab data (not built)" in other:
-            gaps.append("needs lab data (not built)")
+        if LAB_NEEDS in other:
+            if plant.lab_results is None:
+                gaps.append("no lab_results export configured in plant.yaml (a plant without lab data has no "
+                            "quality-deviation KPIs)")
+            elif not plant.quality_specs:
+                gaps.append("no quality_specs (spec limits) in plant.yaml")
         fatal = [g for g in gaps if not g.startswith("lines without")]
         kpis.append(KpiStatus(kpi, "missing" if fatal else "partial" if gaps else "ready", gaps))
 

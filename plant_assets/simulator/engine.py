@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time as _time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,13 @@ import pandas as pd
 
 from plant_assets.config import DOWNTIME_COLUMNS, RUN_COLUMNS, PlantConfig
 from plant_assets.simulator.clock import MINUTE_MS, Clock, local_to_utc_ms, make_clock
+from plant_assets.simulator.lab import simulate_lab, write_lab_truth
 from plant_assets.simulator.physics import LineTrace, MotorTrace, degradation_multiplier, simulate_line, simulate_motor
 from plant_assets.simulator.profile import (
+    EfficiencyImprovementFault,
     EnergyWasteFault,
     MotorDegradationFault,
+    ScrapDriftFault,
     SimulationProfile,
     load_profile,
 )
@@ -51,6 +54,8 @@ class PlantResult:
     run_files: list[Written] = field(default_factory=list)
     downtime_files: list[Written] = field(default_factory=list)
     minutes: int = 0
+    lab_files: list[Written] = field(default_factory=list)
+    lab_daily: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,43 @@ def _base_factor(profile: SimulationProfile, clock: Clock, line_id: str) -> np.n
         if isinstance(fault, EnergyWasteFault) and (fault.lines is None or line_id in fault.lines):
             factor[(clock.day >= fault.start_day) & (clock.day <= fault.end_day)] *= fault.base_load_factor
     return factor
+
+
+def _fault_days(clock: Clock, start_day: int, end_day: int | None) -> np.ndarray:
+    return (clock.day >= start_day) & (clock.day <= (clock.days if end_day is None else end_day))
+
+
+def _improvement(profile: SimulationProfile, clock: Clock, line_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(base, running) load factors of the line's efficiency improvements per minute; None without one."""
+    faults = [f for f in profile.faults if isinstance(f, EfficiencyImprovementFault) and (f.lines is None or line_id in f.lines)]
+    if not faults:
+        return None
+    base, run = np.ones(clock.n), np.ones(clock.n)
+    for fault in faults:
+        days = _fault_days(clock, fault.start_day, fault.end_day)
+        base[days] *= fault.base_load_factor
+        run[days] *= fault.run_load_factor
+    return base, run
+
+
+def _with_scrap_drift(
+    profile: SimulationProfile, clock: Clock, plan: LineSchedule, trace: LineTrace, rng: np.random.Generator
+) -> LineTrace:
+    """Scrap drift: extra scrap among the good units of the drifting minutes, drawn from the fault's own stream
+    so every other draw of the line is unchanged. Binomial thinning: Bin(units, p) scrap plus
+    Bin(good, p (f - 1) / (1 - p)) extra is Bin(units, p f) scrap, p = the run's scrap share."""
+    faults = [f for f in profile.faults if isinstance(f, ScrapDriftFault) and (f.lines is None or trace.line_id in f.lines)]
+    if not faults:
+        return trace
+    factor = np.ones(clock.n)
+    for fault in faults:
+        factor[_fault_days(clock, fault.start_day, fault.end_day)] *= fault.scrap_factor
+    share = np.zeros(clock.n)
+    for run in plan.runs:
+        share[run.start : run.end] = run.scrap_share
+    extra_share = np.clip(share * (factor - 1.0) / np.clip(1.0 - share, 1e-9, None), 0.0, 1.0)
+    extra = rng.binomial(trace.units - trace.scrap, extra_share).astype(np.int64)
+    return replace(trace, scrap=trace.scrap + extra)
 
 
 def _runs_frame(
@@ -155,7 +197,9 @@ def _fault_records(
     failures: list[_Failure],
     growth: dict[str, float],
     motor_daily: pd.DataFrame,
+    savings: pd.DataFrame,
 ) -> list[dict[str, Any]]:
+    """`savings`: the daily truth (production_date, injected_savings_kwh), to total each improvement."""
     records: list[dict[str, Any]] = []
     last_day = clock.days - 1
 
@@ -178,6 +222,27 @@ def _fault_records(
                     "base_load_factor": fault.base_load_factor,
                 }
             )
+        if isinstance(fault, (EfficiencyImprovementFault, ScrapDriftFault)):
+            if fault.start_day > last_day:
+                continue
+            end_day = last_day if fault.end_day is None else fault.end_day
+            record = {
+                "plant_id": plant.plant_id,
+                "type": fault.type,
+                "description": fault.description,
+                "lines": fault.lines or [line.id for line in plant.lines],
+                "start_date": local_date(fault.start_day),
+                "end_date": local_date(end_day) if fault.end_day is not None else None,
+                "simulated_end_date": local_date(min(end_day, last_day)),
+            }
+            if isinstance(fault, EfficiencyImprovementFault):
+                days = savings[(savings["production_date"] >= record["start_date"])
+                               & (savings["production_date"] <= record["simulated_end_date"])]
+                record.update(base_load_factor=fault.base_load_factor, run_load_factor=fault.run_load_factor,
+                              injected_savings_kwh=round(float(days["injected_savings_kwh"].sum()), 3))
+            else:
+                record.update(scrap_factor=fault.scrap_factor)
+            records.append(record)
     for f in failures:
         fault = f.fault
         if fault.onset_day > last_day:
@@ -242,6 +307,7 @@ def simulate_plant(
             profile.reasons.unplanned,
             forced,
             rng_for("schedule", line.id),
+            introduced_days=[profile.products[c].introduced_day for c in codes],
         )
         regs = rng_for("registers", line.id)
         traces[line.id] = simulate_line(
@@ -256,7 +322,9 @@ def simulate_plant(
             energy_start_kwh=round(float(regs.uniform(*profile.registers.energy_start_kwh)), 1),
             count_start=int(regs.uniform(*profile.registers.count_start)),
             rng=rng_for("line", line.id),
+            improvement=_improvement(profile, clock, line.id),
         )
+        traces[line.id] = _with_scrap_drift(profile, clock, plan, traces[line.id], rng_for("scrap_drift", line.id))
         plans.append(plan)
 
     product_load = np.array([profile.products[c].motor_load for c in product_codes])
@@ -298,10 +366,11 @@ def simulate_plant(
     run_files = write_events(clock, plant.production_runs, runs, RUN_COLUMNS, out_dir)
     stops = _stops_frame(clock, plans, category_labels(plant.downtime_events))
     downtime_files = write_events(clock, plant.downtime_events, stops, DOWNTIME_COLUMNS, out_dir)
+    lab_files, lab_daily = simulate_lab(plant, profile.lab, clock, runs, rng_for, out_dir)
 
     daily = daily_truth(plant.plant_id, clock, list(traces.values()), np.array([ideal[c] for c in product_codes]))
     motor_daily = motor_daily_truth(plant.plant_id, clock, list(motors.values()), boundaries)
-    faults = _fault_records(plant, profile, clock, failures, growth, motor_daily)
+    faults = _fault_records(plant, profile, clock, failures, growth, motor_daily, daily)
     return PlantResult(
         plant.plant_id,
         daily,
@@ -312,6 +381,8 @@ def simulate_plant(
         run_files,
         downtime_files,
         clock.n,
+        lab_files,
+        lab_daily,
     )
 
 
@@ -352,6 +423,8 @@ def simulate_plants(
             concat([r.motor_daily for r in results]),
             [f for r in results for f in r.faults],
         )
+        lab_frames = [r.lab_daily for r in results if r.lab_daily is not None and len(r.lab_daily)]
+        truth_files += write_lab_truth(truth_dir, concat(lab_frames))
     summary: dict[str, Any] = {
         "start": start.isoformat(),
         "days": days,
@@ -363,12 +436,13 @@ def simulate_plants(
     for r in results:
         summary["plants"][r.plant_id] = {
             "landing_dir": str(plants[r.plant_id].landing_path(landing_root)),
-            "files": [w.path.name for w in (*r.historian_files, *r.run_files, *r.downtime_files)],
+            "files": [w.path.name for w in (*r.historian_files, *r.run_files, *r.downtime_files, *r.lab_files)],
             "minutes": r.minutes,
             "historian_rows": sum(w.rows for w in r.historian_files if w.data),
             "historian_records": sum(w.records for w in r.historian_files),
             "production_runs": sum(w.rows for w in r.run_files),
             "downtime_events": sum(w.rows for w in r.downtime_files),
+            "lab_results": sum(w.rows for w in r.lab_files),
             "units_produced": int(r.daily["units_produced"].sum()),
             "energy_kwh": round(float(r.daily["energy_kwh"].sum()), 3),
         }

@@ -3,6 +3,8 @@
 Line energy per minute (kWh):
     (base_kw * base_factor / 60 + running * run_kw / 60 + kwh_per_unit[product] * units) * (1 + noise)
 so it depends on machine state, throughput and product; `base_factor` > 1 on energy-waste days.
+An efficiency improvement multiplies base_kw and run_kw by factors <= 1; the line also keeps the energy it
+would have used without it (same noise draw), so the injected savings are exact.
 
 Motors: current ~ rated full-load current x load while running (low when stopped); vibration RMS
 velocity = healthy level x (0.9 + 0.15 load) x degradation multiplier while running; bearing
@@ -38,6 +40,8 @@ class LineTrace:
     energy_kwh: np.ndarray  # float64 true energy of the minute
     energy_register_kwh: np.ndarray  # float64 totalizer at the minute's start instant
     count_register: np.ndarray  # int64 piece counter at the minute's start instant (no rollover)
+    # Energy of the minute had no efficiency improvement been made (same noise); None without one.
+    counterfactual_energy_kwh: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,9 @@ def simulate_line(
     energy_start_kwh: float,
     count_start: int,
     rng: np.random.Generator,
+    improvement: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LineTrace:
+    """`improvement`: (base load factor, running load factor) per minute, from efficiency improvements."""
     n = clock.n
     run_index = np.full(n, -1, dtype=np.int32)
     product_index = np.full(n, -1, dtype=np.int16)
@@ -88,12 +94,16 @@ def simulate_line(
     units = np.where(running, np.clip(np.rint(noisy), 0, None), 0).astype(np.int64)
     scrap = rng.binomial(units, np.clip(scrap_share, 0.0, 1.0)).astype(np.int64)
 
-    energy = (
-        line.base_kw * base_factor / 60.0
-        + running * (line.run_kw / 60.0)
-        + np.where(running, per_unit[prod], 0.0) * units
-    )
-    energy = np.clip(energy * (1.0 + rng.normal(0.0, schedule.energy_noise_share, n)), 0.0, None)
+    def line_energy(base_improvement, run_improvement) -> np.ndarray:
+        return (
+            line.base_kw * base_factor * base_improvement / 60.0
+            + running * (line.run_kw * run_improvement / 60.0)
+            + np.where(running, per_unit[prod], 0.0) * units
+        )
+
+    noise = 1.0 + rng.normal(0.0, schedule.energy_noise_share, n)
+    counterfactual = np.clip(line_energy(1.0, 1.0) * noise, 0.0, None)
+    energy = counterfactual if improvement is None else np.clip(line_energy(*improvement) * noise, 0.0, None)
 
     energy_register = energy_start_kwh + np.concatenate(([0.0], np.cumsum(energy)[:-1]))
     count_register = count_start + np.concatenate(([0], np.cumsum(units)[:-1])).astype(np.int64)
@@ -109,6 +119,7 @@ def simulate_line(
         energy_kwh=energy,
         energy_register_kwh=energy_register,
         count_register=count_register,
+        counterfactual_energy_kwh=None if improvement is None else counterfactual,
     )
 
 

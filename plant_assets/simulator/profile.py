@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from plant_assets.config import PlantConfig
+from plant_assets.simulator.lab_profile import LabProfile
 
 # ISO 20816-3 (formerly ISO 10816-3) broadband RMS velocity zone boundaries A/B, B/C, C/D in mm/s.
 # Sources disagree on which triplet belongs to which machine group, so they are configurable per
@@ -86,6 +87,8 @@ class ProductProfile(_Strict):
     scrap_share: float = Field(default=0.02, ge=0, lt=1)
     motor_load: float = Field(default=1.0, gt=0, description="motor load relative to the standard product")
     mix_weight: float = Field(default=1.0, gt=0, description="relative frequency of orders")
+    # A product launched during the window: no order of it starts before this day (0 = the first day).
+    introduced_day: int = Field(default=0, ge=0, description="first day (from the window start) it is made")
 
 
 class MotorProfile(_Strict):
@@ -167,7 +170,47 @@ class MotorDegradationFault(_Strict):
         return self
 
 
-Fault = Annotated[Union[EnergyWasteFault, MotorDegradationFault], Field(discriminator="type")]
+class EfficiencyImprovementFault(_Strict):
+    """An energy-efficiency programme from `start_day` on (leaks fixed, VSDs fitted): base and / or running
+    load multiplied by a factor <= 1 on some lines. The truth records the savings exactly (daily.csv
+    injected_savings_kwh = energy without the programme - actual, same random draws)."""
+
+    type: Literal["efficiency_improvement"]
+    start_day: int = Field(ge=0)
+    end_day: int | None = Field(default=None, ge=0, description="last day; default: to the end of the window")
+    base_load_factor: float = Field(default=1.0, gt=0, le=1)
+    run_load_factor: float = Field(default=1.0, gt=0, le=1)
+    lines: list[str] | None = None
+    description: str = "efficiency improvement: base and running load reduced"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "EfficiencyImprovementFault":
+        if self.end_day is not None and self.end_day < self.start_day:
+            raise ValueError("end_day is before start_day")
+        return self
+
+
+class ScrapDriftFault(_Strict):
+    """A line's scrap share multiplied from `start_day` (to `end_day`): a worn tool, a drifting filler."""
+
+    type: Literal["scrap_drift"]
+    start_day: int = Field(ge=0)
+    end_day: int | None = Field(default=None, ge=0, description="last day; default: to the end of the window")
+    scrap_factor: float = Field(gt=1)
+    lines: list[str] | None = None
+    description: str = "scrap drift: scrap share multiplied"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ScrapDriftFault":
+        if self.end_day is not None and self.end_day < self.start_day:
+            raise ValueError("end_day is before start_day")
+        return self
+
+
+Fault = Annotated[
+    Union[EnergyWasteFault, MotorDegradationFault, EfficiencyImprovementFault, ScrapDriftFault],
+    Field(discriminator="type"),
+]
 
 
 class SimulationProfile(_Strict):
@@ -184,6 +227,8 @@ class SimulationProfile(_Strict):
     reasons: ReasonProfile = ReasonProfile()
     machine_classes: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
     faults: list[Fault] = Field(default_factory=list)
+    # Lab samples per run (plant_assets/simulator/lab.py); none: the plant writes no lab export.
+    lab: LabProfile | None = None
 
     def zone_boundaries(self, machine_class: str) -> tuple[float, float, float]:
         merged = {**DEFAULT_ZONE_BOUNDARIES, **self.machine_classes}
@@ -223,6 +268,10 @@ def load_profile(plant: PlantConfig) -> SimulationProfile:
     for code in profile.products:
         if code not in product_codes:
             problems.append(f"simulation.products.{code} is not a product of the plant")
+    for line_id, line in profile.lines.items():
+        codes = line.products or product_codes
+        if codes and all(profile.products[c].introduced_day > 0 for c in codes if c in profile.products):
+            problems.append(f"simulation.lines.{line_id}: every product has an introduced_day > 0, nothing to make on day 0")
     for _, motor in plant.motors:
         try:
             profile.zone_boundaries(motor.machine_class)
@@ -236,7 +285,7 @@ def load_profile(plant: PlantConfig) -> SimulationProfile:
                 fault.reason.format(motor=fault.motor, line="L1")
             except (KeyError, IndexError, ValueError) as exc:
                 problems.append(f"simulation.faults[{i}].reason: use only {{motor}} and {{line}}: {exc}")
-        if isinstance(fault, EnergyWasteFault):
+        if isinstance(fault, (EnergyWasteFault, EfficiencyImprovementFault, ScrapDriftFault)):
             for line_id in fault.lines or []:
                 if line_id not in line_ids:
                     problems.append(f"simulation.faults[{i}]: unknown line {line_id!r}")

@@ -54,6 +54,15 @@ def _log_uniform_minutes(rng: np.random.Generator, span: tuple[float, float]) ->
     return max(1, int(round(np.exp(rng.uniform(lo, hi)))))
 
 
+def _mix_on(weights: np.ndarray, introduced: np.ndarray, day: int) -> np.ndarray:
+    """The order mix on a day: products not yet launched get weight 0. One draw either way, so the
+    line's random stream (run lengths, stops) is the same with or without a launch date."""
+    if (introduced <= day).all():
+        return weights
+    launched = np.where(introduced <= day, weights, 0.0)
+    return launched / launched.sum()
+
+
 def schedule_line(
     line_id: str,
     clock: Clock,
@@ -65,9 +74,11 @@ def schedule_line(
     unplanned_reasons: list[str],
     forced: list[Stop],
     rng: np.random.Generator,
+    introduced_days: list[int] | None = None,
 ) -> LineSchedule:
     n = clock.n
     weights = np.asarray(mix_weights, dtype=float) / float(np.sum(mix_weights))
+    introduced = np.asarray(introduced_days if introduced_days is not None else [0] * len(products))
     do_clean = rng.random(clock.days) < schedule.cleaning_probability
     clean_after = rng.uniform(*schedule.cleaning_after_hour, size=clock.days) * 60.0
     cleaned: set[int] = set()
@@ -91,7 +102,7 @@ def schedule_line(
         # A run of one product.
         end = min(limit, cur + _minutes(rng, schedule.run_hours, 60.0))
         if end - cur >= MIN_RUN_MINUTES:
-            product = products[int(rng.choice(len(products), p=weights))]
+            product = products[int(rng.choice(len(products), p=_mix_on(weights, introduced, int(clock.day[cur]))))]
             performance = float(rng.uniform(*schedule.performance))
             scrap = float(min(0.5, scrap_shares[product] * rng.lognormal(0.0, 0.25)))
             runs.append(Run(line_id, cur, end, product, performance, scrap))

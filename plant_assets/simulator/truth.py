@@ -15,6 +15,8 @@ daily.csv        plant_id, production_date (local), energy_kwh, units_produced, 
                  = sum of units / ideal_rate_per_min of the product over running minutes;
                  availability = APT / PBT, performance = ideal_min / APT, quality_ratio = good /
                  units, oee = their product (empty when a denominator is 0).
+                 injected_savings_kwh = the energy the lines would have used without an injected
+                 efficiency improvement minus energy_kwh (same random draws, so exact; 0 without one).
 runs.csv         plant_id, order_id, line_id, product_code, start_utc, end_utc, units_produced,
                  good_qty, scrap_qty, energy_kwh   (energy of the line in [start, end); naive UTC times)
 motor_daily.csv  plant_id, motor_id, production_date, vibration_mean_mms, zone, health, line_id,
@@ -22,7 +24,8 @@ motor_daily.csv  plant_id, motor_id, production_date, vibration_mean_mms, zone, 
                  machine class's ISO 20816 boundaries; health green (A/B), yellow (C), red (D);
                  empty when the motor did not run that day.
 faults.json      the injected faults with absolute local dates (and, for motor degradation, the dates
-                 the motor first reached zones C and D and the breakdown interval).
+                 the motor first reached zones C and D and the breakdown interval; for an efficiency
+                 improvement, injected_savings_kwh over its simulated days).
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from plant_assets.simulator.profile import ZONE_HEALTH
 
 DAILY_COLUMNS = ["plant_id", "production_date", "energy_kwh", "units_produced", "good_qty", "scrap_qty",
                  "kwh_per_unit", "unplanned_downtime_min", "planned_downtime_min", "running_min",
-                 "planned_busy_min", "ideal_min", "availability", "performance", "quality_ratio", "oee"]  # fmt: skip
+                 "planned_busy_min", "ideal_min", "availability", "performance", "quality_ratio", "oee",
+                 "injected_savings_kwh"]  # fmt: skip
 RUN_COLUMNS = ["plant_id", "order_id", "line_id", "product_code", "start_utc", "end_utc", "units_produced",
                "good_qty", "scrap_qty", "energy_kwh"]  # fmt: skip
 MOTOR_COLUMNS = ["plant_id", "motor_id", "production_date", "vibration_mean_mms", "zone", "health", "line_id",
@@ -56,6 +60,8 @@ def daily_truth(
         return np.bincount(days, weights=values, minlength=clock.days)
 
     energy = sum(per_day(t.energy_kwh) for t in lines)
+    savings = sum(per_day(t.counterfactual_energy_kwh - t.energy_kwh) for t in lines
+                  if t.counterfactual_energy_kwh is not None) + np.zeros(clock.days)
     units = sum(per_day(t.units.astype(float)) for t in lines)
     scrap = sum(per_day(t.scrap.astype(float)) for t in lines)
     unplanned = sum(per_day((t.stop_category == STOP_UNPLANNED).astype(float)) for t in lines)
@@ -102,6 +108,7 @@ def daily_truth(
             "performance": performance,
             "quality_ratio": quality,
             "oee": availability * performance * quality,
+            "injected_savings_kwh": savings,
         },
         columns=DAILY_COLUMNS,
     )
@@ -162,6 +169,8 @@ def write_truth(
 ) -> list[Path]:
     truth_dir.mkdir(parents=True, exist_ok=True)
     daily = daily.assign(energy_kwh=daily["energy_kwh"].round(6), kwh_per_unit=daily["kwh_per_unit"].round(8))
+    if "injected_savings_kwh" in daily:
+        daily["injected_savings_kwh"] = daily["injected_savings_kwh"].round(6)
     daily = daily.round({c: 8 for c in ("ideal_min", "availability", "performance", "quality_ratio", "oee") if c in daily})
     runs = runs.assign(energy_kwh=runs["energy_kwh"].round(6))
     motor_daily = motor_daily.assign(vibration_mean_mms=motor_daily["vibration_mean_mms"].round(4))

@@ -51,6 +51,7 @@ MARTS = {
     "fct_production_run": "plant_id, order_id, start_utc",
     "kpi_daily": "plant_id, production_date, kpi",
     "fct_motor_health_daily": "plant_id, motor_id, production_date",
+    "fct_lab_quality": "plant_id, production_date, line_id, product_code, characteristic",
     "dim_kpi": "kpi",
 }
 # marts rebuilt whole from those (tables and views): a full refresh must reproduce them too
@@ -230,6 +231,31 @@ def build_lake(lake: Path) -> None:
             lake / "events" / "downtime_events" / f"plant_id={plant}" / f"production_date={day}" / "events.parquet",
         )
 
+    # Lab values (already in the spec's unit, as ingest writes them): plant_a 2026-09-07 fill volume of
+    # PET-050 on L1 (5 values, 503 above the USL 502.5) and of PET-150 on L2 (2 values: no Cpk);
+    # plant_b 2026-09-07 an empty partition (what ingest writes without lab data), 2026-09-08 values of a
+    # plant-day whose raw gate failed (never reach the marts).
+    from plant_assets.dialects import LAB_SCHEMA
+
+    lab = {
+        ("plant_a", DAY1): [("S1", "L1", "PET-050", v, "2026-09-07 06:00") for v in (499.0, 500.0, 501.0, 502.0)]
+        + [("S5", "L1", "PET-050", 503.0, "2026-09-07 07:00"), ("S6", "L2", "PET-150", 1500.0, "2026-09-07 08:00"),
+           ("S7", "L2", "PET-150", 1502.0, "2026-09-07 09:00")],
+        ("plant_b", DAY1): [],
+        ("plant_b", DAY2): [("B1", "L1", "CAN-12OZ", 300.0, "2026-09-08 12:00")],
+    }
+    for (plant, day), items in lab.items():
+        rows = [
+            {"sample_id": f"{sid}-{i}", "order_id": None, "line_id": line, "product_code": prod,
+             "characteristic": "fill_volume", "sampled_at_utc": ts(at), "value": v, "unit": "ml",
+             "reported_value": v, "reported_unit": "ml", "source_file": "lab.csv", "source_line": i + 2}
+            for i, (sid, line, prod, v, at) in enumerate(items)
+        ]  # fmt: skip
+        _write(
+            pa.Table.from_pylist(rows, schema=LAB_SCHEMA),
+            lake / "events" / "lab_results" / f"plant_id={plant}" / f"production_date={day}" / "samples.parquet",
+        )
+
     for plant in ("plant_a", "plant_b"):
         for day in (DAY1, DAY2):
             passed = not (plant == "plant_b" and day == DAY2)
@@ -299,6 +325,16 @@ def build_lake(lake: Path) -> None:
             ("plant_b", "B_L1_M1_TEMP", "motor_bearing_temperature", "L1", "L1-M1", "degF", "degC", 5 / 9, -160 / 9, None),
         ],
         floats=("scale", "offset", "rollover"),
+    )
+    _registry_table(
+        registry / "quality_specs.parquet",
+        "plant_id product_code characteristic unit lsl target usl",
+        [
+            ("plant_a", "PET-050", "fill_volume", "ml", 495.0, 500.0, 502.5),
+            ("plant_a", "PET-150", "fill_volume", "ml", 1490.0, 1500.0, 1510.0),
+            ("plant_b", "CAN-12OZ", "fill_volume", "ml", 350.0, 355.0, 362.0),
+        ],
+        floats=("lsl", "target", "usl"),
     )
 
 
@@ -404,6 +440,9 @@ def test_build_ran_unit_tests_and_data_tests(built):
         "fct_enpi_daily_regression_normalized_worked_example",
         "fct_motor_health_escalates_by_bearing_temperature_trend",
         "fct_cross_plant_benchmark_flags_non_comparable_plants",
+        "fct_lab_quality_share_out_of_spec_and_cpk_worked_example",
+        "kpi_daily_lab_quality_worked_example",
+        "int_lab_samples_with_specs_limits_are_in_spec",
     } <= unit_tests
     # every KPI of the catalog is documented with a worked example (or says why it is not built)
     for kpi, definition, mart in dbt.query("select kpi, definition, mart from marts.dim_kpi"):
@@ -450,6 +489,32 @@ def test_kpi_daily_energy_and_kwh_per_unit_by_hand(built):
     assert k[(a, DAY1, "mtbf_min")] == pytest.approx(apt / 2)
     units = dict(dbt.query("select kpi, unit from marts.kpi_daily group by all"))
     assert units["energy_kwh"] == "kWh" and units["kwh_per_unit"] == "kWh/unit" and units["energy_per_ton"] == "kWh/t"
+
+
+def test_lab_quality_share_out_of_spec_and_cpk_by_hand(built):
+    """plant_a 2026-09-07: PET-050 on L1 499, 500, 501, 502, 503 ml against 495 / 500 / 502.5: 503 is out
+    (1 / 5), mean 501, sd sqrt(10 / 4) = 1.5811, Cp 7.5 / 9.4868 = 0.7906, Cpk min(1.5, 6) / 4.7434 = 0.3162;
+    PET-150 on L2 2 values: share 0, no Cpk (< 5 values). Day: 1 of 7 values out, cpk_min 0.3162.
+    plant_b: an empty partition and a failed-gate day give no lab rows at all."""
+    dbt, _ = built
+    rows = dbt.query(
+        "select plant_id, production_date, line_id, product_code, samples, out_of_spec_samples, out_of_spec_share, "
+        "mean_value, sd_value, cp, cpk from marts.fct_lab_quality order by line_id"
+    )
+    assert [r[:6] for r in rows] == [
+        ("plant_a", DAY1, "L1", "PET-050", 5, 1),
+        ("plant_a", DAY1, "L2", "PET-150", 2, 0),
+    ]
+    l1, l2 = rows
+    assert l1[6] == pytest.approx(0.2) and l1[7] == pytest.approx(501.0)
+    assert l1[8] == pytest.approx(math.sqrt(2.5)) and l1[9] == pytest.approx(7.5 / (6 * math.sqrt(2.5)))
+    assert l1[10] == pytest.approx(1.5 / (3 * math.sqrt(2.5)))
+    assert l2[6] == 0 and l2[9] is None and l2[10] is None
+    values = kpis(dbt)
+    assert values[("plant_a", DAY1, "lab_sample_count")] == 7
+    assert values[("plant_a", DAY1, "out_of_spec_share")] == pytest.approx(1 / 7)
+    assert values[("plant_a", DAY1, "cpk_min")] == pytest.approx(1.5 / (3 * math.sqrt(2.5)))
+    assert not [k for k in values if k[0] == "plant_b" and k[2] in ("lab_sample_count", "out_of_spec_share", "cpk_min")]
 
 
 def test_failed_gate_plant_day_is_absent(built):

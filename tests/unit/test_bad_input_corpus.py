@@ -192,3 +192,48 @@ def test_unsafe_plant_ids_are_rejected(plant_id):
 def test_unsafe_file_patterns_are_rejected(pattern):
     with pytest.raises(ValidationError):
         load_demo_plant("plant_a", TAGS, historian={"dialect": "generic", "file_pattern": pattern})
+
+
+# Lab results exports (plant_a's LIMS layout: ';', decimal comma, local "%d.%m.%Y %H:%M", Europe/Berlin).
+LAB_H = "PROBE;LINIE;AUFNR;MATERIAL;MERKMAL;MESSWERT;EINHEIT;ENTNAHME\n"
+LAB_OK = "P1;L1;100;PET-050;Fuellmenge;500,2;ml;07.09.2026 08:00\n"
+
+
+@dataclass
+class LabCase:
+    id: str
+    text: str
+    accepted: int
+    reasons: dict[str, int]
+    detail: str | None = None  # a text every quarantine reason_detail of the case contains
+
+
+LAB_CASES = [
+    LabCase("lab_unit_not_convertible", LAB_H + LAB_OK + "P2;L1;100;PET-050;Fuellmenge;0,5003;l;07.09.2026 09:00\n"
+            "P3;L1;100;PET-050;Fuellmenge;500,1;mm;07.09.2026 10:00\n", 2, {"bad_value": 1},
+            detail="cannot be converted to the spec unit 'ml'"),
+    LabCase("lab_no_spec_and_bad_number", LAB_H + LAB_OK + "P2;L1;100;PET-050;Dichte;1,01;g/ml;07.09.2026 09:00\n"
+            "P3;L1;100;PET-050;Fuellmenge;n.a.;ml;07.09.2026 10:00\n", 1, {"bad_value": 2}),
+    LabCase("lab_duplicate_and_next_day", LAB_H + LAB_OK + LAB_OK + "P4;L1;100;PET-050;Fuellmenge;499,9;ml;"
+            "08.09.2026 00:00\n", 1, {"duplicate": 1, "outside_partition_day": 1}),
+]
+
+
+@pytest.mark.parametrize("case", LAB_CASES, ids=[c.id for c in LAB_CASES])
+def test_bad_lab_results_case(case, con, tmp_path):
+    from plant_assets.dialects import LAB_SCHEMA, parse_lab_results
+    from plant_assets.dialects.base import QUARANTINE_SCHEMA
+
+    plant = load_demo_plant("plant_a", TAGS)
+    path = tmp_path / "Laborwerte_20260907.csv"
+    path.write_text(case.text, encoding="utf-8")
+    result = parse_lab_results(plant, [path], DAY, con)
+    assert result.accepted.schema.equals(LAB_SCHEMA) and result.quarantine.schema.equals(QUARANTINE_SCHEMA)
+    assert result.unbalanced_files() == [] and result.reconciliation.column("raw_records").to_pylist() == [
+        case.text.count("\n") - 1]
+    assert result.accepted.num_rows == case.accepted
+    assert result.reason_counts() == case.reasons
+    for row in result.quarantine.to_pylist():  # named by file and line, with the raw line kept
+        assert row["source_file"] == path.name and row["source_line"] >= 2 and row["raw_record"]
+        assert case.detail is None or case.detail in row["reason_detail"]
+    assert all(abs(v - 500.2) < 0.15 for v in result.accepted.column("value").to_pylist())  # l -> ml

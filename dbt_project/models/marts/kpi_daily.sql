@@ -87,6 +87,20 @@ stops as (
     group by plant_id, production_date
 ),
 
+-- lab quality (fct_lab_quality): all characteristics of the day pooled for the share out of spec,
+-- the worst (lowest) Cpk of any line / product / characteristic with enough values for cpk_min
+lab as (
+    select
+        plant_id,
+        production_date,
+        sum(samples) as lab_sample_count,
+        sum(out_of_spec_samples) / sum(samples) as out_of_spec_share,
+        min(cpk) as cpk_min
+    from {{ ref('fct_lab_quality') }}
+    where {{ in_rebuild_window('production_date') }}
+    group by plant_id, production_date
+),
+
 joined as (
     select
         days.plant_id,
@@ -106,7 +120,10 @@ joined as (
         coalesce(states.order_execution_time_min, 0) as aoet,
         coalesce(stops.unplanned_stops, 0) as unplanned_stops,
         coalesce(stops.planned_stops, 0) as planned_stops,
-        stops.unplanned_stop_duration_min
+        stops.unplanned_stop_duration_min,
+        lab.lab_sample_count,
+        lab.out_of_spec_share,
+        lab.cpk_min
     from days
     left join meters
         on meters.plant_id = days.plant_id
@@ -120,6 +137,9 @@ joined as (
     left join stops
         on stops.plant_id = days.plant_id
         and stops.production_date = days.production_date
+    left join lab
+        on lab.plant_id = days.plant_id
+        and lab.production_date = days.production_date
     where {{ in_rebuild_window('days.production_date') }}
 ),
 
@@ -157,7 +177,10 @@ daily as (
         availability_ratio * performance_ratio * quality_ratio_value as oee,
         quality_ratio_value as first_pass_yield,
         units_produced / nullif(aoet, 0) as throughput_rate,
-        apt / nullif(apt + adet, 0) as technical_efficiency
+        apt / nullif(apt + adet, 0) as technical_efficiency,
+        cast(lab_sample_count as double) as lab_sample_count,
+        cast(out_of_spec_share as double) as out_of_spec_share,
+        cpk_min
     from ratios
 ),
 
@@ -186,7 +209,10 @@ long as (
         oee,
         first_pass_yield,
         throughput_rate,
-        technical_efficiency
+        technical_efficiency,
+        lab_sample_count,
+        out_of_spec_share,
+        cpk_min
     into name kpi value value
 )
 

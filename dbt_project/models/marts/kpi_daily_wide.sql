@@ -4,7 +4,7 @@
     'scrap_ratio', 'unplanned_downtime_min', 'planned_downtime_min', 'unplanned_stop_count',
     'planned_stop_count', 'mtbf_min', 'mttr_min', 'planned_busy_time_min', 'actual_production_time_min',
     'availability', 'performance', 'quality_ratio', 'oee', 'first_pass_yield', 'throughput_rate',
-    'technical_efficiency'] %}
+    'technical_efficiency', 'lab_sample_count', 'out_of_spec_share', 'cpk_min'] %}
 select
     plant_id,
     production_date,

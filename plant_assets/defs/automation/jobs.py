@@ -14,7 +14,8 @@ ingest_job = dg.define_asset_job(
     - dg.AssetSelection.assets("plant_registry")
     - dg.AssetSelection.checks(FRESHNESS_CHECK),
     partitions_def=plant_day_partitions,
-    description="Ingest one plant-day's exports (historian, production runs, downtime) and gate them.",
+    description="Ingest one plant-day's exports (historian, production runs, downtime, lab results) and gate "
+    "them.",
 )
 
 standardize_job = dg.define_asset_job(

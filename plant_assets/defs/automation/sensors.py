@@ -17,7 +17,7 @@ from plant_assets.settings import get_settings
 
 # A file still being written is not read: it must be unchanged for this long.
 STABLE_SECONDS = 30
-STREAMS = ("historian", "production_runs", "downtime_events")
+STREAMS = ("historian", "production_runs", "downtime_events", "lab_results")
 KPI_MART = dg.AssetKey(["marts", "kpi_daily"])
 
 
@@ -27,7 +27,10 @@ def export_day(plant: PlantConfig, stream: str, file_name: str) -> date | None:
         "historian": plant.historian.file_pattern,
         "production_runs": plant.production_runs.file_pattern,
         "downtime_events": plant.downtime_events.file_pattern,
+        "lab_results": plant.lab_results.file_pattern if plant.lab_results else None,
     }[stream]
+    if pattern is None:
+        return None
     from plant_assets.patterns import match_day
 
     return match_day(pattern, file_name)

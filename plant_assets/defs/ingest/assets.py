@@ -14,7 +14,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from plant_assets import lake as lake_paths
-from plant_assets.dialects import files_for_day, parse_events, parse_historian
+from plant_assets.dialects import files_for_day, parse_events, parse_historian, parse_lab_results
+from plant_assets.dialects.base import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA, ParsedExport
+from plant_assets.dialects.lab_results import LAB_SCHEMA
 from plant_assets.partitions import plant_day_partitions, split_plant_day
 from plant_assets.registry import registry_tables
 from plant_assets.resources import LakeResource, PlantsResource
@@ -42,6 +44,8 @@ def ingest_stream(
     with duckdb.connect() as con:
         if stream == "historian":
             parsed = parse_historian(plant, files, day, con)
+        elif stream == "lab_results":
+            parsed = _parse_lab_day(plant, files, day, con)
         else:
             parsed = parse_events(plant, stream, files, day, con)
     lake_paths.write_table_atomic(parsed.accepted, lake_paths.accepted_path(lake.lake, stream, plant_id, day))
@@ -55,7 +59,9 @@ def ingest_stream(
     if raw != accepted + quarantined:  # a parser bug, never bad data: fail loudly
         raise RuntimeError(f"{plant_id} {day} {stream}: raw {raw} != accepted {accepted} + quarantined {quarantined}")
     reasons = Counter(parsed.quarantine["reason_code"].to_pylist()) if quarantined else Counter()
-    if not files:
+    if not files and getattr(plant, stream, True) is None:
+        context.log.info(f"{plant_id}: no {stream} export configured; wrote an empty partition")
+    elif not files:
         context.log.warning(f"{plant_id} {day}: no {stream} export found in {landing}")
     return dg.MaterializeResult(
         metadata={
@@ -105,6 +111,27 @@ def raw_production_runs(context: dg.AssetExecutionContext, lake: LakeResource, p
 )
 def raw_downtime_events(context: dg.AssetExecutionContext, lake: LakeResource, plants: PlantsResource):
     return ingest_stream(context, "downtime_events", lake, plants)
+
+
+def _parse_lab_day(plant, files, day, con):
+    """A plant without a lab export gets an empty partition, so dbt reads one schema for every plant."""
+    if plant.lab_results is None:
+        empty = {"accepted": LAB_SCHEMA.empty_table(), "quarantine": QUARANTINE_SCHEMA.empty_table(),
+                 "reconciliation": RECONCILIATION_SCHEMA.empty_table()}
+        return ParsedExport(**empty)
+    return parse_lab_results(plant, files, day, con)
+
+
+@dg.asset(
+    partitions_def=plant_day_partitions,
+    group_name="ingest",
+    kinds={"python", "parquet"},
+    owners=[PLANT_TEAMS],
+    description="Lab / quality-inspection results (sample, line, product, characteristic, value converted to the "
+    "spec's unit) sampled on one plant-day; empty for a plant without a lab_results export.",
+)
+def raw_lab_results(context: dg.AssetExecutionContext, lake: LakeResource, plants: PlantsResource):
+    return ingest_stream(context, "lab_results", lake, plants)
 
 
 @dg.asset(

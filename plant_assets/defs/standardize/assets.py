@@ -16,6 +16,7 @@ SOURCE_ASSETS = {
     ("quality", "gate_results"): "raw_historian",  # written by its blocking gate
     ("mes", "production_runs"): "raw_production_runs",
     ("mes", "downtime_events"): "raw_downtime_events",
+    ("lab", "lab_results"): "raw_lab_results",
     ("ingest", "reconciliation"): "raw_historian",  # written by every ingest asset; the historian one stands for them
 }
 REGISTRY_SOURCE = "registry"

@@ -22,6 +22,7 @@ PUBLISHED_MARTS = (
     "dim_kpi",
     "dim_asset",
     "fct_production_run",
+    "fct_lab_quality",
     "fct_motor_health_daily",
     "fct_line_energy_hourly",
     "fct_enpi_daily",
