@@ -10,8 +10,10 @@ import pandas as pd
 
 
 def plant_hours(plant_id: str, days: int = 10, start: str = "2026-09-07", seed: int = 0, base_kw: float = 60.0,
-                run_kw: float = 140.0, kwh_per_unit: float = 0.08, waste: float = 1.0) -> pd.DataFrame:
-    """Plant-hours at the energy template's grain with linear physics and 2% noise."""
+                run_kw: float = 140.0, kwh_per_unit: float = 0.08, waste: float = 1.0,
+                heavy_share: tuple[float, float] = (0.2, 0.6)) -> pd.DataFrame:
+    """Plant-hours at the energy template's grain with linear physics and 2% noise; heavy units cost 0.04 kWh
+    more each (`heavy_share=(0, 0)`: a plant that makes no heavy product)."""
     rng = np.random.default_rng(seed)
     rows = []
     for d in range(days):
@@ -19,7 +21,7 @@ def plant_hours(plant_id: str, days: int = 10, start: str = "2026-09-07", seed: 
         for h in range(24):
             running = float(rng.uniform(0, 120)) if 5 <= h <= 22 else float(rng.uniform(0, 20))
             units = running * float(rng.uniform(60, 80))
-            heavy = units * float(rng.uniform(0.2, 0.6))
+            heavy = units * float(rng.uniform(*heavy_share))
             energy = (base_kw * 2 * waste + run_kw * running / 60 + kwh_per_unit * units + 0.04 * heavy) * float(rng.normal(1, 0.02))
             rows.append({"plant_id": plant_id, "production_date": day, "hour_utc": day + pd.Timedelta(hours=h),
                          "energy_kwh": energy, "units_produced": units, "running_minutes": running,

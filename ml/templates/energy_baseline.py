@@ -1,8 +1,16 @@
 """Energy baseline template (ISO 50006 energy baseline, EnB).
 
 Predicts a plant's hourly energy from canonical features only, so one template serves every plant:
-it is fit on pooled standardized data from all plants, then each plant's instance is calibrated by
-continued boosting (LightGBM `init_model`) on that plant's own baseline period.
+it is fit on the pooled standardized data of the fleet's other plants (the template as it stood before
+this plant joined), then the plant's instance is calibrated by continued boosting (LightGBM
+`init_model`) on that plant's own baseline period.
+
+Why this shape (evidence: docs/benchmarks/ml.md): every boosting round is a single split with a linear
+model in each leaf (`num_leaves: 2`), so the template is additive, one learned effect per feature. The
+plant's calibration rounds correct the effects of the features its own data moves (idle load, load while
+running, kWh per unit) and cannot touch the effect of a feature its data holds constant, e.g.
+`heavy_units` at a plant whose first weeks made no heavy product: that effect stays the fleet's. A
+from-scratch model on the same days has nothing to learn it from and prices a heavy unit like a light one.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ class TemplateSpec:
     params: dict = field(default_factory=dict)
     pooled_rounds: int = 300
     calibration_rounds: int = 150
+    calibration: str = ""
     validation: dict = field(default_factory=dict)
     assumptions: tuple[str, ...] = ()
     retraining: tuple[str, ...] = ()
@@ -37,15 +46,17 @@ class TemplateSpec:
 
 TEMPLATE = TemplateSpec(
     name="energy_baseline",
-    version="1.0.0",
+    version="2.0.0",
     grain="plant x production day x UTC hour",
     features=("interval_minutes", "running_minutes", "units_produced", "heavy_units", "lines_reporting"),
     target="energy_kwh",
-    model_family="lightgbm (linear trees)",
+    model_family="lightgbm (linear trees, one split per round: additive per feature)",
+    calibration="continued boosting (init_model) from the template fit on the other plants, on the plant's baseline days",
     params={
         "objective": "regression",
-        "learning_rate": 0.05,
-        "num_leaves": 15,
+        "learning_rate": 0.1,
+        # One split per round: an additive model whose per-feature effects survive calibration (module docstring).
+        "num_leaves": 2,
         "min_data_in_leaf": 20,
         "linear_tree": True,
         "linear_lambda": 0.1,
@@ -58,7 +69,8 @@ TEMPLATE = TemplateSpec(
     validation={"cv_rmse_hourly_max": 0.30, "abs_nmbe_hourly_max": 0.10, "standard": "ASHRAE Guideline 14"},
     assumptions=(
         "inputs are canonical features from marts.fct_line_energy_hourly, never a plant's local tag",
-        "valid for the operating range seen in the baseline period (units per hour, lines running)",
+        "valid for the operating range seen in the baseline period (units per hour, lines running); a feature the "
+        "plant's baseline holds constant (a product family launched later) keeps the fleet's learned effect",
         "energy is attributed to the hour in which each meter interval starts",
     ),
     retraining=(
@@ -100,12 +112,20 @@ def _dataset(frame: pd.DataFrame, reference: lgb.Dataset | None = None) -> lgb.D
 
 
 def fit_template(pooled: pd.DataFrame) -> lgb.Booster:
-    """The common template: one model on every plant's standardized baseline data."""
+    """The common template: one model on pooled standardized baseline data."""
     return lgb.train(TEMPLATE.params, _dataset(pooled), num_boost_round=TEMPLATE.pooled_rounds)
 
 
+def fleet_rows(pooled: pd.DataFrame, plant_id: str) -> pd.DataFrame:
+    """The template's training rows for a plant: the other plants' (the template as it stood before the plant
+    joined, so its evaluation is honest); the plant's own rows only when it is the first plant of the fleet."""
+    others = pooled[pooled["plant_id"] != plant_id]
+    return others if len(others) else pooled[pooled["plant_id"] == plant_id]
+
+
 def calibrate(template: lgb.Booster, plant_frame: pd.DataFrame) -> lgb.Booster:
-    """The plant's instance: keep boosting from the template on the plant's own data."""
+    """The plant's instance: keep boosting from the template on the plant's own data (one booster: the template's
+    rounds followed by the plant's, so scoring loads it like any LightGBM model)."""
     return lgb.train(
         TEMPLATE.params,
         _dataset(plant_frame),

@@ -34,6 +34,28 @@ def test_energy_calibration_meets_g14_and_beats_template_on_an_unseen_plant():
     assert c["cv_rmse_hourly"] < t["cv_rmse_hourly"]
 
 
+def test_calibration_keeps_the_fleet_effect_of_a_feature_the_plant_never_moved():
+    """A plant that made no heavy product in its baseline (heavy_units constant 0) launches one: calibration keeps
+    the template's heavy-unit effect learned at the other plants; a model from scratch prices heavy units as light."""
+    other = pd.concat([plant_hours("plant_x", days=14, seed=1), plant_hours("plant_y", days=14, seed=2, base_kw=90, run_kw=200)])
+    before = plant_hours("plant_z", days=14, seed=3, base_kw=40, run_kw=110, kwh_per_unit=0.12, heavy_share=(0.0, 0.0))
+    after = plant_hours("plant_z", days=7, start="2026-09-21", seed=4, base_kw=40, run_kw=110, kwh_per_unit=0.12)
+    assert before["heavy_units"].nunique() == 1 and after["heavy_units"].gt(0).all()
+    template = energy.fit_template(other)
+    calibrated = energy.evaluate(energy.calibrate(template, before), after)
+    local = energy.evaluate(energy.fit_local(before), after)
+    assert calibrated["cv_rmse_hourly"] < 0.06 and abs(calibrated["nmbe_hourly"]) < 0.02, calibrated
+    assert local["nmbe_hourly"] > 0.06, local  # from scratch under-predicts every heavy hour
+    assert calibrated["cv_rmse_hourly"] < 0.5 * local["cv_rmse_hourly"]
+
+
+def test_fleet_rows_leave_the_plant_out():
+    pooled = pd.concat([plant_hours("plant_x", days=2), plant_hours("plant_y", days=2, seed=1)])
+    assert set(energy.fleet_rows(pooled, "plant_x")["plant_id"]) == {"plant_y"}
+    alone = plant_hours("plant_x", days=2)
+    assert len(energy.fleet_rows(alone, "plant_x")) == len(alone)  # the first plant of a fleet: its own rows
+
+
 def test_top_drivers_in_words():
     frame = plant_hours("plant_x", days=3, seed=4)
     model = energy.fit_template(frame)

@@ -50,9 +50,10 @@ def baseline_frames(hourly: pd.DataFrame, plants: dict) -> pd.DataFrame:
     pool="warehouse",
     # A plant's model learns from every day of its baseline period.
     deps=[dg.AssetDep(dg.AssetKey(["marts", "fct_line_energy_hourly"]), partition_mapping=dg.AllPartitionMapping())],
-    description="The energy baseline template (ml/templates/energy_baseline.py) fit on every plant's baseline "
-    "period, calibrated on this plant by continued boosting, evaluated on a time-based holdout against "
-    "ASHRAE Guideline 14, and registered in MLflow as `energy_baseline.<plant>`.",
+    description="The energy baseline template (ml/templates/energy_baseline.py) fit on the other plants' baseline "
+    "periods (the template as it stood before this plant joined), calibrated on this plant's baseline period by "
+    "continued boosting, evaluated on a time-based holdout against ASHRAE Guideline 14 (template only vs "
+    "calibrated vs from scratch), and registered in MLflow as `energy_baseline.<plant>`.",
 )
 def energy_baseline_model(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow: MlflowResource, plants: PlantsResource
