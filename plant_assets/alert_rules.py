@@ -1,4 +1,5 @@
-"""Alert rules beyond energy intensity: motor health (yellow / red with its trend) and failed data-quality gates.
+"""Alert rules beyond energy intensity: motor health (yellow / red with its trend), quality drift (scrap above
+the quality champion's prediction) and failed data-quality gates, and the clear days that resolve alerts.
 
 Each rule returns candidate rows with the columns of `actions.alerts` plus `condition_key` and `explanation`;
 `plant_assets.alerting.upsert_alerts` de-duplicates them into one alert per persisting condition.
@@ -7,7 +8,7 @@ Each rule returns candidate rows with the columns of `actions.alerts` plus `cond
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
 
@@ -137,3 +138,173 @@ def build_gate_alerts(failed: set, plants: dict[str, PlantConfig]) -> pd.DataFra
             "status": "open", "raised_at": _now(),
         })
     return pd.DataFrame(rows, columns=ALERT_COLUMNS)
+
+
+# ---------------------------------------------------------------- quality drift
+
+QUALITY_KIND = "quality_drift"
+
+
+def score_quality(runs: pd.DataFrame, models: dict[str, tuple]) -> pd.DataFrame:
+    """Each run's predicted scrap share from its plant's quality champion. `models`: plant_id -> (booster,
+    version). Plants without a champion are left out (no prediction, no quality alert)."""
+    from ml.templates import quality
+
+    frames = []
+    for plant_id, frame in runs.groupby("plant_id") if len(runs) else []:
+        if plant_id not in models:
+            continue
+        model, version = models[plant_id]
+        frames.append(frame.assign(predicted_scrap_share=quality.predict(model, frame), model_version=version))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def quality_line_days(scored: pd.DataFrame, plants: dict[str, PlantConfig]) -> pd.DataFrame:
+    """Per line and production day: observed vs predicted scrap share over the plant's trailing
+    `alerting.scrap_window_days` (unit-weighted, so long runs count more), the excess in points and as a share
+    of the prediction, the 3-day trend of the predicted share, and whether the drift condition holds."""
+    if scored is None or scored.empty:
+        return pd.DataFrame()
+    frame = scored.assign(
+        production_date=pd.to_datetime(scored["production_date"]).dt.date,
+        units=scored["good_qty"].astype(float) + scored["scrap_qty"].astype(float),
+    )
+    frame["predicted_scrap"] = frame["predicted_scrap_share"] * frame["units"]
+    daily = frame.groupby(["plant_id", "line_id", "production_date"], as_index=False).agg(
+        units=("units", "sum"), scrap=("scrap_qty", "sum"), predicted_scrap=("predicted_scrap", "sum"),
+        runs=("order_id", "nunique"), model_version=("model_version", "last"))
+    out = []
+    for (plant_id, line_id), rows in daily.groupby(["plant_id", "line_id"]):
+        plant = plants.get(plant_id)
+        if plant is None:
+            continue
+        rule = plant.alerting
+        rows = rows.set_index(pd.to_datetime(rows["production_date"])).sort_index()
+        full = rows[["units", "scrap", "predicted_scrap"]].asfreq("D", fill_value=0.0)
+        window = full.rolling(rule.scrap_window_days, min_periods=1).sum().loc[rows.index]
+        rows = rows.assign(
+            observed_share=(window["scrap"] / window["units"]).to_numpy(),
+            predicted_share=(window["predicted_scrap"] / window["units"]).to_numpy(),
+            day_predicted_share=(rows["predicted_scrap"] / rows["units"]).to_numpy(),
+        )
+        rows["excess_points"] = 100 * (rows["observed_share"] - rows["predicted_share"])
+        rows["excess_ratio"] = rows["observed_share"] / rows["predicted_share"] - 1.0
+        rows["predicted_trend_points_per_day"] = 100 * rows["day_predicted_share"].diff(2) / 2
+        rows["drifting"] = (rows["excess_ratio"] > rule.scrap_tolerance) & (rows["excess_points"] >= rule.scrap_min_excess_points)
+        rows["tolerance"] = rule.scrap_tolerance
+        out.append(rows.reset_index(drop=True))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def _quality_drivers(scored: pd.DataFrame, model, top: int = 2) -> list[str]:
+    """The features that moved the champion's predicted scrap share most over these runs, in plain words."""
+    from ml.explain import FEATURE_WORDS, contributions
+    from ml.templates import quality
+
+    contrib = contributions(model, scored, list(quality.FEATURES)).drop(columns="bias").mean()
+    values = scored[list(quality.FEATURES)].mean()
+    texts = []
+    for feature in contrib.abs().sort_values(ascending=False).index[:top]:
+        effect = 100 * float(contrib[feature])
+        words = FEATURE_WORDS.get(feature, feature.replace("_", " "))
+        texts.append(f"{words} = {float(values[feature]):,.2f} {'raised' if effect >= 0 else 'lowered'} the expected "
+                     f"scrap by {abs(effect):.2f} points")
+    return texts
+
+
+def build_quality_alerts(
+    line_days: pd.DataFrame, scored: pd.DataFrame, models: dict[str, tuple], plants: dict[str, PlantConfig],
+    first_day: date, last_day: date,
+) -> pd.DataFrame:
+    """One candidate per drifting line-day in the range: the line's observed scrap share above what its plant's
+    quality champion predicts beyond the tolerance; critical beyond twice the tolerance."""
+    rows = []
+    if line_days is None or line_days.empty:
+        return pd.DataFrame(columns=ALERT_COLUMNS)
+    for row in line_days[line_days["drifting"]].to_dict("records"):
+        day, plant = row["production_date"], plants[row["plant_id"]]
+        if not (first_day <= day <= last_day):
+            continue
+        path = plant.isa95_path(row["line_id"])
+        severity = "critical" if row["excess_ratio"] > 2 * row["tolerance"] else "warning"
+        window_start = day - timedelta(days=plant.alerting.scrap_window_days - 1)
+        runs = scored[(scored["plant_id"] == row["plant_id"]) & (scored["line_id"] == row["line_id"])
+                      & pd.to_datetime(scored["production_date"]).dt.date.between(window_start, day)]
+        drivers = _quality_drivers(runs, models[row["plant_id"]][0]) if len(runs) else []
+        trend = row["predicted_trend_points_per_day"]
+        explanation = (
+            f"scrap {row['observed_share']:.2%} observed vs {row['predicted_share']:.2%} expected by the quality model "
+            f"over the last {plant.alerting.scrap_window_days} day(s) ({row['excess_ratio']:+.0%}); the model's "
+            "expectation is driven by: " + ("; ".join(drivers) or "no driver available") +
+            (f"; the expected scrap itself trends {trend:+.2f} points/day" if pd.notna(trend) and abs(trend) >= 0.1 else "")
+        )
+        rows.append({
+            "alert_id": alert_id(row["plant_id"], QUALITY_KIND, path),
+            "condition_key": condition_key(row["plant_id"], QUALITY_KIND, path),
+            "plant_id": row["plant_id"], "production_date": day, "asset_path": path, "kind": QUALITY_KIND,
+            "severity": severity, "owner_role": "quality", "owner": plant.owner_for("quality"),
+            "title": f"{plant.name}: scrap on line {row['line_id']} {row['excess_ratio']:+.0%} above the quality model on {day}",
+            "recommended_action": (
+                "Scrap on this line is running above what its products and rates explain: check the line's "
+                "wear parts and settings (knives, nozzles, guides, fill levels), compare the rejects with the last "
+                "good shift, and hold or re-inspect the affected lots until the scrap share is back to normal."),
+            "explanation": explanation,
+            "evidence": json.dumps({
+                "window_days": plant.alerting.scrap_window_days, "runs": int(len(runs)),
+                "units": int(row["units"]), "observed_scrap_share": round(float(row["observed_share"]), 5),
+                "predicted_scrap_share": round(float(row["predicted_share"]), 5),
+                "excess_points": round(float(row["excess_points"]), 3), "excess_ratio": round(float(row["excess_ratio"]), 3),
+                "tolerance": row["tolerance"], "min_excess_points": plant.alerting.scrap_min_excess_points,
+                "predicted_trend_points_per_day": None if pd.isna(trend) else round(float(trend), 3),
+                "top_drivers": drivers,
+            }),
+            "model_name": f"quality.{row['plant_id']}", "model_version": row["model_version"],
+            "status": "open", "raised_at": _now(),
+        })
+    return pd.DataFrame(rows, columns=ALERT_COLUMNS)
+
+
+# ---------------------------------------------------------------- clear days (automatic resolution)
+
+
+def _clear(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
+    from plant_assets.alerting import CLEAR_COLUMNS
+
+    return frame.assign(reason=reason)[CLEAR_COLUMNS] if len(frame) else pd.DataFrame(columns=CLEAR_COLUMNS)
+
+
+def motor_clear_days(scored: pd.DataFrame, plants: dict[str, PlantConfig], first_day: date, last_day: date) -> pd.DataFrame:
+    """Motor-days in the range on which the template did not flag the motor (back to its normal level)."""
+    if scored is None or scored.empty:
+        return _clear(pd.DataFrame(), "")
+    ok = scored[~scored["alert"].astype(bool) & scored["plant_id"].isin(list(plants))
+                & scored["production_date"].between(first_day, last_day)]
+    ok = ok.assign(kind="motor_health", asset_path=[plants[p].isa95_path(l, m) for p, l, m in
+                                                    zip(ok["plant_id"], ok["line_id"], ok["motor_id"])])
+    return _clear(ok, "motor health back to green (the template no longer flags it)")
+
+
+def quality_clear_days(line_days: pd.DataFrame, plants: dict[str, PlantConfig], first_day: date, last_day: date) -> pd.DataFrame:
+    if line_days is None or line_days.empty:
+        return _clear(pd.DataFrame(), "")
+    ok = line_days[~line_days["drifting"] & line_days["production_date"].between(first_day, last_day)]
+    ok = ok.assign(kind=QUALITY_KIND, asset_path=[plants[p].isa95_path(l) for p, l in zip(ok["plant_id"], ok["line_id"])])
+    return _clear(ok, "scrap share back within tolerance of the quality model")
+
+
+def gate_clear_days(checked: set, failed: set, plants: dict[str, PlantConfig]) -> pd.DataFrame:
+    """Plant-days whose data-quality gates were evaluated and all passed."""
+    ok = pd.DataFrame([(p, d) for p, d in sorted(set(checked) - set(failed)) if p in plants],
+                      columns=["plant_id", "production_date"])
+    ok = ok.assign(kind="data_quality", asset_path=[plants[p].isa95_path() for p in ok["plant_id"]])
+    return _clear(ok, "data-quality gates passed")
+
+
+def energy_clear_days(performance: pd.DataFrame, plants: dict[str, PlantConfig]) -> pd.DataFrame:
+    """Plant-days whose energy per unit was within tolerance of the champion baseline."""
+    if performance is None or performance.empty:
+        return _clear(pd.DataFrame(), "")
+    ok = performance[performance["deviation"].notna() & (performance["deviation"] <= performance["tolerance"])
+                     & performance["plant_id"].isin(list(plants))]
+    ok = ok.assign(kind="energy_intensity", asset_path=[plants[p].isa95_path() for p in ok["plant_id"]])
+    return _clear(ok, "energy intensity within tolerance of the baseline")

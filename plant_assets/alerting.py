@@ -4,6 +4,9 @@
   night (energy intensity is a daily KPI, so its condition also carries the production day).
 - Lifecycle: open -> acknowledged -> resolved (`plant-assets alerts ack/resolve`). Re-runs never touch
   status, acknowledged_at/by or resolved_at/by.
+- Automatic resolution (`auto_resolve`): once the condition has been clear on the plant's
+  `alerting.auto_resolve_days` evaluated days in a row, an open or acknowledged alert is resolved with
+  resolved_by = 'auto' and a resolution_reason, and a "resolved" event goes through the outbox.
 - Every new or escalated alert gets a new revision and a row in `actions.alert_outbox` (idempotency key =
   alert_id:revision) in the same transaction as the alert change.
 - `deliver_outbox` posts pending outbox rows as JSON to the plant's webhook with retries, exponential
@@ -52,6 +55,10 @@ LIFECYCLE_COLUMNS = {
     "acknowledged_by": "varchar",
     "resolved_at": "timestamp",
     "resolved_by": "varchar",
+    "resolution_reason": "varchar",
+    # Evaluated days with the condition clear since it was last seen (automatic resolution counts them).
+    "clear_days": "integer",
+    "last_clear_date": "date",
 }
 SEVERITY_RANK = {"info": 0, "yellow": 1, "warning": 1, "red": 2, "critical": 2}
 ACTIVE = ("open", "acknowledged")
@@ -123,8 +130,13 @@ def upsert_alerts(con, candidates: pd.DataFrame) -> dict[str, int]:
             for rec in rows.to_dict("records"):
                 day = pd.Timestamp(rec["production_date"]).date()
                 if current.empty:
-                    # A resolved condition that comes back is a new alert (a new alert_id).
-                    previous = con.execute(f"select count(*) from {ALERTS_TABLE} where condition_key = ?", [key]).fetchone()[0]
+                    # A resolved condition that comes back is a new alert (a new alert_id); a re-run of a day
+                    # a resolved alert already covered is not.
+                    previous, covered = con.execute(
+                        f"select count(*), max(last_seen_date) from {ALERTS_TABLE} where condition_key = ?", [key]
+                    ).fetchone()
+                    if covered is not None and day <= pd.Timestamp(covered).date():
+                        continue
                     alert = dict(rec)
                     alert.update(
                         alert_id=hashlib.sha256(f"{key}|{previous}".encode()).hexdigest()[:20] if previous else
@@ -213,6 +225,74 @@ def acknowledge(con, alert_id: str, by: str, at: datetime | None = None) -> str:
 
 def resolve(con, alert_id: str, by: str, at: datetime | None = None) -> str:
     return _transition(con, alert_id, ACTIVE, "status = 'resolved', resolved_at = ?, resolved_by = ?", [at or _now(), by])
+
+
+CLEAR_COLUMNS = ["plant_id", "kind", "asset_path", "production_date", "reason"]
+
+
+def auto_resolve(con, clear: pd.DataFrame, plants: dict[str, PlantConfig], now: datetime | None = None) -> int:
+    """Resolve every open or acknowledged alert whose condition has been clear on the plant's
+    `alerting.auto_resolve_days` evaluated days since it was last seen (any alert of the same plant, kind and
+    asset counts as the condition, so a daily energy alert waits for the days after the last bad day). The count
+    is kept on the alert (clear_days, last_clear_date), so nightly runs of one day each add up; a re-run of a
+    day already counted adds nothing.
+    `clear`: CLEAR_COLUMNS, one row per evaluated day on which the condition was clear, with the reason in
+    words (e.g. "energy intensity within tolerance"). Queues a "resolved" event per resolved alert; returns
+    how many were resolved."""
+    ensure_tables(con)
+    if clear is None or clear.empty:
+        return 0
+    active = con.execute(f"select * from {ALERTS_TABLE} where status in ('open', 'acknowledged')").df()
+    if active.empty:
+        return 0
+    now = now or _now()
+    last_condition = {
+        (p, k, a): pd.Timestamp(d).date()
+        for p, k, a, d in con.execute(
+            f"select plant_id, kind, asset_path, max(last_seen_date) from {ALERTS_TABLE} group by all").fetchall()
+        if d is not None
+    }
+    clear = clear.assign(production_date=pd.to_datetime(clear["production_date"]).dt.date)
+    by_family = {key: rows for key, rows in clear.groupby(["plant_id", "kind", "asset_path"])}
+    resolved = 0
+    con.execute("begin")
+    try:
+        for alert in active.to_dict("records"):
+            plant = plants.get(alert["plant_id"])
+            family = (alert["plant_id"], alert["kind"], alert["asset_path"])
+            if plant is None or family not in by_family:
+                continue
+            since = last_condition.get(family) or pd.Timestamp(alert["production_date"]).date()
+            streak, last_clear = alert.get("clear_days"), alert.get("last_clear_date")
+            if pd.isna(last_clear) or pd.Timestamp(last_clear).date() <= since:
+                streak, last_clear = 0, since  # the condition was seen again: the count starts over
+            else:
+                streak, last_clear = int(streak or 0), pd.Timestamp(last_clear).date()
+            rows = by_family[family]
+            days = sorted(set(rows.loc[rows["production_date"] > last_clear, "production_date"]))
+            need = plant.alerting.auto_resolve_days
+            update: dict = {}
+            for day in days:
+                streak, last_clear = streak + 1, day
+                if streak >= need:
+                    why = rows.loc[rows["production_date"] == day, "reason"].iloc[0]
+                    update = {"status": "resolved", "resolved_at": now, "resolved_by": "auto",
+                              "resolution_reason": f"{why} on {need} evaluated day(s) in a row, the last on {day}",
+                              "revision": int(alert["revision"] or 1) + 1}
+                    break
+            if not days:
+                continue
+            update |= {"clear_days": streak, "last_clear_date": last_clear, "updated_at": now}
+            sets = ", ".join(f"{c} = ?" for c in update)
+            con.execute(f"update {ALERTS_TABLE} set {sets} where alert_id = ?", [*update.values(), alert["alert_id"]])
+            if update.get("status") == "resolved":
+                _enqueue(con, alert | update, "resolved", now)
+                resolved += 1
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return resolved
 
 
 # ---------------------------------------------------------------- delivery

@@ -2,9 +2,10 @@
 
 Savings (IPMVP, avoided energy): in the reporting period (days after the plant's energy baseline period),
 savings = the champion baseline model's expected energy under reporting-period conditions - actual energy,
-per day, summed per month and cumulated. Uncertainty: +-1.96 x the standard deviation of the daily
-residuals (actual - expected) over the baseline period x sqrt(number of reporting days) (independent daily
-errors; a 95 % band). Only counted when the champion met its validation thresholds (MLflow tag
+per day, summed per month and cumulated. Uncertainty (95 %): ASHRAE Guideline 14's savings uncertainty from
+the champion's out-of-sample hourly CV(RMSE) and the lag-1 autocorrelation of its hourly residuals (correlated
+hours carry less information than independent ones), never below 1.96 x its leave-one-day-out daily RMSE (a day's
+hours share conditions, so their errors add up) nor the baseline days' residual spread, x sqrt(reporting days). Only counted when the champion met its validation thresholds (MLflow tag
 `validation=passed`).
 
 Scorecard (`actions.rollout_scorecard`): one row per plant, see `SCORECARD_COLUMNS`.
@@ -18,11 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ml.metrics import savings_uncertainty
 from plant_assets.config import PlantConfig
 
 SAVINGS_TABLE = "actions.energy_savings"
 SCORECARD_TABLE = "actions.rollout_scorecard"
 Z95 = 1.96
+# Reporting days in a row that cumulative savings must stay above their band to count as an improvement.
+SUSTAINED_DAYS = 3
 SCORECARD_COLUMNS = [
     "plant_id", "onboarding_date", "first_export_date", "first_kpi_date", "days_first_export_to_first_kpi",
     "tag_map_coverage", "quarantined_share", "gate_pass_rate", "model_validation", "model_adjustment_cv_rmse_points",
@@ -32,11 +36,18 @@ SCORECARD_COLUMNS = [
 
 
 def daily_savings(
-    performance: pd.DataFrame, baseline_end: date, validated: bool, cv_rmse_hourly: float | None = None
+    performance: pd.DataFrame,
+    baseline_end: date,
+    validated: bool,
+    cv_rmse_hourly: float | None = None,
+    residual_rho: float | None = None,
+    baseline_hours: float | None = None,
+    daily_rmse_oos: float | None = None,
 ) -> pd.DataFrame:
     """Per reporting day: savings, cumulative savings and the 95 % band. Empty when the champion is not validated.
-    The daily sigma is the baseline days' residual spread, floored by the champion's cross-validated hourly
-    CV(RMSE) scaled to a day (cv x mean daily kWh / sqrt(24)): in-sample residuals understate the error."""
+    The band is the widest of: ASHRAE G14's (`ml.metrics.savings_uncertainty`, from the champion's hourly CV(RMSE),
+    residual autocorrelation and baseline size); the champion's leave-one-day-out daily RMSE x sqrt(days); the
+    baseline days' residual spread x sqrt(days), floored by the hourly CV(RMSE) scaled to a day."""
     perf = performance.copy()
     perf["production_date"] = pd.to_datetime(perf["production_date"]).dt.date
     perf = perf.sort_values("production_date")
@@ -53,6 +64,12 @@ def daily_savings(
     report["cumulative_savings_kwh"] = report["savings_kwh"].cumsum()
     n = pd.Series(range(1, len(report) + 1), index=report.index)
     report["uncertainty_kwh"] = Z95 * sigma * n.map(math.sqrt)
+    if daily_rmse_oos is not None and not math.isnan(daily_rmse_oos):
+        report["uncertainty_kwh"] = report["uncertainty_kwh"].combine(Z95 * daily_rmse_oos * n.map(math.sqrt), max)
+    if cv_rmse_hourly is not None and residual_rho is not None and baseline_hours:
+        mean_hourly = float(perf["expected_kwh"].mean()) / 24
+        g14 = n.map(lambda days: savings_uncertainty(cv_rmse_hourly, mean_hourly, int(baseline_hours), 24 * days, residual_rho))
+        report["uncertainty_kwh"] = report["uncertainty_kwh"].combine(g14, max)
     return report
 
 
@@ -69,10 +86,14 @@ def monthly_savings(daily: pd.DataFrame) -> pd.DataFrame:
     return out[columns]
 
 
-def first_measurable_improvement(daily: pd.DataFrame) -> date | None:
-    """The first reporting day on which cumulative savings exceed their uncertainty band."""
-    hit = daily[daily["cumulative_savings_kwh"] > daily["uncertainty_kwh"]]
-    return None if hit.empty else hit["production_date"].iloc[0]
+def first_measurable_improvement(daily: pd.DataFrame, sustained_days: int = SUSTAINED_DAYS) -> date | None:
+    """The first reporting day from which cumulative savings stay above their uncertainty band for
+    `sustained_days` reporting days in a row: one lucky day is not an improvement a plant manager can bank."""
+    above = (daily["cumulative_savings_kwh"] > daily["uncertainty_kwh"]).to_numpy()
+    for i in range(len(above) - sustained_days + 1):
+        if above[i : i + sustained_days].all():
+            return daily["production_date"].iloc[i]
+    return None
 
 
 def _champion_tags(client, plant_id: str) -> dict:
@@ -105,8 +126,12 @@ def build_savings(con, plants: dict[str, PlantConfig], client=None) -> pd.DataFr
             continue
         tags = _champion_tags(client, plant_id)
         validated = tags.get("validation") == "passed" if client is not None else True
-        cv = tags.get("metric.calibrated_cv_rmse_hourly")
-        frames.append(daily_savings(rows, plant.energy_baseline.end, validated, float(cv) if cv else None))
+        cv, rho, hours, daily_rmse = (tags.get(f"metric.{k}") for k in (
+            "calibrated_cv_rmse_hourly", "calibrated_residual_rho1_hourly", "baseline_hours", "calibrated_daily_rmse_kwh_oos"))
+        frames.append(daily_savings(
+            rows, plant.energy_baseline.end, validated, float(cv) if cv else None,
+            float(rho) if rho else None, float(hours) if hours else None, float(daily_rmse) if daily_rmse else None,
+        ))
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["plant_id", "production_date", "savings_kwh", "cumulative_savings_kwh", "uncertainty_kwh"])

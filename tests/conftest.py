@@ -13,14 +13,20 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-# The end-to-end window: 12 days, an 8-day energy baseline, plant_b's energy waste on days 9-10
-# (after the baseline) and plant_c's motor degrading from day 3 to a failure on day 11.
+# The end-to-end window: 12 days, an 8-day energy baseline and its own fault scenario per plant (the demo's
+# plant.yaml faults are replaced; a fault of the same type in the demo lends its other settings):
+# plant_a: labeler scrap drift on days 4-6 and an efficiency improvement from day 9 (savings to measure);
+# plant_b: energy waste on days 9-10 (after the baseline); plant_c: a motor degrading from day 3 to a failure on day 11.
 E2E_START = date(2026, 9, 7)
 E2E_DAYS = 12
 E2E_BASELINE_END = date(2026, 9, 14)
-E2E_FAULT_DAYS = {
-    "plant_b": {"energy_waste": {"start_day": 9, "end_day": 10}},
-    "plant_c": {"motor_degradation": {"onset_day": 3, "failure_day": 11}},
+E2E_FAULTS = {
+    "plant_a": [
+        {"type": "scrap_drift", "start_day": 4, "end_day": 6},
+        {"type": "efficiency_improvement", "start_day": 9, "base_load_factor": 0.7, "run_load_factor": 0.8},
+    ],
+    "plant_b": [{"type": "energy_waste", "start_day": 9, "end_day": 10}],
+    "plant_c": [{"type": "motor_degradation", "onset_day": 3, "failure_day": 11}],
 }
 
 SESSION_HOME = Path(tempfile.mkdtemp(prefix="plant-assets-tests-"))
@@ -31,8 +37,11 @@ def _e2e_plants(target: Path) -> Path:
     for plant_yaml in target.glob("*/plant.yaml"):
         config = yaml.safe_load(plant_yaml.read_text())
         config["energy_baseline"] = {"start": E2E_START, "end": E2E_BASELINE_END}
-        for fault in (config.get("simulation") or {}).get("faults", []):
-            fault.update(E2E_FAULT_DAYS.get(config["plant_id"], {}).get(fault["type"], {}))
+        simulation = config.get("simulation") or {}
+        demo_faults = {fault["type"]: fault for fault in simulation.get("faults", [])}
+        simulation["faults"] = [
+            {**demo_faults.get(fault["type"], {}), **fault} for fault in E2E_FAULTS.get(config["plant_id"], [])
+        ]
         plant_yaml.write_text(yaml.safe_dump(config, sort_keys=False))
     return target
 

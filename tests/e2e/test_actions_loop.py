@@ -1,6 +1,7 @@
 """Closing the loop on the demo plants: plant_c's degrading motor raises a yellow then a red alert before its
 simulated failure, delivered to a local webhook exactly once across an outage; plant_b's energy waste raises
-energy alerts; healthy motors raise none. Writes motor alerts into the shared warehouse: runs last."""
+energy alerts; plant_a's labeler scrap drift raises one quality alert that resolves itself once the scrap is
+back to normal; healthy motors and lines raise none. Writes alerts into the shared warehouse: runs last."""
 
 from __future__ import annotations
 
@@ -23,10 +24,14 @@ OUTAGE_NIGHTS = (0, 5, 6, 9)
 def nightly(e2e_run):
     """Replay the window night by night (as the nightly schedule would), delivering after each night; the
     webhook is down on OUTAGE_NIGHTS."""
+    from mlflow import MlflowClient
+
     from plant_assets.alerting import deliver_outbox
-    from plant_assets.defs.operations.loop import raise_operational_alerts
+    from plant_assets.defs.operations.loop import load_quality_champions, raise_operational_alerts
 
     plants = e2e_run["plants"]
+    uri = e2e_run["settings"].mlflow_tracking_uri
+    champions = load_quality_champions(MlflowClient(tracking_uri=uri, registry_uri=uri), plants)
     fault = next(f for f in e2e_run["faults"] if f["type"] == "motor_degradation")
     failure_day = pd.Timestamp(fault["failure_date"] if "failure_date" in fault else fault["end_date"]).date()
     nights = []
@@ -36,19 +41,21 @@ def nightly(e2e_run):
             day = e2e_run["first_day"]
             while day <= e2e_run["last_day"]:
                 rx.mode = "503" if len(nights) in OUTAGE_NIGHTS else "up"
-                counts = raise_operational_alerts(con, plants, day, day, versions={p: "1" for p in plants})
+                counts = raise_operational_alerts(con, plants, day, day, versions={p: "1" for p in plants},
+                                                  quality_models=champions)
                 sent = deliver_outbox(con, lambda plant_id: rx.url, max_attempts=2, backoff_seconds=0)
                 nights.append({"day": day, **counts, **{f"sent_{k}": v for k, v in sent.items()}})
                 day += timedelta(days=1)
             # Run the whole window again (a backfill): nothing new is raised or delivered.
-            rerun = raise_operational_alerts(con, plants, e2e_run["first_day"], e2e_run["last_day"])
+            rerun = raise_operational_alerts(con, plants, e2e_run["first_day"], e2e_run["last_day"],
+                                             quality_models=champions)
             again = deliver_outbox(con, lambda plant_id: rx.url, backoff_seconds=0)
         alerts = con.execute("select * from actions.alerts").df()
         outbox = con.execute("select * from actions.alert_outbox").df()
     finally:
         con.close()
     return {"rx": rx, "nights": pd.DataFrame(nights), "alerts": alerts, "outbox": outbox, "fault": fault,
-            "failure_day": failure_day, "rerun": rerun, "again": again}
+            "failure_day": failure_day, "rerun": rerun, "again": again, "champions": champions}
 
 
 def test_degrading_motor_goes_yellow_then_red_before_failure(nightly):
@@ -79,7 +86,7 @@ def test_each_alert_revision_reaches_the_webhook_exactly_once_across_the_outage(
     assert down["sent_failed"].sum() >= 3, "the outage hit the energy alerts, the yellow and the red alert"
     assert (outbox["status"] == "delivered").all(), outbox[["idempotency_key", "status", "last_error"]]
     assert sorted(rx.accepted) == sorted(outbox["idempotency_key"]) and rx.duplicates == 0
-    assert nightly["rerun"] == {"new": 0, "escalated": 0, "updated": nightly["rerun"]["updated"]}
+    assert nightly["rerun"] == {"new": 0, "escalated": 0, "updated": nightly["rerun"]["updated"], "resolved": 0}
     assert nightly["again"]["delivered"] == 0
 
 
@@ -92,7 +99,7 @@ def test_energy_waste_alerts_are_delivered_and_healthy_assets_raise_none(nightly
     fault = nightly["fault"]
     motor = alerts[alerts["kind"] == "motor_health"]
     assert set(motor["asset_path"].str.rsplit("/", n=1).str[-1]) == {fault["motor_id"]}
-    assert set(alerts["kind"]) <= {"energy_intensity", "motor_health", "data_quality"}
+    assert set(alerts["kind"]) <= {"energy_intensity", "motor_health", "quality_drift", "data_quality"}
     assert alerts["kind"].ne("data_quality").all() or set(alerts.loc[alerts["kind"] == "data_quality", "owner_role"]) == {"central_data_team"}
 
 
@@ -140,12 +147,43 @@ def test_acknowledging_survives_a_rerun_and_the_scorecard_matches_the_onboarding
         assert row["model_adjustment_cv_rmse_points"] == pytest.approx(float(champion.tags["metric.adjustment_cv_rmse_points"]))
     waste = card.loc["plant_b"]
     assert waste["cumulative_savings_kwh"] < -waste["savings_uncertainty_kwh"], "plant_b's energy waste: negative savings"
-    # No efficiency improvement is injected in the demo window: none is measurable, healthy plants stay in their band.
-    assert card["days_to_first_measurable_improvement"].isna().all()
-    for plant_id in set(plants) - {"plant_b"}:
-        assert abs(card.loc[plant_id, "cumulative_savings_kwh"]) < card.loc[plant_id, "savings_uncertainty_kwh"]
+    # plant_a's efficiency improvement is measurable within its days; plant_c (no fault on energy) stays in its band.
+    improvement = next(f for f in e2e_run["faults"] if f["type"] == "efficiency_improvement")
+    days_to_improvement = (pd.Timestamp(improvement["simulated_end_date"]).date() - plants["plant_a"].energy_baseline.end).days
+    assert 0 < card.loc["plant_a", "days_to_first_measurable_improvement"] <= days_to_improvement
+    assert card.loc["plant_a", "cumulative_savings_kwh"] > card.loc["plant_a", "savings_uncertainty_kwh"]
+    assert pd.isna(card.loc["plant_c", "days_to_first_measurable_improvement"])
+    assert abs(card.loc["plant_c", "cumulative_savings_kwh"]) < card.loc["plant_c", "savings_uncertainty_kwh"]
     assert set(monthly["plant_id"]) == set(plants) and (monthly["month"] == "2026-09").all()
     motor_plant = card.loc[nightly["fault"]["plant_id"]]
     n_alerts = int(motor_plant["alerts"])
     assert motor_plant["alert_ack_rate"] == pytest.approx(1 / n_alerts) and motor_plant["median_hours_to_ack"] == pytest.approx(2.0)
     assert "data:image/png;base64" in page.read_text()
+
+
+def test_scrap_drift_raises_one_quality_alert_that_resolves_itself(nightly, e2e_run):
+    """plant_a's labeler scraps 3x on days 4-6: one quality alert for that line (de-duplicated across the
+    days), owned by quality, with the champion's version, drivers and evidence; healthy lines raise none; the
+    alert resolves itself after auto_resolve_days clear days and the resolution reaches the webhook."""
+    drift = next(f for f in e2e_run["faults"] if f["type"] == "scrap_drift")
+    plant = e2e_run["plants"][drift["plant_id"]]
+    alerts = nightly["alerts"]
+    quality = alerts[alerts["kind"] == "quality_drift"]
+    assert drift["plant_id"] in nightly["champions"], "the quality champion scores the runs"
+    assert len(quality) == 1, quality[["asset_path", "first_seen_date", "last_seen_date", "severity"]]
+    alert = quality.iloc[0]
+    assert alert["asset_path"] == plant.isa95_path(*drift["lines"])
+    first_seen, last_seen = (pd.Timestamp(alert[c]).date() for c in ("first_seen_date", "last_seen_date"))
+    start, end = pd.Timestamp(drift["start_date"]).date(), pd.Timestamp(drift["end_date"]).date()
+    # The trailing window can carry the drift one day past its end.
+    assert start <= first_seen <= end and end <= last_seen <= end + timedelta(days=plant.alerting.scrap_window_days - 1)
+    assert alert["owner_role"] == "quality" and alert["model_name"] == f"quality.{drift['plant_id']}"
+    assert alert["model_version"] == nightly["champions"][drift["plant_id"]][1]
+    evidence = json.loads(alert["evidence"])
+    assert evidence["observed_scrap_share"] > evidence["predicted_scrap_share"] and evidence["top_drivers"]
+    assert "expected by the quality model" in alert["explanation"] and len(alert["recommended_action"]) > 20
+    # Automatic resolution once the scrap is back within tolerance.
+    assert alert["status"] == "resolved" and alert["resolved_by"] == "auto", alert[["status", "resolution_reason"]]
+    assert "scrap share back within tolerance" in alert["resolution_reason"]
+    events = [p["event"] for p in nightly["rx"].accepted.values() if p["alert_id"] == alert["alert_id"]]
+    assert events[0] == "raised" and events[-1] == "resolved", events

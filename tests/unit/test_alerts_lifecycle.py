@@ -107,3 +107,64 @@ def test_cli_alerts_list_ack_resolve(tmp_path, monkeypatch):
     assert runner.invoke(app, ["alerts", "resolve", alert_id, "--by", "ana"]).exit_code == 0
     assert "1 alert(s)" in runner.invoke(app, ["alerts", "list", "--status", "resolved"]).output
     assert "0 alert(s)" in runner.invoke(app, ["alerts", "list", "--status", "open"]).output
+
+
+def _plants(auto_resolve_days: int = 2) -> dict:
+    from types import SimpleNamespace
+
+    from plant_assets.config import Alerting
+
+    return {"plant_x": SimpleNamespace(alerting=Alerting(auto_resolve_days=auto_resolve_days))}
+
+
+def _clear_day(day: date, kind: str = "motor_health", path: str = "acme/site/area/L1/M1") -> dict:
+    return {"plant_id": "plant_x", "kind": kind, "asset_path": path, "production_date": day,
+            "reason": "motor health back to green"}
+
+
+def test_a_condition_clear_for_n_days_resolves_itself_and_is_delivered(con):
+    from plant_assets.alerting import auto_resolve
+
+    _upsert(con, _candidate(D0), _candidate(D0 + timedelta(days=1), "red"))
+    alert_id = list_alerts(con).iloc[0]["alert_id"]
+    acknowledge(con, alert_id, "ana")
+    # Clear days on or before the last bad day do not count; one clear day is not enough (twice is still one).
+    clear = [_clear_day(D0), _clear_day(D0 + timedelta(days=2))]
+    assert auto_resolve(con, pd.DataFrame(clear), _plants()) == 0
+    assert auto_resolve(con, pd.DataFrame(clear), _plants()) == 0
+    # Another asset's clear days do not resolve this one.
+    assert auto_resolve(con, pd.DataFrame([_clear_day(D0 + timedelta(days=3), path="acme/site/area/L1/M2")]), _plants()) == 0
+    assert auto_resolve(con, pd.DataFrame([_clear_day(D0 + timedelta(days=3))]), _plants()) == 1
+    row = list_alerts(con).iloc[0]
+    assert (row["status"], row["resolved_by"], row["revision"]) == ("resolved", "auto", 3)
+    assert row["resolution_reason"] == "motor health back to green on 2 evaluated day(s) in a row, the last on 2026-09-12"
+    assert row["acknowledged_by"] == "ana"  # the acknowledgement stays on record
+    event = con.execute("select event, payload from actions.alert_outbox where idempotency_key = ?",
+                        [f"{alert_id}:3"]).fetchone()
+    assert event[0] == "resolved" and '"resolved_by": "auto"' in event[1]
+    # A resolved alert stays resolved; re-running the nights it covered raises nothing new.
+    assert auto_resolve(con, pd.DataFrame([_clear_day(D0 + timedelta(days=4))]), _plants()) == 0
+    assert _upsert(con, _candidate(D0), _candidate(D0 + timedelta(days=1), "red")) == {"new": 0, "escalated": 0, "updated": 0}
+    # The condition coming back later is a new alert.
+    assert _upsert(con, _candidate(D0 + timedelta(days=6)))["new"] == 1
+
+
+def test_daily_energy_alerts_resolve_after_the_last_bad_day_and_n_is_configurable(con):
+    from plant_assets.alerting import auto_resolve
+
+    path = "acme/site/area"
+
+    def energy(day: date) -> dict:
+        key = condition_key("plant_x", "energy_intensity", path, day)
+        return _candidate(day, "warning", key) | {"kind": "energy_intensity", "asset_path": path, "alert_id": f"e-{key}"}
+
+    _upsert(con, energy(D0), energy(D0 + timedelta(days=2)))
+    clear = pd.DataFrame([_clear_day(D0 + timedelta(days=d), "energy_intensity", path) for d in (1, 3)])
+    assert auto_resolve(con, clear, _plants()) == 0, "day 1 lies before the last bad day (2): only day 3 counts"
+    assert auto_resolve(con, clear, _plants()) == 0, "a re-run of day 3 adds nothing"
+    assert auto_resolve(con, pd.DataFrame([_clear_day(D0 + timedelta(days=4), "energy_intensity", path)]), _plants()) == 2
+    assert set(list_alerts(con)["status"]) == {"resolved"}
+    # With auto_resolve_days = 1 a single clear day is enough.
+    _upsert(con, energy(D0 + timedelta(days=10)))
+    assert auto_resolve(con, pd.DataFrame([_clear_day(D0 + timedelta(days=11), "energy_intensity", path)]),
+                        _plants(auto_resolve_days=1)) == 1

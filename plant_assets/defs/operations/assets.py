@@ -10,8 +10,8 @@ from plant_assets.defs.ingest.assets import CENTRAL_TEAM
 from plant_assets.partitions import day_partitions
 from plant_assets.gates.marts_metrics import failed_plant_days
 from plant_assets.resources import LakeResource, MlflowResource, PlantsResource, WarehouseResource
-from plant_assets.alert_rules import with_condition_keys
-from plant_assets.alerting import upsert_alerts
+from plant_assets.alert_rules import energy_clear_days, with_condition_keys
+from plant_assets.alerting import auto_resolve, upsert_alerts
 from plant_assets.scoring import (
     PERFORMANCE_DDL, PERFORMANCE_TABLE, build_energy_alerts, daily_performance,
 )
@@ -133,6 +133,8 @@ def energy_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         alerts = build_energy_alerts(performance, configs)
         # Upsert, not replace: acknowledgements survive re-runs; new alerts go to the outbox in the same transaction.
         counts = upsert_alerts(con, with_condition_keys(alerts))
+        # Days back within tolerance resolve the plant's open energy alerts (alerting.auto_resolve_days in a row).
+        counts["resolved"] = auto_resolve(con, energy_clear_days(performance, configs), configs)
     written = len(alerts)
     preview = alerts[["plant_id", "production_date", "severity", "title"]].to_markdown(index=False) if written else "no alerts"
     return dg.MaterializeResult(

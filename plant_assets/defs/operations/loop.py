@@ -1,4 +1,5 @@
-"""Closing the loop: motor-health and data-quality alerts, and the notifier that drains the outbox."""
+"""Closing the loop: motor-health, quality-drift and data-quality alerts, their automatic resolution, and the
+notifier that drains the outbox."""
 
 
 import dagster as dg
@@ -9,12 +10,38 @@ from plant_assets.partitions import day_partitions
 from plant_assets.resources import LakeResource, MlflowResource, PlantsResource, WarehouseResource
 
 
+def load_quality_champions(client, plant_ids) -> dict[str, tuple]:
+    """plant_id -> (the plant's @champion quality model, its version); plants without one are left out."""
+    import mlflow.lightgbm
+
+    from ml.registry import CHAMPION, alias_version, registered_model_name
+    from ml.templates import quality
+
+    champions = {}
+    for plant_id in plant_ids:
+        name = registered_model_name(quality.TEMPLATE.name, plant_id)
+        try:
+            version = alias_version(client, name, CHAMPION)
+        except Exception:  # no registered model yet
+            version = None
+        if version is not None:
+            champions[plant_id] = (mlflow.lightgbm.load_model(f"models:/{name}@{CHAMPION}"), str(version))
+    return champions
+
+
 def raise_operational_alerts(con, configs: dict, first_day, last_day, failed_gates: set = frozenset(),
-                             versions: dict | None = None) -> dict:
-    """Pure function behind `operational_alerts`: motor health and failed gates -> actions.alerts (+ outbox)."""
+                             versions: dict | None = None, quality_models: dict | None = None,
+                             checked_gates: set = frozenset()) -> dict:
+    """Pure function behind `operational_alerts`: motor health, quality drift (with `quality_models`, see
+    `load_quality_champions`) and failed gates -> actions.alerts (+ outbox); then resolves the alerts whose
+    condition has cleared (`checked_gates`: plant-days whose gates ran, to know which passed)."""
     from ml.templates import motor_health as motor
-    from plant_assets.alert_rules import build_gate_alerts, build_motor_alerts, score_motors
-    from plant_assets.alerting import ensure_tables, upsert_alerts
+    from ml.templates import quality
+    from plant_assets.alert_rules import (
+        build_gate_alerts, build_motor_alerts, build_quality_alerts, gate_clear_days, motor_clear_days,
+        quality_clear_days, quality_line_days, score_motors, score_quality,
+    )
+    from plant_assets.alerting import auto_resolve, ensure_tables, upsert_alerts
 
     import pandas as pd
 
@@ -22,8 +49,16 @@ def raise_operational_alerts(con, configs: dict, first_day, last_day, failed_gat
     scored = score_motors(motor.read_daily(con))
     motors = build_motor_alerts(scored, configs, first_day, last_day, versions)
     gates = build_gate_alerts(failed_gates, configs)
-    candidates = pd.concat([f for f in (motors, gates) if len(f)], ignore_index=True) if len(motors) or len(gates) else motors
-    return upsert_alerts(con, candidates)
+    runs = score_quality(quality.read_runs(con), quality_models or {})
+    line_days = quality_line_days(runs, configs)
+    scrap = build_quality_alerts(line_days, runs, quality_models or {}, configs, first_day, last_day)
+    frames = [f for f in (motors, scrap, gates) if len(f)]
+    counts = upsert_alerts(con, pd.concat(frames, ignore_index=True) if frames else motors)
+    clear = pd.concat([motor_clear_days(scored, configs, first_day, last_day),
+                       quality_clear_days(line_days, configs, first_day, last_day),
+                       gate_clear_days(checked_gates, failed_gates, configs)], ignore_index=True)
+    counts["resolved"] = auto_resolve(con, clear, configs)
+    return counts
 
 
 @dg.asset(
@@ -36,18 +71,24 @@ def raise_operational_alerts(con, configs: dict, first_day, last_day, failed_gat
     deps=[
         dg.AssetKey(["marts", "fct_motor_health_daily"]),
         dg.AssetDep("motor_health_model", partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetDep("quality_model", partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetKey(["marts", "fct_production_run"]),
         energy_alerts,
     ],
     description="Motor health alerts (yellow / red, with the trend, the driver and the champion version) for "
-    "maintenance, and failed data-quality gates for the central data team, de-duplicated per condition into "
-    "actions.alerts; new and escalated alerts are queued in actions.alert_outbox.",
+    "maintenance, quality-drift alerts (a line's scrap share above its quality champion's prediction beyond the "
+    "plant's tolerance) for quality, and failed data-quality gates for the central data team, de-duplicated per "
+    "condition into actions.alerts; alerts whose condition has cleared for alerting.auto_resolve_days resolve "
+    "themselves. New, escalated and resolved alerts are queued in actions.alert_outbox.",
 )
 def operational_alerts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, plants: PlantsResource, lake: LakeResource,
     mlflow: MlflowResource,
 ) -> dg.MaterializeResult:
     from ml.registry import CHAMPION, alias_version
-    from plant_assets.gates.marts_metrics import failed_plant_days
+    import pandas as pd
+
+    from plant_assets.gates.marts_metrics import failed_plant_days, ingest_gate_status
 
     first_day, last_day = _day_range(context)
     configs, _ = plants.all()
@@ -59,8 +100,11 @@ def operational_alerts(
         except Exception:  # no registered model yet
             versions[plant_id] = None
     failed = failed_plant_days(lake.lake, first_day, last_day)
+    status = ingest_gate_status(lake.lake, first_day, last_day)
+    checked = {(r.plant_id, pd.Timestamp(r.production_date).date()) for r in status.itertuples()}
+    champions = load_quality_champions(client, configs)
     with warehouse.connect() as con:
-        counts = raise_operational_alerts(con, configs, first_day, last_day, failed, versions)
+        counts = raise_operational_alerts(con, configs, first_day, last_day, failed, versions, champions, checked)
     return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in counts.items()})
 
 
