@@ -46,9 +46,6 @@ def range_tags(first_day: date, last_day: date) -> dict[str, str]:
     }
 
 
-_range_tags = range_tags  # the name tests/e2e use
-
-
 def _failure_text(result: dg.ExecuteInProcessResult) -> str:
     failures = [e for e in result.all_events if e.is_step_failure or e.event_type_value == "ASSET_CHECK_EVALUATION"]
     texts = []

@@ -16,7 +16,7 @@ from plant_assets.settings import get_settings
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse. One writer at a time: writers run in the `duckdb_writer` pool."""
+    """The DuckDB warehouse. One writer at a time: writers run in the `warehouse` pool."""
 
     path: str
 

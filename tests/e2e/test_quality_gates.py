@@ -86,7 +86,7 @@ FAULTS = {
 def injected(e2e_run):
     from plant_assets.definitions import defs
     from plant_assets.partitions import plant_day_key
-    from plant_assets.pipeline import _range_tags
+    from plant_assets.pipeline import range_tags
 
     plants, landing, instance = e2e_run["plants"], e2e_run["settings"].landing_dir, e2e_run["instance"]
     checks = {}
@@ -107,7 +107,7 @@ def injected(e2e_run):
         }
     first, last = e2e_run["first_day"], e2e_run["last_day"]
     standardize = defs.resolve_job_def("standardize_and_act")
-    result = standardize.execute_in_process(instance=instance, tags=_range_tags(first, last), raise_on_error=False)
+    result = standardize.execute_in_process(instance=instance, tags=range_tags(first, last), raise_on_error=False)
     return {"checks": checks, "standardize": result, **e2e_run}
 
 
