@@ -118,3 +118,11 @@ def test_the_built_warehouse_publishes_to_the_analysts_file(e2e_run, tmp_path):
     assert all(n > 0 for n in result.row_counts.values())
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("select count(*) from marts.kpi_daily").fetchone()[0] == result.row_counts["marts.kpi_daily"]
+
+
+def test_the_nightly_run_publishes_kpis_and_actions_together(e2e_run):
+    """The analyst file is published after the last action asset: alerts, savings and the scorecard are in it."""
+    with duckdb.connect(str(e2e_run["settings"].analyst_duckdb_path), read_only=True) as con:
+        tables = {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()}
+    assert {"marts.kpi_daily", "marts.fct_lab_quality", "actions.alerts", "actions.energy_savings",
+            "actions.rollout_scorecard"} <= tables
