@@ -69,3 +69,30 @@ def feature_importance_plot(features, importance, title: str) -> bytes:
     ax.barh([features[i] for i in order], importance[order], color="tab:blue")
     ax.set(xlabel="total gain", title=title)
     return _png(fig)
+
+
+def motor_vibration_zones(daily, boundaries: dict[str, tuple[float, float, float]], title: str) -> bytes:
+    """Each motor's daily vibration (mean while running, mm/s) against its machine class's ISO 20816-3 zones:
+    A/B green, C yellow, D red. `daily`: motor_id, production_date, machine_class, vibration_mean_mms."""
+    motors = sorted(daily["motor_id"].unique())
+    cols = min(3, max(len(motors), 1))
+    rows = max(1, -(-len(motors) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False, sharex=True)
+    for ax, motor in zip(axes.flat, motors):
+        frame = daily[daily["motor_id"] == motor].sort_values("production_date")
+        ab, bc, cd = boundaries.get(frame["machine_class"].iloc[0], (np.nan, np.nan, np.nan))
+        top = float(np.nanmax([frame["vibration_mean_mms"].max(), cd * 1.25 if cd == cd else 0.0, 1.0]))
+        if cd == cd:  # known class: shade the zones
+            ax.axhspan(0, bc, color="tab:green", alpha=0.10)
+            ax.axhspan(bc, cd, color="gold", alpha=0.18)
+            ax.axhspan(cd, top, color="tab:red", alpha=0.12)
+            for level, name in ((ab, "A/B"), (bc, "B/C"), (cd, "C/D")):
+                ax.axhline(level, color="gray", lw=0.7, ls="--")
+                ax.text(frame["production_date"].iloc[0], level, f" {name}", va="bottom", fontsize=7, color="dimgray")
+        ax.plot(frame["production_date"], frame["vibration_mean_mms"], marker="o", ms=3, color="black", lw=1)
+        ax.set(title=f"{motor} ({frame['machine_class'].iloc[0]})", ylim=(0, top), ylabel="mm/s")
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    for ax in list(axes.flat)[len(motors):]:
+        ax.axis("off")
+    fig.suptitle(title)
+    return _png(fig)

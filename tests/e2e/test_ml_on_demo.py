@@ -150,3 +150,12 @@ def test_models_list_cli_shows_champions(e2e_run):
     assert result.exit_code == 0, result.output
     for plant_id in ("plant_a", "plant_b", "plant_c"):
         assert plant_id in result.output
+
+
+def test_motor_health_materialization_shows_vibration_against_iso_zones(e2e_run):
+    """Data engineers see each plant's motors against their ISO 20816-3 zones in the Dagster UI."""
+    import dagster as dg
+
+    event = e2e_run["instance"].get_latest_materialization_event(dg.AssetKey("motor_health_model"))
+    image = event.asset_materialization.metadata["vibration_vs_iso20816_zones"].value
+    assert image.startswith("![") and "data:image/png;base64," in image
