@@ -190,22 +190,7 @@ def quality_model(
         "registered_model": outcome["model_name"], "version": dg.MetadataValue.text(str(outcome["version"])),
         "alias": outcome["alias"] or "none", "decision": outcome["decision"],
         "metrics": dg.MetadataValue.md(_metrics_table(outcome["metrics"])),
-        "vibration_vs_iso20816_zones": dg.MetadataValue.md(_vibration_plot(warehouse, daily, plant_id)),
     })
-
-
-def _vibration_plot(warehouse: WarehouseResource, daily: pd.DataFrame, plant_id: str) -> str:
-    """Markdown image: the plant's motors' daily vibration against their machine classes' zone boundaries."""
-    from ml.plots import markdown_image, motor_vibration_zones
-
-    with warehouse.connect(read_only=True) as con:
-        classes = con.execute(
-            "select machine_class, ab_boundary_mms, bc_boundary_mms, cd_boundary_mms from staging.machine_classes"
-        ).fetchall()
-    mine = daily[(daily["plant_id"] == plant_id) & daily["vibration_mean_mms"].notna()]
-    png = motor_vibration_zones(mine, {c: (ab, bc, cd) for c, ab, bc, cd in classes},
-                                f"{plant_id}: daily vibration vs ISO 20816-3 zones")
-    return markdown_image(png, f"{plant_id} motor vibration against ISO 20816-3 zones")
 
 
 @dg.asset(
