@@ -15,7 +15,8 @@ def dismiss_dagster_popups(page) -> None:
     it blocks an action."""
     page.add_locator_handler(
         page.get_by_role("dialog").filter(has_text=COMMUNITY_DIALOG),
-        lambda dialog: dialog.get_by_role("button", name="Skip").click(),
+        # A DOM click event, not a pointer click: another open dialog's overlay may cover the button.
+        lambda dialog: dialog.get_by_role("button", name="Skip").dispatch_event("click"),
     )
 
 
@@ -25,7 +26,7 @@ def settle(page, ms: int = 1500) -> None:
     skip = page.get_by_role("dialog").filter(has_text=COMMUNITY_DIALOG).get_by_role("button", name="Skip")
     if skip.is_visible():
         try:  # the locator handler may win the race and close it first
-            skip.click(timeout=2000)
+            skip.dispatch_event("click", timeout=2000)
         except PlaywrightTimeoutError:
             pass
         page.wait_for_timeout(500)
