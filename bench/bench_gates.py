@@ -16,15 +16,15 @@ from plant_assets.dialects import files_for_day, parse_historian
 from plant_assets.gates import suite_parameters, validate_frame
 from plant_assets.gates.canonical_metrics import canonical_day_metrics
 from plant_assets.gates.raw_metrics import raw_day_metrics
-from plant_assets.settings import REPO_ROOT
+from plant_assets.settings import REPO_ROOT, work_duckdb_config
 from plant_assets.simulator import simulate_plants
 
 
 def _ingest(plant, landing: Path, lake: Path, day: date) -> float:
     started = time.perf_counter()
-    with duckdb.connect() as con:
+    with duckdb.connect(config=work_duckdb_config()) as con:
         parsed = parse_historian(plant, files_for_day(plant, plant.landing_path(landing), day, "historian"), day, con)
-    lake_paths.write_table_atomic(parsed.accepted, lake_paths.accepted_path(lake, "historian", plant.plant_id, day))
+    lake_paths.move_file_atomic(parsed.accepted_file, lake_paths.accepted_path(lake, "historian", plant.plant_id, day))
     lake_paths.write_table_atomic(
         parsed.reconciliation, lake_paths.reconciliation_path(lake, "historian", plant.plant_id, day)
     )

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import duckdb
-import pyarrow.parquet as pq
 
 DAY = date(2026, 9, 7)
 TAGS = 64
@@ -124,15 +123,17 @@ def _timed(fn: Callable[[], Any], repeat: int) -> float:
 
 def _dialect_run(name: str, spec: dict[str, Any], out: Path) -> Callable[[], None]:
     from plant_assets.dialects import parse_historian
+    from plant_assets.lake import move_file_atomic as lake_move_file
+    from plant_assets.settings import work_duckdb_config
 
     plant = _plant(spec.get("dialect", name), spec["options"], spec["tz"], spec["tags"])
 
     def run() -> None:
-        with duckdb.connect() as con:
+        with duckdb.connect(config=work_duckdb_config()) as con:  # as the ingest asset connects
             result = parse_historian(plant, [spec["path"]], DAY, con)
         assert result.unbalanced_files() == []
-        assert result.accepted.num_rows == spec["records"], (name, result.reason_counts())
-        pq.write_table(result.accepted, out)
+        assert result.accepted_rows == spec["records"], (name, result.reason_counts())
+        lake_move_file(result.accepted_file, out)
 
     return run
 

@@ -12,6 +12,7 @@ all-or-nothing partition without the rename. See docs/scaling.md for which reade
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from datetime import date
 from pathlib import Path
@@ -81,6 +82,21 @@ def write_table_atomic(table: pa.Table, path: LakePath) -> LakePath:
         return path
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+    return path
+
+
+def move_file_atomic(source: Path, path: LakePath) -> LakePath:
+    """Move a finished local file (a parser's spooled Parquet) into the lake: a rename when it is on the
+    same file system, else a streamed copy into a temp name + rename (or one upload to object storage)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not is_local(path):
+        with source.open("rb") as src, path.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        source.unlink()
+        return path
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    shutil.move(source, tmp)
     os.replace(tmp, path)
     return path
 

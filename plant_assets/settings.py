@@ -8,6 +8,10 @@ PLANT_ASSETS_LAKE     the Parquet lake, read by dbt sources and written by inges
 PLANT_ASSETS_ANALYST_DUCKDB  the analysts' read-only copy of the warehouse; default <home>/analyst.duckdb
 MLFLOW_TRACKING_URI   MLflow tracking store; default sqlite:///<home>/mlflow.db
 PLANT_ASSETS_EXECUTOR in_process (default), multiprocess or celery (plant_assets/scaleout/executor.py)
+PLANT_ASSETS_INGEST_MEMORY  DuckDB memory cap of one parsing or gate connection (default 1GB); beyond it DuckDB
+                      spills to <home>/tmp/duckdb_spill, so an export of any size parses in bounded memory
+PLANT_ASSETS_SPOOL    where parsers spool their Parquet output before it moves into the lake (default: the
+                      system temp dir; the same file system as the lake makes the move a rename)
 """
 
 from __future__ import annotations
@@ -72,3 +76,10 @@ def get_settings() -> Settings:
         lake = Path(lake_env).resolve()
     tracking = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
     return Settings(home, plants, duckdb_path, lake, tracking)
+
+
+def work_duckdb_config() -> dict[str, str]:
+    """Settings of a parsing or gate connection: a memory cap and a place to spill beyond it (module doc)."""
+    spill = get_settings().home / "tmp" / "duckdb_spill"
+    spill.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last level only, when it first spills
+    return {"memory_limit": os.environ.get("PLANT_ASSETS_INGEST_MEMORY", "1GB"), "temp_directory": str(spill)}

@@ -20,8 +20,8 @@ Every parser follows the same plan, all heavy lifting in DuckDB on the caller's 
    fold are resolved by file order (`resolve_fold`): the repeated hour of a time-ordered series is the
    second (standard-time) pass.
 5. Exact duplicates on the key become `duplicate` (first in file order kept; `keys_are_unique` skips the
-   GROUP BY for well-ordered exports), then `finish` builds the accepted / quarantine / reconciliation Arrow
-   tables in a fixed order and schema.
+   GROUP BY for well-ordered exports), then `finish` writes the accepted and quarantine rows to Parquet with DuckDB
+   (`COPY`, in a fixed order and schema; nothing passes through Python memory) and builds the reconciliation.
 
 Identifiers in SQL are only generated here (temp names from a uuid); file paths, formats, tags and every
 other value from configuration or data are bound parameters.
@@ -31,8 +31,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 import re
+import tempfile
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -41,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 # ----------------------------------------------------------------------------------------------
 # Reason codes and qualities (docs/contracts.md)
@@ -120,29 +124,108 @@ RECONCILIATION_SCHEMA = pa.schema(
 )
 
 
-@dataclass(frozen=True)
 class ParsedExport:
     """One stream of one plant-day, parsed.
 
     accepted: readings (ACCEPTED_SCHEMA) or events (RUNS_SCHEMA / DOWNTIME_SCHEMA), sorted.
     quarantine: QUARANTINE_SCHEMA, sorted by file, line (and column for wide files).
     reconciliation: RECONCILIATION_SCHEMA, one row per input file, raw = accepted + quarantined.
+
+    accepted and quarantine are spooled to Parquet by DuckDB (`COPY`), never held in Python memory, so a
+    multi-GB export parses in bounded memory; `.accepted` / `.quarantine` read them back on demand, and
+    `move_accepted` / `move_quarantine` hand the files to the lake without reading them. The spool files
+    are removed with this object.
     """
 
-    accepted: pa.Table
-    quarantine: pa.Table
-    reconciliation: pa.Table
+    def __init__(
+        self,
+        reconciliation: pa.Table,
+        accepted_file: Path,
+        quarantine_file: Path,
+        accepted_schema: pa.Schema,
+        accepted_rows: int,
+        quarantined_by_reason: dict[str, int],
+    ):
+        self.reconciliation = reconciliation
+        self.accepted_file = accepted_file
+        self.quarantine_file = quarantine_file
+        self.accepted_schema = accepted_schema
+        self.accepted_rows = accepted_rows
+        self.quarantined_by_reason = dict(sorted(quarantined_by_reason.items()))
+        self._spool = [accepted_file, quarantine_file]
+        weakref.finalize(self, _remove_files, list(self._spool))
+
+    @classmethod
+    def from_tables(cls, accepted: pa.Table, quarantine: pa.Table, reconciliation: pa.Table) -> "ParsedExport":
+        """A ParsedExport of tables built in Python (an empty partition)."""
+        files = []
+        for table in (accepted, quarantine):
+            path = spool_path()
+            pq.write_table(table, path, compression="zstd")
+            files.append(path)
+        reasons: dict[str, int] = {}
+        for code in quarantine.column("reason_code").to_pylist():
+            reasons[code] = reasons.get(code, 0) + 1
+        return cls(reconciliation, files[0], files[1], accepted.schema, accepted.num_rows, reasons)
+
+    @property
+    def accepted(self) -> pa.Table:
+        return pq.read_table(self.accepted_file).cast(self.accepted_schema)
+
+    @property
+    def quarantine(self) -> pa.Table:
+        return pq.read_table(self.quarantine_file).cast(QUARANTINE_SCHEMA)
+
+    @property
+    def quarantined_rows(self) -> int:
+        return sum(self.quarantined_by_reason.values())
 
     def reason_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for code in self.quarantine.column("reason_code").to_pylist():
-            counts[code] = counts.get(code, 0) + 1
-        return dict(sorted(counts.items()))
+        return dict(self.quarantined_by_reason)
 
     def unbalanced_files(self) -> list[str]:
         """Files whose raw_records differ from accepted + quarantined (always empty for our parsers)."""
         rec = self.reconciliation.to_pylist()
         return [r["source_file"] for r in rec if r["raw_records"] != r["accepted_records"] + r["quarantined_records"]]
+
+
+_SPOOL_DIR: Path | None = None
+
+
+def spool_path() -> Path:
+    """A fresh file name in this process's spool folder (PLANT_ASSETS_SPOOL, else the system temp dir)."""
+    global _SPOOL_DIR
+    if _SPOOL_DIR is None or not _SPOOL_DIR.is_dir():
+        root = os.environ.get("PLANT_ASSETS_SPOOL") or None
+        if root:
+            Path(root).mkdir(parents=True, exist_ok=True)
+        _SPOOL_DIR = Path(tempfile.mkdtemp(prefix="plant-assets-spool-", dir=root))
+    return _SPOOL_DIR / f"{uuid.uuid4().hex}.parquet"
+
+
+def _remove_files(paths: list[Path]) -> None:
+    for path in paths:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+_DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.timestamp("us"): "TIMESTAMP", pa.float64(): "DOUBLE",
+                 pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.date32(): "DATE", pa.bool_(): "BOOLEAN"}
+
+
+def typed_select(schema: pa.Schema) -> str:
+    """Columns of `schema` cast to their DuckDB types, so the Parquet file has exactly that schema."""
+    return ", ".join(f'CAST("{f.name}" AS {_DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in schema)
+
+
+def copy_to_parquet(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], schema: pa.Schema) -> tuple[Path, int]:
+    """Write a query's rows to a new spool Parquet file in DuckDB (streamed; spills instead of holding it)."""
+    path = spool_path()
+    copy = f"COPY (SELECT {typed_select(schema)} FROM ({sql})) TO '{path}' (FORMAT parquet, COMPRESSION zstd)"
+    rows = con.execute(copy, bind(sql, params)).fetchone()[0]
+    return path, int(rows)
 
 
 class DialectConfigError(ValueError):
@@ -821,20 +904,18 @@ def finish(
     sql = f"""SELECT {accepted_select}, $names[{FILE_OF} + 1] AS source_file, {LINE_OF} AS source_line
         FROM (SELECT * EXCLUDE (raw_record, reason_code, reason_detail, fold_local, fold_off2, fold_line)
               FROM {run.cls} WHERE reason_code IS NULL ORDER BY {accepted_order})"""
-    accepted = con.sql(sql, params=bind(sql, params)).to_arrow_table()
+    accepted_file, accepted_rows = copy_to_parquet(con, sql, params, accepted_schema)
     sql = f"""SELECT $names[{FILE_OF} + 1] AS source_file, {LINE_OF} AS source_line,
                coalesce(raw_record, '') AS raw_record, reason_code, reason_detail
         FROM {run.cls} WHERE reason_code IS NOT NULL ORDER BY rid"""
-    quarantine = con.sql(sql, params=bind(sql, params)).to_arrow_table()
-    counts = {
-        int(r[0]): (int(r[1]), int(r[2]))
-        for r in run_sql(
-            con,
-            f"""SELECT {FILE_OF}, count(*) FILTER (WHERE reason_code IS NULL),
-                       count(*) FILTER (WHERE reason_code IS NOT NULL)
-                FROM {run.cls} GROUP BY ALL""",
-        )
-    }
+    quarantine_file, _ = copy_to_parquet(con, sql, params, QUARANTINE_SCHEMA)
+    counts: dict[int, tuple[int, int]] = {}
+    reasons: dict[str, int] = {}
+    for idx, code, n in run_sql(con, f"SELECT {FILE_OF}, reason_code, count(*) FROM {run.cls} GROUP BY ALL"):
+        acc, quar = counts.get(int(idx), (0, 0))
+        counts[int(idx)] = (acc + int(n), quar) if code is None else (acc, quar + int(n))
+        if code is not None:
+            reasons[code] = reasons.get(code, 0) + int(n)
     rec_rows: dict[str, list[Any]] = {c: [] for c in RECONCILIATION_SCHEMA.names}
     for sf in run.files:
         acc, quar = counts.get(sf.idx, (0, 0))
@@ -846,9 +927,12 @@ def finish(
         rec_rows["accepted_records"].append(acc)
         rec_rows["quarantined_records"].append(quar)
     return ParsedExport(
-        accepted=accepted.cast(accepted_schema),
-        quarantine=quarantine.cast(QUARANTINE_SCHEMA),
         reconciliation=pa.table(rec_rows, schema=RECONCILIATION_SCHEMA),
+        accepted_file=accepted_file,
+        quarantine_file=quarantine_file,
+        accepted_schema=accepted_schema,
+        accepted_rows=accepted_rows,
+        quarantined_by_reason=reasons,
     )
 
 

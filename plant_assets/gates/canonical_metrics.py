@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from plant_assets.catalog import load_signal_catalog
 from plant_assets.config import PlantConfig
+from plant_assets.settings import work_duckdb_config
 from plant_assets.units import conversion_to
 
 METRICS_SQL = """
@@ -132,7 +133,7 @@ def canonical_day_metrics(
     """One row per mapped tag: the metrics the canonical_signals suite judges."""
     start, end = window
     day_hours = (end - start).total_seconds() / 3600
-    with duckdb.connect() as con:
+    with duckdb.connect(config=work_duckdb_config()) as con:
         con.register("gate_tag_map", gate_tag_map(plant))
         has_yesterday = yesterday is not None and yesterday.exists()
         return con.execute(

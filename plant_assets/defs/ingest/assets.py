@@ -6,8 +6,6 @@ raises: a malformed export is quarantined with file, line and reason, and other 
 """
 
 
-from collections import Counter
-
 import dagster as dg
 import duckdb
 import pyarrow as pa
@@ -20,6 +18,7 @@ from plant_assets.dialects.lab_results import LAB_SCHEMA
 from plant_assets.partitions import plant_day_partitions, split_plant_day
 from plant_assets.registry import registry_tables
 from plant_assets.resources import LakeResource, PlantsResource
+from plant_assets.settings import work_duckdb_config
 
 PLANT_TEAMS = "team:plant-teams"
 CENTRAL_TEAM = "team:central-data"
@@ -41,24 +40,24 @@ def ingest_stream(
     plant = plants.plant(plant_id)
     landing = plant.landing_path(lake.landing)
     files = files_for_day(plant, landing, day, stream)
-    with duckdb.connect() as con:
+    with duckdb.connect(config=work_duckdb_config()) as con:
         if stream == "historian":
             parsed = parse_historian(plant, files, day, con)
         elif stream == "lab_results":
             parsed = _parse_lab_day(plant, files, day, con)
         else:
             parsed = parse_events(plant, stream, files, day, con)
-    lake_paths.write_table_atomic(parsed.accepted, lake_paths.accepted_path(lake.lake, stream, plant_id, day))
-    lake_paths.write_table_atomic(parsed.quarantine, lake_paths.quarantine_path(lake.lake, stream, plant_id, day))
+    lake_paths.move_file_atomic(parsed.accepted_file, lake_paths.accepted_path(lake.lake, stream, plant_id, day))
+    lake_paths.move_file_atomic(parsed.quarantine_file, lake_paths.quarantine_path(lake.lake, stream, plant_id, day))
     lake_paths.write_table_atomic(
         parsed.reconciliation, lake_paths.reconciliation_path(lake.lake, stream, plant_id, day)
     )
 
     raw = int(pc.sum(parsed.reconciliation["raw_records"]).as_py() or 0)
-    accepted, quarantined = parsed.accepted.num_rows, parsed.quarantine.num_rows
+    accepted, quarantined = parsed.accepted_rows, parsed.quarantined_rows
     if raw != accepted + quarantined:  # a parser bug, never bad data: fail loudly
         raise RuntimeError(f"{plant_id} {day} {stream}: raw {raw} != accepted {accepted} + quarantined {quarantined}")
-    reasons = Counter(parsed.quarantine["reason_code"].to_pylist()) if quarantined else Counter()
+    reasons = parsed.reason_counts()
     if not files and getattr(plant, stream, True) is None:
         context.log.info(f"{plant_id}: no {stream} export configured; wrote an empty partition")
     elif not files:
@@ -118,7 +117,7 @@ def _parse_lab_day(plant, files, day, con):
     if plant.lab_results is None:
         empty = {"accepted": LAB_SCHEMA.empty_table(), "quarantine": QUARANTINE_SCHEMA.empty_table(),
                  "reconciliation": RECONCILIATION_SCHEMA.empty_table()}
-        return ParsedExport(**empty)
+        return ParsedExport.from_tables(**empty)
     return parse_lab_results(plant, files, day, con)
 
 
