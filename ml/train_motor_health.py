@@ -8,7 +8,7 @@ import pandas as pd
 
 from ml import governance, registry
 from ml.templates import motor_health as template
-from ml.training import find_version_with_fingerprint, register_version, _reused
+from ml.training import _reused, find_version_with_fingerprint, pinned_requirements, register_version
 
 USE_CASE = template.TEMPLATE.name
 
@@ -73,7 +73,7 @@ def train_and_register(client, artifacts_dir: str | Path, plant, standardized: p
             name="model", python_model=template.pyfunc_model(calibrated),
             signature=infer_signature(inputs, template.score(calibrated, plant_rows)[["score"]]),
             input_example=inputs.head(5), registered_model_name=name,
-            pip_requirements=["pandas", "numpy"],
+            pip_requirements=pinned_requirements("pandas", "numpy"),
         )
 
     card = _card(plant_id, spec.as_dict(), metrics, window)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ml import governance, registry
 from ml.templates import quality as template
-from ml.training import find_version_with_fingerprint, register_version, _reused
+from ml.training import LIGHTGBM_REQUIREMENTS, _reused, find_version_with_fingerprint, pinned_requirements, register_version
 
 USE_CASE = template.TEMPLATE.name
 
@@ -55,6 +55,7 @@ def train_and_register(client, artifacts_dir: str | Path, plant, runs: pd.DataFr
         return mlflow.lightgbm.log_model(
             final, name="model", signature=infer_signature(inputs, template.predict(final, plant_rows)),
             input_example=inputs.head(5), registered_model_name=name,
+            pip_requirements=pinned_requirements(*LIGHTGBM_REQUIREMENTS),
         )
 
     candidate = {k[len("calibrated_"):]: v for k, v in metrics.items() if k.startswith("calibrated_")}
