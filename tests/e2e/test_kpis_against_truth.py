@@ -126,3 +126,22 @@ def test_the_nightly_run_publishes_kpis_and_actions_together(e2e_run):
         tables = {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()}
     assert {"marts.kpi_daily", "marts.fct_lab_quality", "actions.alerts", "actions.energy_savings",
             "actions.rollout_scorecard"} <= tables
+
+
+def test_every_query_in_the_analysts_guide_runs_on_the_published_file(e2e_run):
+    """docs/analysts.md is what analysts copy: each of its SQL examples must run on the analyst file as written."""
+    import re
+
+    from plant_assets.settings import REPO_ROOT
+
+    guide = (REPO_ROOT / "docs" / "analysts.md").read_text()
+    queries = re.findall(r"```sql\n(.*?)```", guide, flags=re.S)
+    assert len(queries) >= 5
+    failures = []
+    with duckdb.connect(str(e2e_run["settings"].analyst_duckdb_path), read_only=True) as con:
+        for query in queries:
+            try:
+                con.execute(query).fetchall()
+            except duckdb.Error as error:
+                failures.append(f"{query.strip().splitlines()[0]} ...: {error}")
+    assert not failures, failures
