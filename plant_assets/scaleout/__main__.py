@@ -28,11 +28,11 @@ def _run(args) -> int:
         from plant_assets.pipeline import run_window
 
         with dg.DagsterInstance.get() as instance:
-            report = run_window(defs, instance, plants, first, last)
+            report = run_window(defs, instance, plants, first, last, train=not args.no_train)
     else:
         from plant_assets.scaleout.window import run_window_distributed
 
-        report = run_window_distributed(plants, first, last)
+        report = run_window_distributed(plants, first, last, train=not args.no_train, parallel_runs=args.parallel_runs)
     outcome = {"mode": args.mode, "seconds": round(time.monotonic() - started, 1), "runs": report.runs,
                "ok": report.ok, "ingest_failures": report.ingest_failures, "training_failures": report.training_failures,
                "gate_failures": report.gate_failures}
@@ -62,6 +62,8 @@ def main(argv=None) -> int:
     run.add_argument("--first-day", required=True)
     run.add_argument("--last-day", required=True)
     run.add_argument("--out", required=True)
+    run.add_argument("--no-train", action="store_true", help="skip the training runs (e.g. a window too short to train)")
+    run.add_argument("--parallel-runs", type=int, default=4, help="distributed: plant-day runs orchestrated at once")
     check = sub.add_parser("check", help="single machine vs scaled out on the same simulated window")
     check.add_argument("--plants", default="", help="comma-separated plant ids (default: all in plants/)")
     check.add_argument("--first-day", default="2026-09-07")

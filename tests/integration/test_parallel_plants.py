@@ -1,0 +1,179 @@
+"""Plant partitions run in parallel on the embedded single-machine setup (Dagster on SQLite, in-process
+executor, MLflow on SQLite) with zero DuckDB lock failures, while analysts read throughout (issue 8).
+
+The 3 demo plants, a 3-day window, in a temp home. Day 1 runs sequentially and publishes the first
+analyst state. Then two analyst processes query analyst.duckdb in a loop (one opens a fresh read-only
+connection per query, one holds its connection), while days 2-3 run as concurrent plant-day ingest
+runs (3 orchestrating processes, Parquet only), then dbt and the actions in pool `warehouse`, which the
+instance holds to one step at a time; the test checks no two warehouse steps ever overlapped. Training is
+left out to keep `make test` short: contending pool steps (trainings on two workers) are covered by
+tests/integration/test_scale_out.py. Both phases
+run in a subprocess with the home's environment (`python -m plant_assets.scaleout run`), as a
+deployment would. The SQLite storage needs nothing for the concurrent runs: Dagster opens it with a
+30 s busy timeout (dagster._core.storage.sqlite.SQLITE_BUSY_TIMEOUT_SECONDS).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from plant_assets.pipeline import day_range
+from plant_assets.scaleout import services
+from plant_assets.scaleout.demo import home_env, prepare_inputs
+from plant_assets.settings import REPO_ROOT
+
+FIRST_DAY = date(2026, 9, 7)
+DAYS = 3
+LAST_DAY = FIRST_DAY + timedelta(days=DAYS - 1)
+PARALLEL_RUNS = 3
+STATE = "select count(*), count(distinct production_date), round(sum(value), 6) from marts.kpi_daily"
+LOCK_TEXT = re.compile(r"\block(ed|s|ing)?\b|conflicting lock", re.IGNORECASE)
+# An analyst: query the published file in a loop and log every answer or error. Mode "fresh" opens a
+# read-only connection per query (sees each newly published state), "held" keeps one open. The pause
+# keeps two readers from taking a core from the pipeline on a 2-core machine.
+READER = r"""
+import json, os, sys, time
+import duckdb
+
+path, stop, mode, out, query = sys.argv[1:6]
+held = duckdb.connect(path, read_only=True) if mode == "held" else None
+with open(out, "w") as log:
+    while not os.path.exists(stop):
+        try:
+            con = held or duckdb.connect(path, read_only=True)
+            row = con.execute(query).fetchone()
+            if held is None:
+                con.close()
+            log.write(json.dumps(["ok", list(row)]) + "\n")
+        except Exception as error:  # every failure is recorded, none may happen
+            log.write(json.dumps(["error", repr(error)]) + "\n")
+        log.flush()
+        time.sleep(0.05)
+"""
+
+
+def _run(mode: str, env: dict[str, str], first_day: date, last_day: date, out: Path, *extra: str) -> dict:
+    cmd = [sys.executable, "-m", "plant_assets.scaleout", "run", "--mode", mode, "--first-day", first_day.isoformat(),
+           "--last-day", last_day.isoformat(), "--out", str(out), *extra]
+    completed = subprocess.run(cmd, env=services.service_env(env), cwd=REPO_ROOT, capture_output=True, text=True)
+    assert completed.returncode == 0 and out.exists(), f"{mode} run failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-5000:]}"
+    assert not LOCK_TEXT.search(completed.stderr), [l for l in completed.stderr.splitlines() if LOCK_TEXT.search(l)][:5]
+    return json.loads(out.read_text())
+
+
+def _start_readers(analyst: Path, stop: Path, logs: Path) -> dict:
+    readers = {}
+    for mode in ("fresh", "held"):
+        out = logs / f"reader_{mode}.jsonl"
+        proc = subprocess.Popen([sys.executable, "-c", READER, str(analyst), str(stop), mode, str(out), STATE])
+        readers[mode] = (proc, out)
+    deadline = time.time() + 30
+    while not all(out.exists() and out.stat().st_size for _, out in readers.values()):
+        assert time.time() < deadline, "the analyst processes did not start querying"
+        time.sleep(0.05)
+    return readers
+
+
+def _lines(path: Path) -> list[list]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _plant_days(path: Path) -> set[tuple[str, date]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return set(con.execute("select distinct plant_id, production_date from marts.kpi_daily").fetchall())
+
+
+def _overlapping_pairs(spans: list[tuple[float, float]]) -> int:
+    return sum(1 for i, a in enumerate(spans) for b in spans[i + 1:] if a[0] < b[1] and b[0] < a[1])
+
+
+def _pool_step_spans(records, logs: dict, pool: str) -> dict[tuple[str, str], tuple[float, float]]:
+    """(run, step) -> (start, end) of every step of the given pool, from STEP_START to its success."""
+    from plant_assets.definitions import defs
+
+    spans, starts = {}, {}
+    for record in records:
+        job = defs.resolve_job_def(record.dagster_run.job_name)
+        pooled = {node.name for node in job.graph.nodes if node.definition.pool == pool}
+        for entry in logs[record.dagster_run.run_id]:
+            key = (record.dagster_run.run_id[:8], entry.step_key)
+            if entry.step_key in pooled and entry.dagster_event and entry.dagster_event.event_type_value == "STEP_START":
+                starts[key] = entry.timestamp
+            elif entry.step_key in pooled and entry.dagster_event and entry.dagster_event.event_type_value == "STEP_SUCCESS":
+                spans[key] = (starts[key], entry.timestamp)
+    return spans
+
+
+def test_plant_partitions_run_in_parallel_while_analysts_read(tmp_path, monkeypatch):
+    started = time.perf_counter()
+    plants_dir, landing, plants = prepare_inputs(tmp_path / "inputs", None, FIRST_DAY, DAYS)
+    env = home_env(tmp_path / "home", plants_dir, landing)
+    dagster_home = Path(env["DAGSTER_HOME"])
+    shutil.copy(REPO_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    analyst = Path(env["PLANT_ASSETS_ANALYST_DUCKDB"])
+
+    # the first published state: day 1, sequential, too short to train
+    _run("single", env, FIRST_DAY, FIRST_DAY, tmp_path / "day1.json", "--no-train")
+    assert analyst.exists()
+    first_phase_done = datetime.now().timestamp()
+
+    stop = tmp_path / "stop"
+    readers = _start_readers(analyst, stop, tmp_path)
+    try:
+        outcome = _run("distributed", env, FIRST_DAY + timedelta(days=1), LAST_DAY, tmp_path / "parallel.json",
+                       "--parallel-runs", str(PARALLEL_RUNS), "--no-train")
+        time.sleep(0.3)  # the readers open the last published state
+    finally:
+        stop.touch()
+        for proc, _ in readers.values():
+            proc.wait(timeout=30)
+
+    assert outcome["ok"], outcome
+    assert not outcome["gate_failures"], outcome
+
+    # the instance's record, read as the UI would (the yaml takes its storage dir from the env)
+    monkeypatch.setenv("PLANT_ASSETS_DAGSTER_STORAGE", env["PLANT_ASSETS_DAGSTER_STORAGE"])
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        records = instance.get_run_records()
+        logs = {r.dagster_run.run_id: instance.all_logs(r.dagster_run.run_id) for r in records}
+    failed_runs = [(r.dagster_run.job_name, r.dagster_run.status) for r in records if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS]
+    assert records and not failed_runs, failed_runs
+    step_failures = [e.step_key for entries in logs.values() for e in entries if e.dagster_event and e.dagster_event.is_step_failure]
+    assert not step_failures, step_failures
+    lock_texts = [m.group(0) for entries in logs.values() for e in entries for m in LOCK_TEXT.finditer(dg.serialize_value(e))]
+    assert not lock_texts, lock_texts
+
+    parallel_ingest = [(r.start_time, r.end_time) for r in records
+                       if r.dagster_run.job_name == "ingest_plant_day" and r.start_time >= first_phase_done]
+    assert len(parallel_ingest) == len(plants) * (DAYS - 1)
+    overlaps = _overlapping_pairs(parallel_ingest)
+    assert overlaps >= 1, f"no two ingest runs overlapped in time: {sorted(parallel_ingest)}"
+    writer_steps = _pool_step_spans(records, logs, "warehouse")
+    assert len(writer_steps) >= 2, writer_steps
+    assert _overlapping_pairs(list(writer_steps.values())) == 0, f"two warehouse writers at once: {writer_steps}"
+
+    seen = {}
+    for mode, (_, out) in readers.items():
+        results = _lines(out)
+        errors = [r for r in results if r[0] != "ok"]
+        assert not errors, f"{mode} reader failed: {errors[:3]}"
+        seen[mode] = (len(results), {tuple(r[1]) for r in results})
+    assert len(seen["fresh"][1]) >= 2, f"the fresh reader saw one published state only: {seen['fresh'][1]}"
+    assert len(seen["held"][1]) == 1, "a held connection keeps the state it opened"
+
+    expected = {(plant, day) for plant in plants for day in day_range(FIRST_DAY, LAST_DAY)}
+    assert _plant_days(Path(env["PLANT_ASSETS_DUCKDB"])) == expected
+    assert _plant_days(analyst) == expected
+    print(f"{len(records)} runs, {overlaps} overlapping ingest pairs, {len(writer_steps)} warehouse steps one at a time, "
+          f"reader queries { {m: n for m, (n, _) in seen.items()} }, states {sorted(seen['fresh'][1])}, "
+          f"parallel phase {outcome['seconds']} s, total {time.perf_counter() - started:.1f} s")
