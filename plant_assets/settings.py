@@ -78,8 +78,10 @@ def get_settings() -> Settings:
     return Settings(home, plants, duckdb_path, lake, tracking)
 
 
-def work_duckdb_config() -> dict[str, str]:
-    """Settings of a parsing or gate connection: a memory cap and a place to spill beyond it (module doc)."""
+def work_duckdb_config(ordered: bool = True) -> dict[str, str]:
+    """Settings of a parsing or gate connection: a memory cap and a place to spill beyond it (module doc).
+    ordered=False lets DuckDB drop row order where the result does not depend on it (less memory)."""
     spill = get_settings().home / "tmp" / "duckdb_spill"
     spill.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last level only, when it first spills
-    return {"memory_limit": os.environ.get("PLANT_ASSETS_INGEST_MEMORY", "1GB"), "temp_directory": str(spill)}
+    config = {"memory_limit": os.environ.get("PLANT_ASSETS_INGEST_MEMORY", "1GB"), "temp_directory": str(spill)}
+    return config if ordered else {**config, "preserve_insertion_order": "false"}

@@ -14,16 +14,22 @@ from plant_assets.settings import work_duckdb_config
 CANONICAL_COLUMNS = ["tag", "ts_utc", "value", "quality", "status_text", "source_file", "source_line"]
 
 METRICS_SQL = """
-select
-    count(*) as rows,
-    count(*) filter (where ts_utc is null) as null_timestamps,
-    count(*) filter (where tag is null) as null_tags,
-    count(*) filter (where ts_utc < $start or ts_utc >= $end) as outside_window,
-    count(*) filter (where quality is null or quality not in ('good', 'uncertain', 'bad')) as invalid_quality,
-    coalesce(avg(case when quality in ('good', 'uncertain') then 1.0 else 0.0 end), 0.0) as good_share,
-    -- extra copies of a (tag, ts) key; a hash count beats a window sorted per tag (0.07 vs 0.14 s on 720k rows)
-    count(*) - count(distinct (tag, ts_utc)) as duplicate_keys
-from read_parquet($readings)
+with stats as (
+    select
+        count(*) as rows,
+        count(*) filter (where ts_utc is null) as null_timestamps,
+        count(*) filter (where tag is null) as null_tags,
+        count(*) filter (where ts_utc < $start or ts_utc >= $end) as outside_window,
+        count(*) filter (where quality is null or quality not in ('good', 'uncertain', 'bad')) as invalid_quality,
+        coalesce(avg(case when quality in ('good', 'uncertain') then 1.0 else 0.0 end), 0.0) as good_share
+    from read_parquet($readings)
+), duplicates as (
+    -- extra copies of a (tag, ts) key: a hash GROUP BY (not a per-tag sorted window, not count(distinct),
+    -- which cannot spill and runs out of memory on a 5 GB export)
+    select coalesce(sum(copies - 1), 0) as duplicate_keys
+    from (select count(*) as copies from read_parquet($readings) group by tag, ts_utc having count(*) > 1)
+)
+select * from stats, duplicates
 """
 
 SAMPLES_SQL = {
@@ -38,7 +44,7 @@ SAMPLES_SQL = {
 
 def raw_day_metrics(readings: Path, reconciliation: Path, window: tuple[datetime, datetime]) -> pd.DataFrame:
     start, end = window
-    with duckdb.connect(config=work_duckdb_config()) as con:
+    with duckdb.connect(config=work_duckdb_config(ordered=False)) as con:
         columns = [row[0] for row in con.execute("select name from parquet_schema($p) where num_children is null",
                                                    {"p": str(readings)}).fetchall()]
         metrics = con.execute(METRICS_SQL, {"readings": str(readings), "start": start, "end": end}).df()
@@ -53,7 +59,7 @@ def raw_day_metrics(readings: Path, reconciliation: Path, window: tuple[datetime
 
 def offending_samples(readings: Path, window: tuple[datetime, datetime], failed_columns: set[str]) -> dict[str, list]:
     samples = {}
-    with duckdb.connect(config=work_duckdb_config()) as con:
+    with duckdb.connect(config=work_duckdb_config(ordered=False)) as con:
         for column, sql in SAMPLES_SQL.items():
             if column in failed_columns:
                 params = {"readings": str(readings)} | ({"start": window[0], "end": window[1]} if "$start" in sql else {})
