@@ -174,5 +174,8 @@ def evaluate(model: lgb.Booster, frame: pd.DataFrame, factor: float = 1.0) -> di
 def time_split(frame: pd.DataFrame, holdout_share: float = 0.25) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Time-based holdout: the last days of the window are never seen in training."""
     days = sorted(frame["production_date"].unique())
-    cut = days[max(1, int(round(len(days) * (1 - holdout_share)))) - 1]
+    if len(days) < 2:
+        raise ValueError(f"a time-based holdout needs at least 2 days of baseline data, got {len(days)}")
+    keep = min(len(days) - 1, max(1, int(round(len(days) * (1 - holdout_share)))))  # >= 1 holdout day
+    cut = days[keep - 1]
     return frame[frame["production_date"] <= cut], frame[frame["production_date"] > cut]
