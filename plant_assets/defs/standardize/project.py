@@ -32,7 +32,7 @@ def dbt_cli_resource() -> DbtCliResource:
 def ensure_manifest(project: DbtProject) -> Path:
     """Parse the dbt project when its manifest is missing or older than any of its sources."""
     manifest = Path(project.manifest_path)
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml", ".csv"} and "target" not in p.parts]
+    sources = [p for p in _source_files() if p.suffix in {".sql", ".yml", ".yaml", ".csv"}]
     newest = max((p.stat().st_mtime for p in sources), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
         get_settings().export_env()
@@ -42,6 +42,20 @@ def ensure_manifest(project: DbtProject) -> Path:
             env=os.environ.copy(),
         )
     return manifest
+
+
+# dbt's own output folders: never sources, and target/ grows by one folder per invocation (seconds to walk).
+_NOT_SOURCES = {"target", "logs", "dbt_packages"}
+
+
+def _source_files() -> list[Path]:
+    files = []
+    for entry in DBT_PROJECT_DIR.iterdir():
+        if entry.is_file():
+            files.append(entry)
+        elif entry.is_dir() and entry.name not in _NOT_SOURCES:
+            files.extend(p for p in entry.rglob("*") if p.is_file())
+    return files
 
 
 def dbt_vars_for_days(first_day: date, last_day: date) -> dict[str, str]:
