@@ -824,16 +824,21 @@ def keys_are_unique(run: "StreamRun", time_key: str | None, params: dict[str, An
                count(*) FILTER (WHERE pf IS DISTINCT FROM f OR pt IS DISTINCT FROM tag_idx) AS tag_runs,
                count(DISTINCT tag_idx) AS tags,
                bool_and(pf IS DISTINCT FROM f OR pt IS DISTINCT FROM tag_idx OR ts_utc > pts) AS tag_major,
-               bool_and(pf IS DISTINCT FROM f OR time_up) AS time_major
+               bool_and(pf IS DISTINCT FROM f OR time_up) AS time_major,
+               bool_and(pf IS DISTINCT FROM f OR tag_idx >= pt) AS tags_ascending
         FROM b GROUP BY f ORDER BY 2""",
         params,
     )
     previous_max = None
-    for _, lo, hi, file_runs, tag_runs, tags, tag_major, time_major in rows:
+    for _, lo, hi, file_runs, tag_runs, tags, tag_major, time_major, _ascending in rows:
         ordered = (tag_runs == tags and tag_major) or time_major
         if file_runs != 1 or not ordered or (previous_max is not None and lo <= previous_max):
             return False
         previous_max = hi
+    # One tag-major file whose tags come in tag_map order: file order is (tag, ts_utc) order already, and
+    # stays the output order as long as the connection keeps insertion order.
+    keeps_order = run_sql(run.con, "SELECT current_setting('preserve_insertion_order')")[0][0]
+    run.in_key_order = bool(keeps_order) and len(rows) == 1 and rows[0][4] == rows[0][5] and bool(rows[0][6]) and bool(rows[0][8])
     return True
 
 
@@ -903,7 +908,7 @@ def finish(
     params = {**key_params, "names": [f.name for f in run.files], "tag_names": run.tag_names}
     sql = f"""SELECT {accepted_select}, $names[{FILE_OF} + 1] AS source_file, {LINE_OF} AS source_line
         FROM (SELECT * EXCLUDE (raw_record, reason_code, reason_detail, fold_local, fold_off2, fold_line)
-              FROM {run.cls} WHERE reason_code IS NULL ORDER BY {accepted_order})"""
+              FROM {run.cls} WHERE reason_code IS NULL {'' if run.in_key_order else f'ORDER BY {accepted_order}'})"""
     accepted_file, accepted_rows = copy_to_parquet(con, sql, params, accepted_schema)
     sql = f"""SELECT $names[{FILE_OF} + 1] AS source_file, {LINE_OF} AS source_line,
                coalesce(raw_record, '') AS raw_record, reason_code, reason_detail
@@ -1023,6 +1028,8 @@ class StreamRun:
     raw_counts: dict[int, int] = field(default_factory=dict)
     # A parser sets this when it knows duplicates are possible that the cheap check cannot see.
     force_dedup: bool = False
+    # Set by keys_are_unique when the accepted rows are already in (tag, ts_utc) order: finish skips the sort.
+    in_key_order: bool = False
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

@@ -107,6 +107,9 @@ def assert_frames(result: ParsedExport, accepted_schema: pa.Schema = ACCEPTED_SC
     assert sum(r["quarantined_records"] for r in rec) == result.quarantine.num_rows
     assert set(result.quarantine.column("reason_code").to_pylist()) <= set(REASON_CODES)
     assert all(result.quarantine.column("reason_detail").to_pylist())
+    if "tag" in accepted_schema.names:  # readings are written in (tag, ts_utc) order, sorted or already so
+        keys = list(zip(result.accepted.column("tag").to_pylist(), result.accepted.column("ts_utc").to_pylist()))
+        assert keys == sorted(keys)
 
 
 def quarantined(result: ParsedExport) -> dict[int, str]:
@@ -364,6 +367,8 @@ def test_pi_order_of_the_file_and_size_of_the_tag_map_do_not_change_the_result(p
     ordered = write(tmp_path / "ordered.csv", header + "\n".join(rows) + "\n")
     shuffled_rows = rows[1::2] + rows[0::2]
     shuffled = write(tmp_path / "shuffled.csv", header + "\n".join(shuffled_rows) + "\n")
+    # tags in tag-name order, time ascending: written as read, without the sort
+    in_key_order = write(tmp_path / "in_key_order.csv", header + "\n".join(rows[24 * 9:] + rows[:24 * 9]) + "\n")
     big_map = plant_a.model_copy(
         update={"tag_map": plant_a.tag_map + tuple(_tm(f"RF_SPARE_{i:03d}", "motor_current", "A", "L2", "L2")
                                                    for i in range(200))}
@@ -371,10 +376,10 @@ def test_pi_order_of_the_file_and_size_of_the_tag_map_do_not_change_the_result(p
     results = [
         parse_historian(plant, [path], date(2026, 9, 7), con)
         for plant in (plant_a, big_map)
-        for path in (ordered, shuffled)
+        for path in (ordered, shuffled, in_key_order)
     ]
     con.execute("SET preserve_insertion_order = false")
-    results.append(parse_historian(plant_a, [shuffled], date(2026, 9, 7), con))
+    results += [parse_historian(plant_a, [path], date(2026, 9, 7), con) for path in (shuffled, in_key_order)]
     for result in results:
         assert_frames(result)
         assert result.quarantine.num_rows == 0
