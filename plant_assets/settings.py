@@ -10,6 +10,8 @@ MLFLOW_TRACKING_URI   MLflow tracking store; default sqlite:///<home>/mlflow.db
 PLANT_ASSETS_EXECUTOR in_process (default), multiprocess or celery (plant_assets/scaleout/executor.py)
 PLANT_ASSETS_INGEST_MEMORY  DuckDB memory cap of one parsing or gate connection (default 1GB); beyond it DuckDB
                       spills to <home>/tmp/duckdb_spill, so an export of any size parses in bounded memory
+PLANT_ASSETS_DBT_MEMORY  DuckDB memory cap of the dbt build (default 2GB; beyond it dbt's DuckDB spills to
+                      <warehouse>.tmp)
 PLANT_ASSETS_SPOOL    where parsers spool their Parquet output before it moves into the lake (default: the
                       system temp dir; the same file system as the lake makes the move a rename)
 """
