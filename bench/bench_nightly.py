@@ -94,7 +94,7 @@ def _runs_since(instance, since: float) -> list[dict]:
     runs = []
     for record in instance.get_run_records(dg.RunsFilter(created_after=datetime_utc(since))):
         run = record.dagster_run
-        steps, step_seconds, starts = {}, 0.0, {}
+        steps, starts = {}, {}
         for entry in instance.all_logs(run.run_id):
             event = entry.dagster_event
             if event is None or not event.step_key:
@@ -165,7 +165,6 @@ def child(home: str) -> dict:
             wall = time.perf_counter() - t0
             runs = _runs_since(instance, since)
             dbt_elapsed, dbt_nodes = _dbt_node_seconds(home_dir)
-            readings = 0
             with duckdb.connect() as con:
                 lake = home_dir / "lake"
                 readings = con.execute(
@@ -208,15 +207,11 @@ def _import_seconds() -> dict[str, float]:
 
 
 def _env(home: Path) -> dict[str, str]:
-    (home / "dagster_home").mkdir(parents=True, exist_ok=True)
-    (home / "dagster_home" / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
-    return {**os.environ,
-            "PLANT_ASSETS_HOME": str(home), "PLANT_ASSETS_PLANTS": str(home / "plants"),
-            "PLANT_ASSETS_DUCKDB": str(home / "warehouse.duckdb"), "PLANT_ASSETS_ANALYST_DUCKDB": str(home / "analyst.duckdb"),
-            "PLANT_ASSETS_LAKE": str(home / "lake"), "PLANT_ASSETS_DAGSTER_STORAGE": str(home / "dagster_storage"),
-            "PLANT_ASSETS_EXECUTOR": "in_process", "DAGSTER_HOME": str(home / "dagster_home"),
-            "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}", "GX_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1", "PYTHONPATH": str(REPO_ROOT)}
+    from plant_assets.scaleout.demo import home_env
+
+    env = home_env(home, home / "plants", None)
+    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
+    return {**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)}
 
 
 def measure(home: Path) -> dict:

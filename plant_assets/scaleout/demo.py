@@ -79,8 +79,10 @@ def prepare_inputs(base: Path, plant_ids: list[str] | None, first_day: date, day
     return plants_dir, landing, sorted(plants)
 
 
-def home_env(home: Path, plants_dir: Path, landing: Path) -> dict[str, str]:
-    shutil.copytree(landing, home / "landing")
+def home_env(home: Path, plants_dir: Path, landing: Path | None) -> dict[str, str]:
+    """The environment of a temp home (landing copied in from `landing`, when given)."""
+    if landing is not None:
+        shutil.copytree(landing, home / "landing")
     dagster_home = home / "dagster_home"
     dagster_home.mkdir(parents=True)
     return {
@@ -98,13 +100,15 @@ def home_env(home: Path, plants_dir: Path, landing: Path) -> dict[str, str]:
     }
 
 
-def _run(mode: str, env: dict[str, str], first_day: date, last_day: date, out: Path) -> dict:
+def run_window_subprocess(mode: str, env: dict[str, str], first_day: date, last_day: date, out: Path,
+                          *options: str) -> tuple[dict, str]:
+    """`python -m plant_assets.scaleout run` with the home's environment: (its outcome, its stderr)."""
     cmd = [sys.executable, "-m", "plant_assets.scaleout", "run", "--mode", mode, "--first-day", first_day.isoformat(),
-           "--last-day", last_day.isoformat(), "--out", str(out)]
+           "--last-day", last_day.isoformat(), "--out", str(out), *options]
     completed = subprocess.run(cmd, env=services.service_env(env), cwd=REPO_ROOT, capture_output=True, text=True)
     if completed.returncode != 0 or not out.exists():
         raise RuntimeError(f"{mode} run failed ({completed.returncode}):\n{completed.stdout[-3000:]}\n{completed.stderr[-5000:]}")
-    return json.loads(out.read_text())
+    return json.loads(out.read_text()), completed.stderr
 
 
 def kpi_daily(duckdb_path: Path) -> pd.DataFrame:
@@ -188,7 +192,7 @@ def scale_out_check(base: Path, plant_ids: list[str] | None, first_day: date, da
     shutil.copy(REPO_ROOT / "dagster.yaml", Path(single_env["DAGSTER_HOME"]) / "dagster.yaml")
     progress("single machine: in-process, SQLite")
     started = time.monotonic()
-    _run("single", single_env, first_day, last_day, base / "single.json")
+    run_window_subprocess("single", single_env, first_day, last_day, base / "single.json")
     result.single_seconds = round(time.monotonic() - started, 1)
     result.registry_single = registry_summary(single_env["MLFLOW_TRACKING_URI"])
 
@@ -215,7 +219,7 @@ def scale_out_check(base: Path, plant_ids: list[str] | None, first_day: date, da
 
         progress("scaled out: Dagster on PostgreSQL, Celery executor")
         started = time.monotonic()
-        _run("distributed", scaled_env, first_day, last_day, base / "scaled.json")
+        run_window_subprocess("distributed", scaled_env, first_day, last_day, base / "scaled.json")
         result.scale_out_seconds = round(time.monotonic() - started, 1)
         result.registry_scale_out = registry_summary(scaled_env["MLFLOW_TRACKING_URI"])
         result.dagster_runs_in_postgres, result.step_failures, result.steps_per_worker = _postgres_facts(urls["dagster"])

@@ -13,9 +13,6 @@ read in one query), and no query may fail.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from plant_assets.defs.standardize.warehouse_copy import checkpoint, publish_warehouse
+from tests.analyst_reader import logged, start_readers, stop_readers
 from tests.integration.test_dbt_project import DAY2, GATE_SCHEMA, Dbt, build_lake
 
 FINGERPRINT = """
@@ -35,35 +33,9 @@ select
     (select count(*) from marts.fct_motor_health_daily)
 """
 
-READER = r"""
-import json, os, sys, time
-import duckdb
-
-path, stop, mode, out = sys.argv[1:5]
-fingerprint = sys.stdin.read()
-held = duckdb.connect(path, read_only=True) if mode == "held" else None
-with open(out, "w") as log:
-    while not os.path.exists(stop):
-        try:
-            con = held or duckdb.connect(path, read_only=True)
-            row = con.execute(fingerprint).fetchone()
-            if held is None:
-                con.close()
-            log.write(json.dumps(["ok", list(row)]) + "\n")
-        except Exception as error:  # every failure is recorded, none may happen
-            log.write(json.dumps(["error", repr(error)]) + "\n")
-        log.flush()
-        time.sleep(0.005)
-"""
-
-
 def _fingerprint(path: Path) -> list:
     with duckdb.connect(str(path), read_only=True) as con:
         return list(con.execute(FINGERPRINT).fetchone())
-
-
-def _lines(path: Path) -> list[list]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def test_analysts_never_fail_and_always_see_a_complete_state(tmp_path):
@@ -79,22 +51,8 @@ def test_analysts_never_fail_and_always_see_a_complete_state(tmp_path):
     saved_state1.write_bytes(dbt.warehouse.read_bytes())
 
     stop = tmp_path / "stop"
-    readers = {}
-    for mode in ("fresh", "held"):
-        out = tmp_path / f"reader_{mode}.jsonl"
-        proc = subprocess.Popen(
-            [sys.executable, "-c", READER, str(analyst), str(stop), mode, str(out)],
-            stdin=subprocess.PIPE, text=True,
-        )
-        proc.stdin.write(FINGERPRINT)
-        proc.stdin.close()
-        readers[mode] = (proc, out)
+    readers = start_readers(analyst, stop, tmp_path, FINGERPRINT, pause=0.005)
     try:
-        deadline = time.time() + 30
-        while not all(out.exists() and out.stat().st_size for _, out in readers.values()):
-            assert time.time() < deadline, "the analyst processes did not start querying"
-            time.sleep(0.05)
-
         # the nightly job: a late gate re-check passes plant_b 2026-09-08; dbt rebuilds that day
         gate = dbt.lake / "gates" / "plant_id=plant_b" / f"production_date={DAY2}" / "raw.parquet"
         row = {"layer": "raw", "passed": True, "checked_at": pq.read_table(gate)["checked_at"][0].as_py().replace(hour=23, minute=59, second=59),
@@ -108,13 +66,11 @@ def test_analysts_never_fail_and_always_see_a_complete_state(tmp_path):
             publish_warehouse(saved_state1 if i % 2 == 0 else dbt.warehouse, analyst)
         time.sleep(0.3)
     finally:
-        stop.touch()
-        for proc, _ in readers.values():
-            proc.wait(timeout=30)
+        stop_readers(readers, stop)
 
     seen = {}
     for mode, (proc, out) in readers.items():
-        results = _lines(out)
+        results = logged(out)
         errors = [r for r in results if r[0] != "ok"]
         assert not errors, f"{mode} reader failed: {errors[:3]}"
         states = [r[1] for r in results]

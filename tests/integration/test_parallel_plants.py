@@ -15,11 +15,8 @@ deployment would. The SQLite storage needs nothing for the concurrent runs: Dags
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import subprocess
-import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,9 +25,9 @@ import dagster as dg
 import duckdb
 
 from plant_assets.pipeline import day_range
-from plant_assets.scaleout import services
-from plant_assets.scaleout.demo import home_env, prepare_inputs
+from plant_assets.scaleout.demo import home_env, prepare_inputs, run_window_subprocess
 from plant_assets.settings import REPO_ROOT
+from tests.analyst_reader import logged, start_readers, stop_readers
 
 FIRST_DAY = date(2026, 9, 7)
 DAYS = 3
@@ -38,54 +35,10 @@ LAST_DAY = FIRST_DAY + timedelta(days=DAYS - 1)
 PARALLEL_RUNS = 3
 STATE = "select count(*), count(distinct production_date), round(sum(value), 6) from marts.kpi_daily"
 LOCK_TEXT = re.compile(r"\block(ed|s|ing)?\b|conflicting lock", re.IGNORECASE)
-# An analyst: query the published file in a loop and log every answer or error. Mode "fresh" opens a
-# read-only connection per query (sees each newly published state), "held" keeps one open. The pause
-# keeps two readers from taking a core from the pipeline on a 2-core machine.
-READER = r"""
-import json, os, sys, time
-import duckdb
-
-path, stop, mode, out, query = sys.argv[1:6]
-held = duckdb.connect(path, read_only=True) if mode == "held" else None
-with open(out, "w") as log:
-    while not os.path.exists(stop):
-        try:
-            con = held or duckdb.connect(path, read_only=True)
-            row = con.execute(query).fetchone()
-            if held is None:
-                con.close()
-            log.write(json.dumps(["ok", list(row)]) + "\n")
-        except Exception as error:  # every failure is recorded, none may happen
-            log.write(json.dumps(["error", repr(error)]) + "\n")
-        log.flush()
-        time.sleep(0.05)
-"""
-
-
-def _run(mode: str, env: dict[str, str], first_day: date, last_day: date, out: Path, *extra: str) -> dict:
-    cmd = [sys.executable, "-m", "plant_assets.scaleout", "run", "--mode", mode, "--first-day", first_day.isoformat(),
-           "--last-day", last_day.isoformat(), "--out", str(out), *extra]
-    completed = subprocess.run(cmd, env=services.service_env(env), cwd=REPO_ROOT, capture_output=True, text=True)
-    assert completed.returncode == 0 and out.exists(), f"{mode} run failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-5000:]}"
-    assert not LOCK_TEXT.search(completed.stderr), [l for l in completed.stderr.splitlines() if LOCK_TEXT.search(l)][:5]
-    return json.loads(out.read_text())
-
-
-def _start_readers(analyst: Path, stop: Path, logs: Path) -> dict:
-    readers = {}
-    for mode in ("fresh", "held"):
-        out = logs / f"reader_{mode}.jsonl"
-        proc = subprocess.Popen([sys.executable, "-c", READER, str(analyst), str(stop), mode, str(out), STATE])
-        readers[mode] = (proc, out)
-    deadline = time.time() + 30
-    while not all(out.exists() and out.stat().st_size for _, out in readers.values()):
-        assert time.time() < deadline, "the analyst processes did not start querying"
-        time.sleep(0.05)
-    return readers
-
-
-def _lines(path: Path) -> list[list]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+def _run(mode: str, env: dict[str, str], first_day: date, last_day: date, out: Path, *options: str) -> dict:
+    outcome, stderr = run_window_subprocess(mode, env, first_day, last_day, out, *options)
+    assert not LOCK_TEXT.search(stderr), [line for line in stderr.splitlines() if LOCK_TEXT.search(line)][:5]
+    return outcome
 
 
 def _plant_days(path: Path) -> set[tuple[str, date]]:
@@ -128,15 +81,14 @@ def test_plant_partitions_run_in_parallel_while_analysts_read(tmp_path, monkeypa
     first_phase_done = datetime.now().timestamp()
 
     stop = tmp_path / "stop"
-    readers = _start_readers(analyst, stop, tmp_path)
+    # the pause keeps two readers from taking a core from the pipeline on a 2-core machine
+    readers = start_readers(analyst, stop, tmp_path, STATE, pause=0.05)
     try:
         outcome = _run("distributed", env, FIRST_DAY + timedelta(days=1), LAST_DAY, tmp_path / "parallel.json",
                        "--parallel-runs", str(PARALLEL_RUNS), "--no-train")
         time.sleep(0.3)  # the readers open the last published state
     finally:
-        stop.touch()
-        for proc, _ in readers.values():
-            proc.wait(timeout=30)
+        stop_readers(readers, stop)
 
     assert outcome["ok"], outcome
     assert not outcome["gate_failures"], outcome
@@ -164,7 +116,7 @@ def test_plant_partitions_run_in_parallel_while_analysts_read(tmp_path, monkeypa
 
     seen = {}
     for mode, (_, out) in readers.items():
-        results = _lines(out)
+        results = logged(out)
         errors = [r for r in results if r[0] != "ok"]
         assert not errors, f"{mode} reader failed: {errors[:3]}"
         seen[mode] = (len(results), {tuple(r[1]) for r in results})
