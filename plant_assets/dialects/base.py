@@ -4,7 +4,7 @@ Every parser follows the same plan, all heavy lifting in DuckDB on the caller's 
 
 1. `open_source`: a file becomes a temp table `(source_line, line)`, one row per **physical** line (1-based,
    header = line 1), read by DuckDB's read_csv as one VARCHAR column without quoting (nothing is lost or
-   re-interpreted) and numbered by an order-keeping `row_number() OVER ()`. A file DuckDB cannot read that
+   re-interpreted), stored in file order so that a line's number is its rowid + 1. A file DuckDB cannot read that
    way (NUL bytes, UTF-16, invalid UTF-8, a stray carriage return, a glob character in its name ...) is split
    into lines in Python and registered instead, so a bad file never raises. The header is the first
    non-blank line; blank lines carry no record.
@@ -215,15 +215,29 @@ _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.timestamp("us"): "TIMESTAMP", pa.flo
                  pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.date32(): "DATE", pa.bool_(): "BOOLEAN"}
 
 
-def typed_select(schema: pa.Schema) -> str:
-    """Columns of `schema` cast to their DuckDB types, so the Parquet file has exactly that schema."""
-    return ", ".join(f'CAST("{f.name}" AS {_DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in schema)
+def typed_select(schema: pa.Schema, enum_types: dict[str, str] | None = None) -> str:
+    """Columns of `schema` cast to their DuckDB types, so the Parquet file has exactly that schema.
+
+    A string column named in `enum_types` is cast to that ENUM type instead: DuckDB writes an ENUM's
+    dictionary page straight from the type rather than hashing every value, and the file still holds plain
+    strings.
+    """
+    enum_types = enum_types or {}
+    return ", ".join(
+        f'CAST("{f.name}" AS {enum_types.get(f.name) or _DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in schema
+    )
 
 
-def copy_to_parquet(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], schema: pa.Schema) -> tuple[Path, int]:
+def copy_to_parquet(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: dict[str, Any],
+    schema: pa.Schema,
+    enum_types: dict[str, str] | None = None,
+) -> tuple[Path, int]:
     """Write a query's rows to a new spool Parquet file in DuckDB (streamed; spills instead of holding it)."""
     path = spool_path()
-    copy = f"COPY (SELECT {typed_select(schema)} FROM ({sql})) TO '{path}' (FORMAT parquet, COMPRESSION zstd)"
+    copy = f"COPY (SELECT {typed_select(schema, enum_types)} FROM ({sql})) TO '{path}' (FORMAT parquet, COMPRESSION zstd)"
     rows = con.execute(copy, bind(sql, params)).fetchone()[0]
     return path, int(rows)
 
@@ -330,13 +344,21 @@ def short(text: str, limit: int = 120) -> str:
 
 
 class Workspace:
-    """Uniquely named temp tables on the caller's connection, dropped on exit."""
+    """Uniquely named temp tables on the caller's connection, dropped on exit.
+
+    Line numbers and the output order rely on DuckDB keeping insertion order, so a connection that turned
+    it off gets it back on until the workspace closes.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self.prefix = f"_pa_{uuid.uuid4().hex[:12]}"
         self._tables: list[str] = []
         self._views: list[str] = []
+        self._types: list[str] = []
+        self._restore_order = not run_sql(con, "SELECT current_setting('preserve_insertion_order')")[0][0]
+        if self._restore_order:
+            run_sql(con, "SET preserve_insertion_order = true")
 
     def name(self, name: str) -> str:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
@@ -353,6 +375,13 @@ class Workspace:
         ident = self.name(name)
         run_sql(self.con, f"CREATE TEMP TABLE {ident} AS {select_sql}", params)
         self._tables.append(ident)
+        return ident
+
+    def enum_type(self, name: str, values: Sequence[str]) -> str:
+        """A temp ENUM type of these distinct values, dropped on exit."""
+        ident = self.name(name)
+        run_sql(self.con, f"CREATE TEMP TYPE {ident} AS ENUM (SELECT unnest($values::VARCHAR[]))", {"values": list(values)})
+        self._types.append(ident)
         return ident
 
     def adopt(self, ident: str) -> None:
@@ -381,8 +410,17 @@ class Workspace:
                 run_sql(self.con, f"DROP TABLE IF EXISTS {ident}")
             except duckdb.Error:
                 pass
+        for ident in reversed(self._types):
+            try:
+                run_sql(self.con, f"DROP TYPE IF EXISTS {ident}")
+            except duckdb.Error:
+                pass
         self._views.clear()
         self._tables.clear()
+        self._types.clear()
+        if self._restore_order:
+            run_sql(self.con, "SET preserve_insertion_order = false")
+            self._restore_order = False
 
     def __enter__(self) -> "Workspace":
         return self
@@ -397,8 +435,9 @@ class Workspace:
 SRC = "__SRC__"  # placeholder for a file's (source_line, line) relation in a statement
 # A line with a visible first character is not blank; only the rest need the (slower) trim.
 NONBLANK = "(ascii(line) > 32 OR trim(line, $ws) <> '')"
-# One physical line a row, numbered in file order (the streaming window keeps the scan order).
-_READ_LINES = """SELECT row_number() OVER () AS source_line, line
+# One physical line a row, stored in file order (an order-keeping CREATE TABLE AS), so a line's number is its
+# rowid + 1: cheaper than numbering the rows while reading.
+_READ_LINES = """SELECT line
     FROM read_csv($src_path, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
                   delim = chr(1), quote = '', escape = '', comment = '', skip = 0, strict_mode = true,
                   all_varchar = true)"""
@@ -415,7 +454,7 @@ class SourceFile:
     header_line: int = 0  # physical line of the header (0 = none found)
     header: list[str] = field(default_factory=list)
     header_raw: str = ""
-    lines: str | None = None  # temp table or registered view (source_line, line); None = not read
+    lines: str | None = None  # relation (source_line, line): a subquery or registered view; None = not read
 
     def from_sql(self) -> str:
         if self.lines is None:
@@ -510,7 +549,7 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None 
         try:
             run_sql(ws.con, f"CREATE TEMP TABLE {table} AS {_READ_LINES}", {"src_path": str(path)})
             ws.adopt(table)
-            sf.lines = table
+            sf.lines = f"(SELECT rowid + 1 AS source_line, line FROM {table})"
         except duckdb.Error:
             run_sql(ws.con, f"DROP TABLE IF EXISTS {table}")
     if sf.lines is None:
@@ -836,9 +875,8 @@ def keys_are_unique(run: "StreamRun", time_key: str | None, params: dict[str, An
             return False
         previous_max = hi
     # One tag-major file whose tags come in tag_map order: file order is (tag, ts_utc) order already, and
-    # stays the output order as long as the connection keeps insertion order.
-    keeps_order = run_sql(run.con, "SELECT current_setting('preserve_insertion_order')")[0][0]
-    run.in_key_order = bool(keeps_order) and len(rows) == 1 and rows[0][4] == rows[0][5] and bool(rows[0][6]) and bool(rows[0][8])
+    # stays the output order (the workspace keeps insertion order).
+    run.in_key_order = len(rows) == 1 and rows[0][4] == rows[0][5] and bool(rows[0][6]) and bool(rows[0][8])
     return True
 
 
@@ -899,17 +937,21 @@ def finish(
     accepted_order: str,
     accepted_schema: pa.Schema,
     key_params: dict[str, Any],
+    dictionaries: dict[str, Sequence[str]] | None = None,
 ) -> ParsedExport:
     """The three output tables. `accepted_select` lists output columns (source_file, source_line added here).
 
     The sort runs on the narrow cls columns; names (tag, file) are looked up after it, which is cheaper.
+    `dictionaries` names accepted string columns whose every value is in a known list (written as ENUMs).
     """
     con = run.con
     params = {**key_params, "names": [f.name for f in run.files], "tag_names": run.tag_names}
     sql = f"""SELECT {accepted_select}, $names[{FILE_OF} + 1] AS source_file, {LINE_OF} AS source_line
         FROM (SELECT * EXCLUDE (raw_record, reason_code, reason_detail, fold_local, fold_off2, fold_line)
               FROM {run.cls} WHERE reason_code IS NULL {'' if run.in_key_order else f'ORDER BY {accepted_order}'})"""
-    accepted_file, accepted_rows = copy_to_parquet(con, sql, params, accepted_schema)
+    known = {"source_file": params["names"], **(dictionaries or {})}
+    enum_types = {column: run.ws.enum_type(f"enum_{column}", values) for column, values in known.items() if values}
+    accepted_file, accepted_rows = copy_to_parquet(con, sql, params, accepted_schema, enum_types)
     sql = f"""SELECT $names[{FILE_OF} + 1] AS source_file, {LINE_OF} AS source_line,
                coalesce(raw_record, '') AS raw_record, reason_code, reason_detail
         FROM {run.cls} WHERE reason_code IS NOT NULL ORDER BY rid"""
@@ -1069,6 +1111,7 @@ def run_stream(
     key_params: Callable[[LocalDay], dict[str, Any]] | None = None,
     unique_check: Callable[[StreamRun, dict[str, Any]], bool] | None = None,
     encoding: str | None = None,
+    dictionaries: Callable[[StreamRun], dict[str, Sequence[str]]] | None = None,
 ) -> ParsedExport:
     """Read the files, let `parse_file(run, sf)` classify each readable one, then `post`, dedup and the frames.
 
@@ -1103,7 +1146,7 @@ def run_stream(
         if unique_check is None or not unique_check(run, kp):
             mark_duplicates(run, dedup_keys, dedup_what, kp)
         fill_raw_records(run)
-        return finish(run, accepted_select, accepted_order, accepted_schema, kp)
+        return finish(run, accepted_select, accepted_order, accepted_schema, kp, dictionaries(run) if dictionaries else None)
 
 
 # (tag, ts_utc) of an accepted reading as one BIGINT that sorts like (tag, ts_utc): tag_idx follows the sorted
@@ -1159,6 +1202,7 @@ def run_historian(
         key_params=lambda day: {"key_origin": _epoch_us(day.start_utc)},
         unique_check=(lambda run, kp: keys_are_unique(run, time_key, kp)) if precheck else None,
         encoding=encoding,
+        dictionaries=lambda run: {"tag": run.tag_names, "quality": list(QUALITIES)},
     )
 
 

@@ -356,6 +356,9 @@ def test_pi_line_numbers_on_a_larger_file(plant_a, con, tmp_path, settings):
     values = result.accepted.column("value").to_pylist()
     assert result.accepted.column("source_line").to_pylist() == [int(v) for v in values]
     assert result.reconciliation.column("raw_records").to_pylist() == [60_000 - 6]
+    # the parser keeps insertion order for its own work and gives the connection back as it was
+    keeps_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    assert keeps_order == settings.get("preserve_insertion_order", True)
 
 
 def test_pi_order_of_the_file_and_size_of_the_tag_map_do_not_change_the_result(plant_a, con, tmp_path):
