@@ -31,7 +31,9 @@ def _ingest(plant, landing: Path, lake: Path, day: date) -> float:
     return time.perf_counter() - started
 
 
-def _gates(plant, lake: Path, day: date) -> float:
+def _gates(plant, lake: Path, day: date) -> dict[str, float]:
+    """Seconds of each gate stage: DuckDB metrics and the GX suite, raw then canonical."""
+    seconds = {}
     started = time.perf_counter()
     start, end = plant.day_window_utc(day)
     raw = raw_day_metrics(
@@ -39,29 +41,34 @@ def _gates(plant, lake: Path, day: date) -> float:
         lake_paths.reconciliation_path(lake, "historian", plant.plant_id, day),
         (start, end),
     )
+    seconds["raw_metrics_s"], started = time.perf_counter() - started, time.perf_counter()
     validate_frame("raw_historian", raw, suite_parameters("raw_historian")[0])
+    seconds["raw_gx_s"], started = time.perf_counter() - started, time.perf_counter()
     metrics = canonical_day_metrics(
         plant,
         lake_paths.accepted_path(lake, "historian", plant.plant_id, day),
         lake_paths.accepted_path(lake, "historian", plant.plant_id, day - timedelta(days=1)),
         (start, end),
     )
+    seconds["canonical_metrics_s"], started = time.perf_counter() - started, time.perf_counter()
     validate_frame("canonical_signals", metrics, suite_parameters("canonical_signals")[0])
-    return time.perf_counter() - started
+    seconds["canonical_gx_s"] = time.perf_counter() - started
+    seconds["gates_s"] = sum(seconds.values())
+    return seconds
 
 
-def _large_pi_day(plant, landing: Path, day: date, tags: int) -> object:
-    """A PI export of `tags` motor tags at 1-minute sampling for one local day (issue 8's plant size)."""
+def _large_pi_day(plant, landing: Path, day: date, tags: int, step_seconds: int) -> tuple[object, int]:
+    """A PI export of `tags` motor tags sampled every `step_seconds` for one local day (issue 8's plant size)."""
     import numpy as np
 
     from plant_assets.config import TagMapping
 
     start, end = plant.day_window_utc(day)
-    minutes = int((end - start).total_seconds() // 60)
-    local = pd.date_range(pd.Timestamp(start, tz="UTC"), periods=minutes, freq="min").tz_convert(plant.timezone)
+    steps = int((end - start).total_seconds() // step_seconds)
+    local = pd.date_range(pd.Timestamp(start, tz="UTC"), periods=steps, freq=f"{step_seconds}s").tz_convert(plant.timezone)
     stamps = np.tile(local.strftime("%d-%b-%Y %H:%M:%S").to_numpy(), tags)
-    names = np.repeat([f"RHF.BENCH.T{i:04d}" for i in range(tags)], minutes)
-    values = np.random.default_rng(7).normal(2.0, 0.3, tags * minutes).round(3)
+    names = np.repeat([f"RHF.BENCH.T{i:04d}" for i in range(tags)], steps)
+    values = np.random.default_rng(day.toordinal()).normal(2.0, 0.3, tags * steps).round(3)
     folder = plant.landing_path(landing)
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"Tag": names, "Timestamp": stamps, "Value": values, "Status": "Good"}).to_csv(
@@ -72,7 +79,7 @@ def _large_pi_day(plant, landing: Path, day: date, tags: int) -> object:
                    line_id="L1", asset_id="L1-M1")
         for i in range(tags)
     )
-    return plant.model_copy(update={"tag_map": mapping}), tags * minutes
+    return plant.model_copy(update={"tag_map": mapping}), tags * steps
 
 
 def run(quick: bool = False) -> str:
@@ -88,33 +95,50 @@ def run(quick: bool = False) -> str:
             for offset in range(days):
                 day = first + timedelta(days=offset)
                 ingest = _ingest(plant, landing, lake, day)
-                gates = _gates(plant, lake, day)
-                rows.append({"plant": plant_id, "dialect": plant.historian.dialect, "ingest_s": ingest, "gates_s": gates})
-        # One realistic plant-day: 500 tags at 1-minute sampling (720k readings).
-        big_plant, readings = _large_pi_day(plants["plant_a"], Path(tmp) / "big", first, 100 if quick else 500)
-        for _ in range(3):
-            ingest = _ingest(big_plant, Path(tmp) / "big", Path(tmp) / "big_lake", first)
-            gates = _gates(big_plant, Path(tmp) / "big_lake", first)
-            rows.append(
-                {"plant": f"{readings:,} readings ({len(big_plant.tag_map)} tags x 1 min)", "dialect": "pi_recorded",
-                 "ingest_s": ingest, "gates_s": gates}
-            )
-    frame = pd.DataFrame(rows).groupby(["plant", "dialect"], as_index=False)[["ingest_s", "gates_s"]].median()
+                rows.append({"plant": plant_id, "dialect": plant.historian.dialect, "ingest_s": ingest,
+                             **_gates(plant, lake, day)})
+        # Realistic plant-days: 500 tags at 1-minute and at 10-second sampling. Yesterday is ingested too, so
+        # the level-shift check compares against it as it does every night.
+        sizes = [(100, 60)] if quick else [(500, 60), (500, 10)]
+        for tags, step in sizes:
+            big_landing, big_lake = Path(tmp) / f"big{step}", Path(tmp) / f"big{step}_lake"
+            for day in (first - timedelta(days=1), first):
+                big_plant, readings = _large_pi_day(plants["plant_a"], big_landing, day, tags, step)
+            _ingest(big_plant, big_landing, big_lake, first - timedelta(days=1))
+            for _ in range(3):
+                ingest = _ingest(big_plant, big_landing, big_lake, first)
+                rows.append({"plant": f"{readings:,} readings ({tags} tags x {step} s)", "dialect": "pi_recorded",
+                             "ingest_s": ingest, **_gates(big_plant, big_lake, first)})
+    columns = ["ingest_s", "gates_s", "raw_metrics_s", "raw_gx_s", "canonical_metrics_s", "canonical_gx_s"]
+    frame = pd.DataFrame(rows).groupby(["plant", "dialect"], as_index=False, sort=False)[columns].median()
     frame["overhead"] = frame["gates_s"] / frame["ingest_s"]
     table = frame.to_markdown(index=False, floatfmt=".3f")
-    worst = frame["overhead"].max()
-    big = float(frame.loc[frame["plant"].str.contains("readings"), "overhead"].iloc[0])
+    big = frame[frame["plant"].str.contains("readings")]
+    verdicts = "; ".join(
+        f"{row.overhead:.0%} on {row.plant.split(' (')[0]} ({'met' if row.overhead < 0.2 else 'missed'})"
+        for row in big.itertuples()
+    )
+    gx_share = float((big["raw_gx_s"] + big["canonical_gx_s"]).iloc[0] / big["ingest_s"].iloc[0])
     return f"""## Data-quality gate overhead
 
-Median per plant-day over {days} demo days: ingest (parse the export + write Parquet) against the
-raw and canonical gates (GX `raw_historian` and `canonical_signals` suites judging metrics that DuckDB
-computes over the partition). GX's one-off import (~5 s per process) is excluded.
+Median per plant-day over {days} demo days and 3 runs of each large plant-day: ingest (parse the export +
+write Parquet) against the raw and canonical gates, split into the metrics DuckDB computes over the
+partition and the GX suite (`raw_historian`, `canonical_signals`) that judges them. GX's one-off import
+(~3-5 s per process) is excluded.
 
 {table}
 
-Target: gates under 20% of the partition's ingest time. Measured: {big:.0%} on the 500-tag plant-day
-({'met' if big < 0.2 else 'missed'}), worst {worst:.0%} on the small demo plant-days.
-What limits it: GX costs ~10 ms per expectation whatever the data size (the two suites hold 14), so on
-demo plant-days of 15k–40k readings that fixed cost dominates; the DuckDB metrics grow with the rows
-but far slower than parsing does.
+Target: gates under 20% of the partition's ingest time. Measured: {verdicts}; worst
+{frame["overhead"].max():.0%} on the small demo plant-days.
+
+What limits it:
+- GX's validation costs a few milliseconds per expectation whatever the data size (Python-side graph
+  building; the two suites hold 14 expectations). On the 720k-reading plant-day that alone is
+  {gx_share:.0%} of ingest, and it dominates the demo plant-days of 15k-40k readings.
+- The metrics are two passes over the written partition: the raw pass (counts, window, quality, and the
+  duplicate-key proof) and the canonical pass (per tag: range, completeness, gaps, stuck runs, and the
+  median against yesterday's for level shifts). Both read the lake's (tag, ts_utc) order with a streaming
+  lag and prove that order in the same pass instead of sorting or hash-grouping; a file that fails the
+  proof is measured the slow way. What remains is DuckDB's grouping per tag (the t-digest median most)
+  and the scans, which grow with the rows as parsing does, so the share stays roughly flat with size.
 """

@@ -15,8 +15,29 @@ from plant_assets.config import PlantConfig
 from plant_assets.settings import work_duckdb_config
 from plant_assets.units import conversion_to
 
-METRICS_SQL = """
-with tags as (select * from gate_tag_map),
+# A reading's predecessor in its tag's series, two ways. The lake writes every partition in (tag, ts_utc)
+# order, so a streaming lag over the file finds it without a sort; `in_order` proves that order in the same
+# pass (strictly increasing (tag, ts_utc), so each tag is one run in time order), and a file that fails the
+# proof is measured again with the sorting window.
+IN_FILE_ORDER = """
+stream as materialized (
+    select tag, ts_utc, value,
+           lag(tag) over () as prev_tag, lag(ts_utc) over () as prev_ts_any, lag(value) over () as prev_value_any
+    from read_parquet($today)
+    where quality in ('good', 'uncertain') and value is not null and isfinite(value)
+),
+ordered as not materialized (
+    select t.source_tag, t.kind, s.ts_utc, s.value * t.scale + t.unit_offset as v, t.min_value, t.max_value,
+           case when s.prev_tag = s.tag then s.prev_ts_any end as prev_ts,
+           case when s.prev_tag = s.tag then s.prev_value_any * t.scale + t.unit_offset end as prev_v,
+           coalesce(s.prev_tag is null or s.tag > s.prev_tag or (s.tag = s.prev_tag and s.ts_utc > s.prev_ts_any),
+                    false) as in_order
+    from stream as s
+    join tags as t on t.source_tag = s.tag
+),
+"""
+
+SORTED = """
 readings as (
     select t.source_tag, t.kind, r.ts_utc, r.value * t.scale + t.unit_offset as v,
            t.min_value, t.max_value
@@ -27,11 +48,16 @@ readings as (
 ordered as (
     select *,
            lag(ts_utc) over w as prev_ts,
-           lag(v) over w as prev_v
+           lag(v) over w as prev_v,
+           true as in_order
     from readings
     window w as (partition by source_tag order by ts_utc)
 ),
-repeats as (
+"""
+
+METRICS_SQL = """
+with tags as (select * from gate_tag_map),
+{ordered}repeats as (
     -- a stuck sensor repeats one value; live signals rarely do, so runs are grouped on repeats only
     select source_tag, ts_utc, prev_ts,
            case when lag(ts_utc) over (partition by source_tag order by ts_utc) = prev_ts then 0 else 1 end
@@ -58,7 +84,10 @@ per_tag as (
         source_tag,
         count(*) as readings,
         avg(case when v < min_value or v > max_value then 1.0 else 0.0 end) as out_of_range_share,
-        count(distinct floor(datediff('second', $window_start::timestamp, ts_utc) / 3600)) as hours_with_data,
+        -- hours of the day (at most 25) with data, as bits of one integer: cheaper than count(distinct)
+        bit_count(bit_or(1::UBIGINT << least(greatest(datediff('second', $window_start::timestamp, ts_utc) // 3600, 0), 63))
+                  filter (where ts_utc >= $window_start::timestamp and ts_utc < $window_end::timestamp))
+            as hours_with_data,
         greatest(
             coalesce(max(datediff('second', prev_ts, ts_utc)), 0),
             datediff('second', $window_start::timestamp, min(ts_utc)),
@@ -67,7 +96,8 @@ per_tag as (
         approx_quantile(v, 0.5) as median_value,
         (arg_max(v, ts_utc) - arg_min(v, ts_utc))
             / nullif(datediff('second', min(ts_utc), max(ts_utc)), 0) as meter_rate,
-        count(*) filter (where v < prev_v) as meter_decreases
+        count(*) filter (where v < prev_v) as meter_decreases,
+        bool_and(in_order) as in_order
     from ordered
     group by source_tag
 ),
@@ -91,6 +121,7 @@ select
     coalesce(p.longest_gap_minutes, $day_hours * 60.0) as longest_gap_minutes,
     coalesce(f.longest_flat_minutes, 0.0) as longest_flat_minutes,
     level_ratio,
+    p.in_order,
     -- how far the level moved against what the signal's physics explains: > 1 suggests a unit change
     case
         when level_ratio is null then null
@@ -134,18 +165,18 @@ def canonical_day_metrics(
 ) -> pd.DataFrame:
     """One row per mapped tag: the metrics the canonical_signals suite judges."""
     start, end = window
-    day_hours = (end - start).total_seconds() / 3600
-    with duckdb.connect(config=work_duckdb_config(ordered=False)) as con:
+    has_yesterday = yesterday is not None and yesterday.exists()
+    params = {
+        "today": str(today),
+        "yesterday": str(yesterday if has_yesterday else today),
+        "has_yesterday": has_yesterday,
+        "window_start": start,
+        "window_end": end,
+        "day_hours": (end - start).total_seconds() / 3600,
+    }
+    with duckdb.connect(config=work_duckdb_config(ordered=True)) as con:
         con.register("gate_tag_map", gate_tag_map(plant))
-        has_yesterday = yesterday is not None and yesterday.exists()
-        return con.execute(
-            METRICS_SQL,
-            {
-                "today": str(today),
-                "yesterday": str(yesterday if has_yesterday else today),
-                "has_yesterday": has_yesterday,
-                "window_start": start,
-                "window_end": end,
-                "day_hours": day_hours,
-            },
-        ).df()
+        metrics = con.execute(METRICS_SQL.format(ordered=IN_FILE_ORDER), params).df()
+        if not metrics["in_order"].fillna(True).all():
+            metrics = con.execute(METRICS_SQL.format(ordered=SORTED), params).df()
+    return metrics.drop(columns="in_order")

@@ -153,7 +153,9 @@ def validate_frame(
     definition["meta"] = {k: v for k, v in definition.get("meta", {}).items() if k != "thresholds"}
     suite = gx.ExpectationSuite(**definition)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, expectation_parameters=parameters or {})
+    # BASIC keeps what a failure report needs (observed value, unexpected count and sample) and skips the
+    # SUMMARY extras, which cost about a third of GX's time per expectation
+    result = batch.validate(suite, expectation_parameters=parameters or {}, result_format="BASIC")
     kwargs_of = {e["type"] + json.dumps(e["kwargs"].get("column") or e["kwargs"].get("column_list")): e["kwargs"]
                  for e in definition["expectations"]}
     failed = []

@@ -85,3 +85,54 @@ def test_a_repair_is_not_a_unit_change(tmp_path):
         PLANT, _readings(tmp_path, today), _readings(tmp_path, yesterday, "yesterday.parquet"), PLANT.day_window_utc(DAY)
     ).set_index("tag")
     assert metrics.loc["RHF.L1.M1.VIB_RMS", "level_shift"] < 1.0
+
+
+def _day_rows():
+    rows = []
+    for i, ts in enumerate(_day_minutes(5)):
+        rows.append(("RHF.L1.M1.CUR", ts, 40.0 if 100 <= i < 160 else 40.0 + (i % 11)))
+        rows.append(("RHF.L1.M1.VIB_RMS", ts, 2.0 + (i % 5) / 10))
+        if not (3 <= ts.hour < 5):
+            rows.append(("RHF.L1.M1.TBRG", ts, 50.0 + (i % 7)))
+    return rows
+
+
+def test_canonical_metrics_in_file_order_match_the_sorted_measure(tmp_path):
+    """The lake's (tag, ts) order lets a streaming pass replace the sort; a shuffled file takes the sort.
+    Both must measure the same."""
+    import random
+
+    rows = _day_rows()
+    ordered = sorted(rows)
+    shuffled = rows[:]
+    random.Random(3).shuffle(shuffled)
+    window = PLANT.day_window_utc(DAY)
+    fast = canonical_day_metrics(PLANT, _readings(tmp_path, ordered, "sorted.parquet"), None, window)
+    slow = canonical_day_metrics(PLANT, _readings(tmp_path, shuffled, "shuffled.parquet"), None, window)
+    pd.testing.assert_frame_equal(fast, slow)
+    cur = fast.set_index("tag").loc["RHF.L1.M1.CUR"]
+    assert cur["longest_flat_minutes"] == pytest.approx(60 * 5)  # 60 repeats after the first of the run
+    assert fast.set_index("tag").loc["RHF.L1.M1.TBRG", "completeness"] == pytest.approx(22 / 24)
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_raw_metrics_count_duplicate_keys_in_any_order(tmp_path, order):
+    from plant_assets.gates.raw_metrics import raw_day_metrics
+
+    rows = sorted(_day_rows())
+    rows.insert(10, rows[9])  # one exact re-delivery next to its original
+    rows.append(rows[100])  # and one far from it
+    if order == "shuffled":
+        import random
+
+        random.Random(5).shuffle(rows)
+    reconciliation = tmp_path / "reconciliation.parquet"
+    pq.write_table(pa.table({"raw_records": [len(rows)], "accepted_records": [len(rows)], "quarantined_records": [0]}),
+                   reconciliation)
+    metrics = raw_day_metrics(_readings(tmp_path, rows), reconciliation, PLANT.day_window_utc(DAY)).iloc[0]
+    assert metrics["duplicate_keys"] == 2 and metrics["rows"] == len(rows)
+    unique = sorted(set(rows))
+    metrics = raw_day_metrics(_readings(tmp_path, unique, "unique.parquet"), reconciliation, PLANT.day_window_utc(DAY))
+    assert metrics.iloc[0]["duplicate_keys"] == 0
+    assert list(metrics.columns) == ["rows", "null_timestamps", "null_tags", "outside_window", "invalid_quality",
+                                     "good_share", "duplicate_keys", "schema_matches", "unreconciled_records"]
