@@ -15,14 +15,18 @@ from plant_assets.config import PlantConfig
 from plant_assets.settings import work_duckdb_config
 from plant_assets.units import conversion_to
 
-# A reading's predecessor in its tag's series, two ways. The lake writes every partition in (tag, ts_utc)
-# order, so a streaming lag over the file finds it without a sort; `in_order` proves that order in the same
-# pass (strictly increasing (tag, ts_utc), so each tag is one run in time order), and a file that fails the
-# proof is measured again with the sorting window.
+# Each reading with its predecessor in its tag's series (prev_ts, prev_v), computed two ways, and the
+# readings that repeat their predecessor's value (`repeated`, few), whose runs are a stuck sensor.
+#
+# The lake writes every partition in (tag, ts_utc) order, so IN_FILE_ORDER takes the predecessor with a
+# streaming lag over the file (no sort), once for the per-tag metrics and once for the repeats. `in_order`
+# proves that order in both passes (strictly increasing (tag, ts_utc), so each tag is one run in time order);
+# a file that fails the proof is measured again with SORTED, the same columns from a window partitioned by tag.
 IN_FILE_ORDER = """
-stream as materialized (
+stream as not materialized (
     select tag, ts_utc, value,
-           lag(tag) over () as prev_tag, lag(ts_utc) over () as prev_ts_any, lag(value) over () as prev_value_any
+           lag(tag) over () as prev_tag, lag(ts_utc) over () as prev_ts_any, lag(value) over () as prev_value_any,
+           coalesce(prev_tag is null or tag > prev_tag or (tag = prev_tag and ts_utc > prev_ts_any), false) as in_order
     from read_parquet($today)
     where quality in ('good', 'uncertain') and value is not null and isfinite(value)
 ),
@@ -30,10 +34,17 @@ ordered as not materialized (
     select t.source_tag, t.kind, s.ts_utc, s.value * t.scale + t.unit_offset as v, t.min_value, t.max_value,
            case when s.prev_tag = s.tag then s.prev_ts_any end as prev_ts,
            case when s.prev_tag = s.tag then s.prev_value_any * t.scale + t.unit_offset end as prev_v,
-           coalesce(s.prev_tag is null or s.tag > s.prev_tag or (s.tag = s.prev_tag and s.ts_utc > s.prev_ts_any),
-                    false) as in_order
+           s.in_order
     from stream as s
     join tags as t on t.source_tag = s.tag
+),
+repeated as (
+    -- filtered before the join; a reading out of order is kept too, so this pass proves the order as well
+    select t.source_tag, s.ts_utc, s.prev_ts_any as prev_ts, s.in_order,
+           s.tag = s.prev_tag and s.value = s.prev_value_any and t.kind = 'continuous' as repeats
+    from stream as s
+    join tags as t on t.source_tag = s.tag
+    where (s.tag = s.prev_tag and s.value = s.prev_value_any) or not s.in_order
 ),
 """
 
@@ -46,24 +57,25 @@ readings as (
     where r.quality in ('good', 'uncertain') and r.value is not null and isfinite(r.value)
 ),
 ordered as (
-    select *,
-           lag(ts_utc) over w as prev_ts,
-           lag(v) over w as prev_v,
-           true as in_order
+    select *, lag(ts_utc) over w as prev_ts, lag(v) over w as prev_v, true as in_order
     from readings
     window w as (partition by source_tag order by ts_utc)
+),
+repeated as (
+    select source_tag, ts_utc, prev_ts, true as in_order, true as repeats
+    from ordered where kind = 'continuous' and v = prev_v
 ),
 """
 
 METRICS_SQL = """
 with tags as (select * from gate_tag_map),
 {ordered}repeats as (
-    -- a stuck sensor repeats one value; live signals rarely do, so runs are grouped on repeats only
+    -- runs of repeats: a new run starts where the previous repeat of the tag is not the reading before
     select source_tag, ts_utc, prev_ts,
            case when lag(ts_utc) over (partition by source_tag order by ts_utc) = prev_ts then 0 else 1 end
                as new_run
-    from ordered
-    where kind = 'continuous' and v = prev_v
+    from repeated
+    where repeats
 ),
 flat as (
     select source_tag, max(minutes) as longest_flat_minutes
@@ -77,39 +89,63 @@ flat as (
     )
     group by source_tag
 ),
-per_tag as (
-    -- approx_quantile (a t-digest) rather than median: median holds every value of a tag in memory,
-    -- which a multi-GB plant-day cannot afford; a level shift is a factor, far above the digest's error
+hourly as (
+    -- one row per tag and hour of the day: every per-tag metric rolls up from these (at most 25 a tag)
     select
         source_tag,
+        case when ts_utc >= $window_start::timestamp
+             then datediff('second', $window_start::timestamp, ts_utc) // 3600 else -1 end as hour,
         count(*) as readings,
-        avg(case when v < min_value or v > max_value then 1.0 else 0.0 end) as out_of_range_share,
-        -- hours of the day (at most 25) with data, as bits of one integer: cheaper than count(distinct)
-        bit_count(bit_or(1::UBIGINT << least(greatest(datediff('second', $window_start::timestamp, ts_utc) // 3600, 0), 63))
-                  filter (where ts_utc >= $window_start::timestamp and ts_utc < $window_end::timestamp))
-            as hours_with_data,
-        greatest(
-            coalesce(max(datediff('second', prev_ts, ts_utc)), 0),
-            datediff('second', $window_start::timestamp, min(ts_utc)),
-            datediff('second', max(ts_utc), $window_end::timestamp)
-        ) / 60.0 as longest_gap_minutes,
-        approx_quantile(v, 0.5) as median_value,
-        (arg_max(v, ts_utc) - arg_min(v, ts_utc))
-            / nullif(datediff('second', min(ts_utc), max(ts_utc)), 0) as meter_rate,
-        count(*) filter (where v < prev_v) as meter_decreases,
+        count(*) filter (where v < min_value or v > max_value) as out_of_range,
+        max(datediff('second', prev_ts, ts_utc)) as longest_step,
+        min(ts_utc) as first_ts,
+        max(ts_utc) as last_ts,
+        arg_min(v, ts_utc) as first_v,
+        arg_max(v, ts_utc) as last_v,
+        avg(v) as mean_v,
+        count(*) filter (where v < prev_v) as decreases,
         bool_and(in_order) as in_order
     from ordered
+    group by all
+),
+per_tag as (
+    select
+        source_tag,
+        sum(readings)::BIGINT as readings,
+        sum(out_of_range) / sum(readings) as out_of_range_share,
+        count(*) filter (where hour >= 0 and last_ts < $window_end::timestamp) as hours_with_data,
+        greatest(
+            coalesce(max(longest_step), 0),
+            datediff('second', $window_start::timestamp, min(first_ts)),
+            datediff('second', max(last_ts), $window_end::timestamp)
+        ) / 60.0 as longest_gap_minutes,
+        -- the level a unit change would move: the median of hourly means, exact over at most 25 values
+        -- and robust to spikes (a median over every reading needs a sort or a t-digest, 3x the cost)
+        median(mean_v) as median_value,
+        (arg_max(last_v, last_ts) - arg_min(first_v, first_ts))
+            / nullif(datediff('second', min(first_ts), max(last_ts)), 0) as meter_rate,
+        sum(decreases)::BIGINT as meter_decreases,
+        bool_and(in_order) as in_order
+    from hourly
     group by source_tag
 ),
 yesterday as (
-    select t.source_tag,
-           approx_quantile(r.value * t.scale + t.unit_offset, 0.5) as median_value,
-           (arg_max(r.value * t.scale + t.unit_offset, r.ts_utc) - arg_min(r.value * t.scale + t.unit_offset, r.ts_utc))
-               / nullif(datediff('second', min(r.ts_utc), max(r.ts_utc)), 0) as meter_rate
-    from read_parquet($yesterday) as r
-    join tags as t on t.source_tag = r.tag
-    where r.quality in ('good', 'uncertain') and r.value is not null and isfinite(r.value) and $has_yesterday
-    group by t.source_tag
+    select source_tag,
+           median(mean_v) as median_value,
+           (arg_max(last_v, last_ts) - arg_min(first_v, first_ts))
+               / nullif(datediff('second', min(first_ts), max(last_ts)), 0) as meter_rate
+    from (
+        select t.source_tag, date_trunc('hour', r.ts_utc) as hour,
+               avg(r.value * t.scale + t.unit_offset) as mean_v,
+               min(r.ts_utc) as first_ts, max(r.ts_utc) as last_ts,
+               arg_min(r.value * t.scale + t.unit_offset, r.ts_utc) as first_v,
+               arg_max(r.value * t.scale + t.unit_offset, r.ts_utc) as last_v
+        from read_parquet($yesterday) as r
+        join tags as t on t.source_tag = r.tag
+        where r.quality in ('good', 'uncertain') and r.value is not null and isfinite(r.value) and $has_yesterday
+        group by all
+    )
+    group by source_tag
 )
 select
     t.source_tag as tag,
@@ -121,7 +157,7 @@ select
     coalesce(p.longest_gap_minutes, $day_hours * 60.0) as longest_gap_minutes,
     coalesce(f.longest_flat_minutes, 0.0) as longest_flat_minutes,
     level_ratio,
-    p.in_order,
+    p.in_order and (select coalesce(bool_and(in_order), true) from repeated) as in_order,
     -- how far the level moved against what the signal's physics explains: > 1 suggests a unit change
     case
         when level_ratio is null then null
