@@ -937,20 +937,20 @@ def finish(
     accepted_order: str,
     accepted_schema: pa.Schema,
     key_params: dict[str, Any],
-    dictionaries: dict[str, Sequence[str]] | None = None,
+    enum_types: dict[str, str] | None = None,
 ) -> ParsedExport:
     """The three output tables. `accepted_select` lists output columns (source_file, source_line added here).
 
     The sort runs on the narrow cls columns; names (tag, file) are looked up after it, which is cheaper.
-    `dictionaries` names accepted string columns whose every value is in a known list (written as ENUMs).
+    `enum_types` names accepted string columns whose every value is in an ENUM type (written as that ENUM).
     """
     con = run.con
     params = {**key_params, "names": [f.name for f in run.files], "tag_names": run.tag_names}
     sql = f"""SELECT {accepted_select}, $names[{FILE_OF} + 1] AS source_file, {LINE_OF} AS source_line
         FROM (SELECT * EXCLUDE (raw_record, reason_code, reason_detail, fold_local, fold_off2, fold_line)
               FROM {run.cls} WHERE reason_code IS NULL {'' if run.in_key_order else f'ORDER BY {accepted_order}'})"""
-    known = {"source_file": params["names"], **(dictionaries or {})}
-    enum_types = {column: run.ws.enum_type(f"enum_{column}", values) for column, values in known.items() if values}
+    enum_types = {**({"source_file": run.ws.enum_type("file_enum", params["names"])} if run.files else {}),
+                  **(enum_types or {})}
     accepted_file, accepted_rows = copy_to_parquet(con, sql, params, accepted_schema, enum_types)
     sql = f"""SELECT $names[{FILE_OF} + 1] AS source_file, {LINE_OF} AS source_line,
                coalesce(raw_record, '') AS raw_record, reason_code, reason_detail
@@ -1072,20 +1072,22 @@ class StreamRun:
     force_dedup: bool = False
     # Set by keys_are_unique when the accepted rows are already in (tag, ts_utc) order: finish skips the sort.
     in_key_order: bool = False
+    # ENUM type of tag_names (None for an empty tag map): lookups by tag and the accepted `tag` column.
+    tag_enum: str | None = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         return self.ws.con
 
-    def tag_lookup(self, text: str, alias: str = "t") -> tuple[str, str]:
-        """(SQL for the tag_idx of tag text `text`, a FROM-clause suffix to add).
+    def tag_lookup(self, text: str) -> tuple[str, str]:
+        """(SQL for the tag_idx of tag text `text` (NULL when the tag is not mapped), a FROM-clause suffix).
 
-        A small tag map is searched as a list parameter ($tag_names): this keeps the file order of the rows
-        (which the cheap uniqueness check relies on) where a hash join may not. A large one is joined.
+        A cast to the tag map's ENUM type is a hash lookup that keeps the file order of the rows (which the
+        cheap uniqueness check relies on, and a hash join may not keep); its code is tag_idx - 1.
         """
-        if len(self.tag_names) <= 128:
-            return f"list_position($tag_names::VARCHAR[], {text})::INTEGER", ""
-        return f"{alias}.tag_idx", f"LEFT JOIN {self.tags} AS {alias} ON {alias}.source_tag = {text}"
+        if self.tag_enum is None:
+            return "NULL::INTEGER", ""
+        return f"(enum_code(TRY_CAST({text} AS {self.tag_enum})) + 1)::INTEGER", ""
 
     def insert(self, sf: SourceFile, sql: str, params: dict[str, Any], records_per_line: int = 1) -> None:
         """Run a per-file classifying INSERT (SRC = the file's lines); its row count is the raw record count."""
@@ -1111,7 +1113,7 @@ def run_stream(
     key_params: Callable[[LocalDay], dict[str, Any]] | None = None,
     unique_check: Callable[[StreamRun, dict[str, Any]], bool] | None = None,
     encoding: str | None = None,
-    dictionaries: Callable[[StreamRun], dict[str, Sequence[str]]] | None = None,
+    enum_types: Callable[[StreamRun], dict[str, str]] | None = None,
 ) -> ParsedExport:
     """Read the files, let `parse_file(run, sf)` classify each readable one, then `post`, dedup and the frames.
 
@@ -1131,6 +1133,7 @@ def run_stream(
             files=sfs,
             plant_id=plant.plant_id,
             delim=delim,
+            tag_enum=ws.enum_type("tag_enum", tag_names) if tag_names else None,
         )
         for sf in sfs:
             open_source(ws, sf, delim, encoding)
@@ -1146,7 +1149,7 @@ def run_stream(
         if unique_check is None or not unique_check(run, kp):
             mark_duplicates(run, dedup_keys, dedup_what, kp)
         fill_raw_records(run)
-        return finish(run, accepted_select, accepted_order, accepted_schema, kp, dictionaries(run) if dictionaries else None)
+        return finish(run, accepted_select, accepted_order, accepted_schema, kp, enum_types(run) if enum_types else None)
 
 
 # (tag, ts_utc) of an accepted reading as one BIGINT that sorts like (tag, ts_utc): tag_idx follows the sorted
@@ -1202,7 +1205,8 @@ def run_historian(
         key_params=lambda day: {"key_origin": _epoch_us(day.start_utc)},
         unique_check=(lambda run, kp: keys_are_unique(run, time_key, kp)) if precheck else None,
         encoding=encoding,
-        dictionaries=lambda run: {"tag": run.tag_names, "quality": list(QUALITIES)},
+        enum_types=lambda run: {"quality": run.ws.enum_type("quality_enum", QUALITIES),
+                                **({"tag": run.tag_enum} if run.tag_enum else {})},
     )
 
 
