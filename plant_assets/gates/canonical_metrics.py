@@ -29,6 +29,7 @@ stream as not materialized (
            coalesce(prev_tag is null or tag > prev_tag or (tag = prev_tag and ts_utc > prev_ts_any), false) as in_order
     from read_parquet($today)
     where quality in ('good', 'uncertain') and value is not null and isfinite(value)
+      and tag is not null and ts_utc is not null  -- (the raw gate counts those)
 ),
 ordered as not materialized (
     select t.source_tag, t.kind, s.ts_utc, s.value * t.scale + t.unit_offset as v, t.min_value, t.max_value,
@@ -54,7 +55,7 @@ readings as (
            t.min_value, t.max_value
     from read_parquet($today) as r
     join tags as t on t.source_tag = r.tag
-    where r.quality in ('good', 'uncertain') and r.value is not null and isfinite(r.value)
+    where r.quality in ('good', 'uncertain') and r.value is not null and isfinite(r.value) and r.ts_utc is not null
 ),
 ordered as (
     select *, lag(ts_utc) over w as prev_ts, lag(v) over w as prev_v, true as in_order
