@@ -7,7 +7,6 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from plant_assets import lake as lake_paths
@@ -16,13 +15,13 @@ from plant_assets.dialects import files_for_day, parse_historian
 from plant_assets.gates import suite_parameters, validate_frame
 from plant_assets.gates.canonical_metrics import canonical_day_metrics
 from plant_assets.gates.raw_metrics import raw_day_metrics
-from plant_assets.settings import REPO_ROOT, work_duckdb_config
+from plant_assets.settings import REPO_ROOT, work_connection
 from plant_assets.simulator import simulate_plants
 
 
 def _ingest(plant, landing: Path, lake: Path, day: date) -> float:
     started = time.perf_counter()
-    with duckdb.connect(config=work_duckdb_config()) as con:
+    with work_connection() as con:
         parsed = parse_historian(plant, files_for_day(plant, plant.landing_path(landing), day, "historian"), day, con)
     lake_paths.move_file_atomic(parsed.accepted_file, lake_paths.accepted_path(lake, "historian", plant.plant_id, day))
     lake_paths.write_table_atomic(

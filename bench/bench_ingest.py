@@ -124,12 +124,12 @@ def _timed(fn: Callable[[], Any], repeat: int) -> float:
 def _dialect_run(name: str, spec: dict[str, Any], out: Path) -> Callable[[], None]:
     from plant_assets.dialects import parse_historian
     from plant_assets.lake import move_file_atomic as lake_move_file
-    from plant_assets.settings import work_duckdb_config
+    from plant_assets.settings import work_connection
 
     plant = _plant(spec.get("dialect", name), spec["options"], spec["tz"], spec["tags"])
 
     def run() -> None:
-        with duckdb.connect(config=work_duckdb_config()) as con:  # as the ingest asset connects
+        with work_connection() as con:  # as the ingest asset connects
             result = parse_historian(plant, [spec["path"]], DAY, con)
         assert result.unbalanced_files() == []
         assert result.accepted_rows == spec["records"], (name, result.reason_counts())

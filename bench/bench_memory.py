@@ -61,9 +61,9 @@ def child(stage: str, export: str, lake: str, tags: int) -> dict:
     started = time.perf_counter()
     if stage == "ingest":
         from plant_assets.dialects import parse_historian
-        from plant_assets.settings import work_duckdb_config
+        from plant_assets.settings import work_connection
 
-        with duckdb.connect(config=work_duckdb_config()) as con:
+        with work_connection() as con:
             parsed = parse_historian(plant, [Path(export)], day, con)
         lake_paths.move_file_atomic(parsed.accepted_file, accepted)
         lake_paths.move_file_atomic(parsed.quarantine_file, lake_paths.quarantine_path(lake_dir, "historian", plant.plant_id, day))
@@ -102,7 +102,11 @@ def _run_child(stage: str, export: Path, lake: Path, tags: int, home: Path) -> d
         errors = [line for line in done.stderr.splitlines() if "Error" in line or "Exception" in line] or ["no output"]
         return {"failed": errors[-1][:300], "seconds": float("nan"), "peak_rss_gib": float("nan"), "raw_passed": False,
                 "canonical_passed": False, "failed_names": []}
-    return json.loads([line for line in done.stdout.splitlines() if line.startswith("RESULT ")][-1].removeprefix("RESULT "))
+    results = [line.split("RESULT ", 1)[1] for line in done.stdout.splitlines() if "RESULT " in line]
+    if not results:
+        return {"failed": f"no result ({done.stdout[-200:]!r})", "seconds": float("nan"), "peak_rss_gib": float("nan"),
+                "raw_passed": False, "canonical_passed": False, "failed_names": []}
+    return json.loads(results[-1])
 
 
 def _gate_text(ingest: dict, gates: dict) -> str:

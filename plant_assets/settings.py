@@ -80,6 +80,16 @@ def get_settings() -> Settings:
     return Settings(home, plants, duckdb_path, lake, tracking)
 
 
+def work_connection(ordered: bool = True) -> "duckdb.DuckDBPyConnection":
+    """A parsing or gate connection (work_duckdb_config) without DuckDB's progress bar, which it would draw on
+    stdout, into Dagster's captured logs, for any query over ~2 s (it cannot be set at connect)."""
+    import duckdb
+
+    con = duckdb.connect(config=work_duckdb_config(ordered))
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def work_duckdb_config(ordered: bool = True) -> dict[str, str]:
     """Settings of a parsing or gate connection: a memory cap and a place to spill beyond it (module doc).
     ordered=False lets DuckDB drop row order where the result does not depend on it (less memory)."""

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from plant_assets.catalog import load_signal_catalog
 from plant_assets.config import PlantConfig
-from plant_assets.settings import work_duckdb_config
+from plant_assets.settings import work_connection
 from plant_assets.units import conversion_to
 
 # Each reading with its predecessor in its tag's series (prev_ts, prev_v), computed two ways, and the
@@ -211,7 +210,7 @@ def canonical_day_metrics(
         "window_end": end,
         "day_hours": (end - start).total_seconds() / 3600,
     }
-    with duckdb.connect(config=work_duckdb_config(ordered=True)) as con:
+    with work_connection(ordered=True) as con:
         con.register("gate_tag_map", gate_tag_map(plant))
         metrics = con.execute(METRICS_SQL.format(ordered=IN_FILE_ORDER), params).df()
         if not metrics["in_order"].fillna(True).all():

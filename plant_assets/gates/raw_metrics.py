@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from plant_assets.settings import work_duckdb_config
+from plant_assets.settings import work_connection
 
 CANONICAL_COLUMNS = ["tag", "ts_utc", "value", "quality", "status_text", "source_file", "source_line"]
 
@@ -51,7 +50,7 @@ SAMPLES_SQL = {
 
 def raw_day_metrics(readings: Path, reconciliation: Path, window: tuple[datetime, datetime]) -> pd.DataFrame:
     start, end = window
-    with duckdb.connect(config=work_duckdb_config(ordered=True)) as con:
+    with work_connection(ordered=True) as con:
         columns = [row[0] for row in con.execute("select name from parquet_schema($p) where num_children is null",
                                                    {"p": str(readings)}).fetchall()]
         metrics = con.execute(METRICS_SQL, {"readings": str(readings), "start": start, "end": end}).df()
@@ -70,7 +69,7 @@ def raw_day_metrics(readings: Path, reconciliation: Path, window: tuple[datetime
 
 def offending_samples(readings: Path, window: tuple[datetime, datetime], failed_columns: set[str]) -> dict[str, list]:
     samples = {}
-    with duckdb.connect(config=work_duckdb_config(ordered=False)) as con:
+    with work_connection(ordered=False) as con:
         for column, sql in SAMPLES_SQL.items():
             if column in failed_columns:
                 params = {"readings": str(readings)} | ({"start": window[0], "end": window[1]} if "$start" in sql else {})

@@ -7,7 +7,6 @@ raises: a malformed export is quarantined with file, line and reason, and other 
 
 
 import dagster as dg
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -18,7 +17,7 @@ from plant_assets.dialects.lab_results import LAB_SCHEMA
 from plant_assets.partitions import plant_day_partitions, split_plant_day
 from plant_assets.registry import registry_tables
 from plant_assets.resources import LakeResource, PlantsResource
-from plant_assets.settings import work_duckdb_config
+from plant_assets.settings import work_connection
 
 PLANT_TEAMS = "team:plant-teams"
 CENTRAL_TEAM = "team:central-data"
@@ -40,7 +39,7 @@ def ingest_stream(
     plant = plants.plant(plant_id)
     landing = plant.landing_path(lake.landing)
     files = files_for_day(plant, landing, day, stream)
-    with duckdb.connect(config=work_duckdb_config()) as con:
+    with work_connection() as con:
         if stream == "historian":
             parsed = parse_historian(plant, files, day, con)
         elif stream == "lab_results":
