@@ -869,14 +869,14 @@ def keys_are_unique(run: "StreamRun", time_key: str | None, params: dict[str, An
         params,
     )
     previous_max = None
-    for _, lo, hi, file_runs, tag_runs, tags, tag_major, time_major, _ascending in rows:
+    for _, lo, hi, file_runs, tag_runs, tags, tag_major, time_major, tags_ascending in rows:
         ordered = (tag_runs == tags and tag_major) or time_major
         if file_runs != 1 or not ordered or (previous_max is not None and lo <= previous_max):
             return False
         previous_max = hi
-    # One tag-major file whose tags come in tag_map order: file order is (tag, ts_utc) order already, and
-    # stays the output order (the workspace keeps insertion order).
-    run.in_key_order = len(rows) == 1 and rows[0][4] == rows[0][5] and bool(rows[0][6]) and bool(rows[0][8])
+        # One tag-major file whose tags come in tag_map order: file order is (tag, ts_utc) order already, and
+        # stays the output order (the workspace keeps insertion order).
+        run.in_key_order = len(rows) == 1 and tag_runs == tags and bool(tag_major) and bool(tags_ascending)
     return True
 
 
@@ -1079,15 +1079,15 @@ class StreamRun:
     def con(self) -> duckdb.DuckDBPyConnection:
         return self.ws.con
 
-    def tag_lookup(self, text: str) -> tuple[str, str]:
-        """(SQL for the tag_idx of tag text `text` (NULL when the tag is not mapped), a FROM-clause suffix).
+    def tag_lookup(self, text: str) -> str:
+        """SQL for the tag_idx of tag text `text` (NULL when the tag is not mapped).
 
         A cast to the tag map's ENUM type is a hash lookup that keeps the file order of the rows (which the
         cheap uniqueness check relies on, and a hash join may not keep); its code is tag_idx - 1.
         """
         if self.tag_enum is None:
-            return "NULL::INTEGER", ""
-        return f"(enum_code(TRY_CAST({text} AS {self.tag_enum})) + 1)::INTEGER", ""
+            return "NULL::INTEGER"
+        return f"(enum_code(TRY_CAST({text} AS {self.tag_enum})) + 1)::INTEGER"
 
     def insert(self, sf: SourceFile, sql: str, params: dict[str, Any], records_per_line: int = 1) -> None:
         """Run a per-file classifying INSERT (SRC = the file's lines); its row count is the raw record count."""

@@ -155,7 +155,7 @@ def long_parse_file(spec: LongSpec):
             Rule("NOT isfinite(v_num)", BAD_VALUE, "format('value ''{}'' is not a finite number', v_text)"),
         ]
         number, code, detail = rule_sql(rules)
-        tag_idx, tag_join = run.tag_lookup("p.tag")
+        tag_idx = run.tag_lookup("p.tag")
         svalue = field_sql("f", keyed.get("svalue"))
         v_text = f"coalesce(nullif({field_sql('f', keyed['value'])}, ''), nullif({svalue}, ''), '')"
         sql = f"""
@@ -174,7 +174,7 @@ def long_parse_file(spec: LongSpec):
             SELECT p.*, {tag_idx} AS tag_idx, {ts_parse_sql(knobs, 'ts_text')} AS ts_parsed,
                    CASE WHEN v_text <> '' THEN TRY_CAST({num_text_sql(knobs, 'v_text')} AS DOUBLE) END AS v_num,
                    {_quality_sql(spec)} AS src_quality
-            FROM p {tag_join}
+            FROM p
         ), r AS (
             SELECT q.*, {ts['ts_local']} AS ts_local, {ts['ts_utc']} AS ts_utc, {ts['in_gap']} AS in_gap,
                    {ts['outside']} AS outside, {ts['off2']} AS off2,

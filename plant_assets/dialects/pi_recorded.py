@@ -120,7 +120,7 @@ def _parse_file(opts: dict[str, Any]):
             Rule("NOT isfinite(v_num)", BAD_VALUE, "format('value ''{}'' is not a finite number', v_text)"),
         ]
         number, code, detail = rule_sql(rules)
-        tag_idx, tag_join = run.tag_lookup("p.tag")
+        tag_idx = run.tag_lookup("p.tag")
         sql = f"""
         INSERT INTO {run.cls} (rid, tag_idx, ts_utc, value, quality, status_text, raw_record, reason_code,
                                reason_detail, fold_local, fold_off2, fold_line)
@@ -134,7 +134,7 @@ def _parse_file(opts: dict[str, Any]):
             FROM s
         ), q AS (
             SELECT p.*, {tag_idx} AS tag_idx, try_strptime(ts_text, $fmt) AS ts_parsed, {num_sql('v_text')} AS v_num
-            FROM p {tag_join}
+            FROM p
         ), r AS (
             SELECT q.*, {ts['ts_local']} AS ts_local, {ts['ts_utc']} AS ts_utc, {ts['in_gap']} AS in_gap,
                    {ts['outside']} AS outside, {ts['off2']} AS off2,
