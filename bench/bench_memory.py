@@ -71,14 +71,11 @@ def child(stage: str, export: str, lake: str, tags: int) -> dict:
         detail = {"accepted": parsed.accepted_rows, "quarantined": parsed.quarantined_rows}
     else:
         from plant_assets.gates import suite_parameters, validate_frame
-        from plant_assets.gates.canonical_metrics import canonical_day_metrics
-        from plant_assets.gates.raw_metrics import raw_day_metrics
+        from plant_assets.gates.historian import historian_day_metrics
 
-        window = plant.day_window_utc(day)
-        raw = validate_frame("raw_historian", raw_day_metrics(accepted, reconciliation, window),
-                             suite_parameters("raw_historian")[0])
-        canonical = validate_frame("canonical_signals", canonical_day_metrics(plant, accepted, None, window),
-                                   suite_parameters("canonical_signals")[0])
+        metrics = historian_day_metrics(plant, accepted, reconciliation, None, plant.day_window_utc(day))
+        raw = validate_frame("raw_historian", metrics.raw, suite_parameters("raw_historian")[0])
+        canonical = validate_frame("canonical_signals", metrics.canonical, suite_parameters("canonical_signals")[0])
         detail = {"raw_passed": raw.passed, "canonical_passed": canonical.passed,
                   "failed_names": raw.failed_names + canonical.failed_names}
     return {"seconds": time.perf_counter() - started, "peak_rss_gib": peak_rss_gib(), **detail}

@@ -17,12 +17,7 @@ from plant_assets.defs.ingest.assets import (
 from plant_assets.defs.ml import ML_ASSETS
 from plant_assets.defs.operations import OPERATIONS_ASSETS
 from plant_assets.defs.operations.assets import energy_alerts, energy_performance
-from plant_assets.defs.quality.checks import (
-    canonical_signals_gate,
-    exports_are_fresh,
-    marts_kpi_gate,
-    raw_historian_gate,
-)
+from plant_assets.defs.quality.checks import exports_are_fresh, historian_gates, marts_kpi_gate
 from plant_assets.defs.standardize.assets import plant_kpi_models
 from plant_assets.defs.standardize.publish import analyst_warehouse
 from plant_assets.resources import build_resources
@@ -42,7 +37,7 @@ defs = dg.Definitions(
         *OPERATIONS_ASSETS,
         analyst_warehouse,
     ],
-    asset_checks=[raw_historian_gate, canonical_signals_gate, marts_kpi_gate, exports_are_fresh],
+    asset_checks=[historian_gates, marts_kpi_gate, exports_are_fresh],
     jobs=[ingest_job, standardize_job, training_job, registry_job, freshness_job],
     schedules=[nightly_ingest_schedule, freshness_schedule],
     sensors=[new_export_files_sensor, standardize_when_day_ingested],

@@ -3,22 +3,23 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from plant_assets.settings import work_connection
 
 CANONICAL_COLUMNS = ["tag", "ts_utc", "value", "quality", "status_text", "source_file", "source_line"]
 
-# One pass over the partition in file order. The lake writes (tag, ts_utc) order, and strictly increasing
-# keys prove there is no duplicate without grouping; a file that fails the proof is grouped (DUPLICATES_SQL).
-METRICS_SQL = """
-with readings as (
-    select tag, ts_utc, quality, lag(tag) over () as prev_tag, lag(ts_utc) over () as prev_ts
-    from read_parquet($readings)
-)
+# The readings the canonical gate measures; it proves they hold no duplicate key (canonical_metrics).
+GOOD = ("quality in ('good', 'uncertain') and value is not null and isfinite(value) "
+        "and tag is not null and ts_utc is not null")
+
+# One parallel pass, no order needed.
+METRICS_SQL = f"""
 select
     count(*) as rows,
     count(*) filter (where ts_utc is null) as null_timestamps,
@@ -26,9 +27,8 @@ select
     count(*) filter (where ts_utc < $start or ts_utc >= $end) as outside_window,
     count(*) filter (where quality is null or quality not in ('good', 'uncertain', 'bad')) as invalid_quality,
     coalesce(avg(case when quality in ('good', 'uncertain') then 1.0 else 0.0 end), 0.0) as good_share,
-    coalesce(bool_and(coalesce(prev_tag is null or tag > prev_tag or (tag = prev_tag and ts_utc > prev_ts), false)
-                      and tag is not null and ts_utc is not null), true) as keys_increase
-from readings
+    count(*) filter (where not coalesce({GOOD}, false)) as other_readings
+from read_parquet($readings)
 """
 
 # Extra copies of a (tag, ts) key: a hash GROUP BY (not a per-tag sorted window, not count(distinct), which
@@ -36,6 +36,20 @@ from readings
 DUPLICATES_SQL = """
 select coalesce(sum(copies - 1), 0) as duplicate_keys
 from (select count(*) as copies from read_parquet($readings) group by tag, ts_utc having count(*) > 1)
+"""
+
+# The same when the good readings are known to be unique: a duplicated key then involves another reading
+# (bad quality, no value ...), so only the keys of those few are grouped.
+OTHER_DUPLICATES_SQL = f"""
+with other as (select distinct tag, ts_utc from read_parquet($readings) where not coalesce({GOOD}, false))
+select coalesce(sum(copies - 1), 0) as duplicate_keys
+from (
+    select count(*) as copies
+    from read_parquet($readings) as r
+    semi join other as o on r.tag is not distinct from o.tag and r.ts_utc is not distinct from o.ts_utc
+    group by r.tag, r.ts_utc
+    having count(*) > 1
+)
 """
 
 SAMPLES_SQL = {
@@ -48,15 +62,23 @@ SAMPLES_SQL = {
 }
 
 
-def raw_day_metrics(readings: Path, reconciliation: Path, window: tuple[datetime, datetime]) -> pd.DataFrame:
+def raw_day_metrics(
+    readings: Path, reconciliation: Path, window: tuple[datetime, datetime], good_readings_unique: bool = False,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """The raw_historian suite's metrics, on `con` or a connection of their own. `good_readings_unique`: the
+    canonical gate proved the good readings hold no duplicate key, so only the other readings' keys need
+    grouping."""
     start, end = window
-    with work_connection(ordered=True) as con:
+    with nullcontext(con) if con is not None else work_connection(ordered=False) as con:
         columns = [row[0] for row in con.execute("select name from parquet_schema($p) where num_children is null",
                                                    {"p": str(readings)}).fetchall()]
         metrics = con.execute(METRICS_SQL, {"readings": str(readings), "start": start, "end": end}).df()
-        proved_unique = bool(metrics.pop("keys_increase").iloc[0])
-        metrics["duplicate_keys"] = 0 if proved_unique else int(
-            con.execute(DUPLICATES_SQL, {"readings": str(readings)}).fetchone()[0]
+        others = int(metrics.pop("other_readings").iloc[0])
+        duplicates_sql = OTHER_DUPLICATES_SQL if good_readings_unique else DUPLICATES_SQL
+        metrics["duplicate_keys"] = (
+            int(con.execute(duplicates_sql, {"readings": str(readings)}).fetchone()[0])
+            if others or not good_readings_unique else 0
         )
         unreconciled = con.execute(
             "select coalesce(sum(raw_records - accepted_records - quarantined_records), 0) from read_parquet($p)",

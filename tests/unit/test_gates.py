@@ -136,3 +136,22 @@ def test_raw_metrics_count_duplicate_keys_in_any_order(tmp_path, order):
     assert metrics.iloc[0]["duplicate_keys"] == 0
     assert list(metrics.columns) == ["rows", "null_timestamps", "null_tags", "outside_window", "invalid_quality",
                                      "good_share", "duplicate_keys", "schema_matches", "unreconciled_records"]
+
+
+def test_historian_metrics_count_a_duplicate_hidden_behind_bad_quality(tmp_path):
+    """The canonical pass proves the good readings unique; a key repeated by a bad reading is still counted."""
+    from plant_assets.gates.historian import historian_day_metrics
+
+    rows = sorted(_day_rows())
+    records = [{"tag": t, "ts_utc": ts, "value": v, "quality": "good", "status_text": None, "source_file": "f",
+                "source_line": i} for i, (t, ts, v) in enumerate(rows)]
+    records.insert(11, {**records[10], "value": None, "quality": "bad", "status_text": "I/O Timeout"})
+    readings = tmp_path / "readings.parquet"
+    pq.write_table(pa.Table.from_pylist(records), readings)
+    reconciliation = tmp_path / "reconciliation.parquet"
+    pq.write_table(pa.table({"raw_records": [len(records)], "accepted_records": [len(records)],
+                             "quarantined_records": [0]}), reconciliation)
+    metrics = historian_day_metrics(PLANT, readings, reconciliation, None, PLANT.day_window_utc(DAY))
+    assert metrics.raw.iloc[0]["duplicate_keys"] == 1 and metrics.raw.iloc[0]["rows"] == len(records)
+    alone = canonical_day_metrics(PLANT, _readings(tmp_path, rows, "good.parquet"), None, PLANT.day_window_utc(DAY))
+    pd.testing.assert_frame_equal(metrics.canonical, alone)  # the bad copy is not a reading of the signal

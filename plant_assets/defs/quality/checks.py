@@ -17,9 +17,9 @@ from plant_assets import lake as lake_paths
 from plant_assets.config import PlantConfig
 from plant_assets.defs.ingest.assets import raw_historian
 from plant_assets.gates import GateOutcome, suite_parameters, validate_frame
-from plant_assets.gates.canonical_metrics import canonical_day_metrics
+from plant_assets.gates.historian import historian_day_metrics
 from plant_assets.gates.marts_metrics import ingest_gate_status, kpi_day_frames
-from plant_assets.gates.raw_metrics import offending_samples, raw_day_metrics
+from plant_assets.gates.raw_metrics import offending_samples
 from plant_assets.partitions import day_partitions, plant_day_partitions, split_plant_day
 from plant_assets.resources import LakeResource, PlantsResource, WarehouseResource
 
@@ -56,10 +56,13 @@ def write_gate_result(
 
 
 def _gate_result(
-    plant_id: str, day, outcomes: list[GateOutcome], thresholds: dict, overrides: dict, rows: int, extra: dict
+    check_name: str, plant_id: str, day, outcomes: list[GateOutcome], thresholds: dict, overrides: dict,
+    rows: int, extra: dict,
 ) -> dg.AssetCheckResult:
     failed = [f for o in outcomes for f in o.failed]
     return dg.AssetCheckResult(
+        check_name=check_name,
+        asset_key=raw_historian.key,
         passed=all(o.passed for o in outcomes),
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
@@ -80,29 +83,48 @@ def _thresholds(plant: PlantConfig, suite: str) -> tuple[dict, dict]:
     return suite_parameters(suite, plant.quality_gates.get(suite))
 
 
-@dg.asset_check(
-    asset=raw_historian,
-    blocking=True,
-    partitions_def=plant_day_partitions,
-    description="Great Expectations suite `raw_historian` (expectations/): canonical columns, readings present and "
-    "inside the plant's local day, quality mostly good, no duplicate (tag, ts), and nothing lost (per export "
-    "file raw = accepted + quarantined).",
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            "raw_historian_gate", asset=raw_historian, blocking=True, partitions_def=plant_day_partitions,
+            description="Great Expectations suite `raw_historian` (expectations/): canonical columns, readings "
+            "present and inside the plant's local day, quality mostly good, no duplicate (tag, ts), and nothing "
+            "lost (per export file raw = accepted + quarantined).",
+        ),
+        dg.AssetCheckSpec(
+            "canonical_signals_gate", asset=raw_historian, blocking=True, partitions_def=plant_day_partitions,
+            description="Great Expectations suite `canonical_signals`: each mapped tag converted to its canonical "
+            "unit stays in its physical range, reports through the day, has no long gap, is not stuck, and shows "
+            "no level shift against yesterday that suggests a unit change.",
+        ),
+    ],
+    description="The raw and canonical gates of a historian plant-day, measured in one step (the canonical pass "
+    "proves what the raw duplicate check would otherwise group).",
 )
-def raw_historian_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, plants: PlantsResource):
+def historian_gates(context: dg.AssetCheckExecutionContext, lake: LakeResource, plants: PlantsResource):
     plant_id, day = split_plant_day(context.partition_key)
     plant = plants.plant(plant_id)
     readings = lake_paths.accepted_path(lake.lake, "historian", plant_id, day)
     window = plant.day_window_utc(day)
-    metrics = raw_day_metrics(
-        readings, lake_paths.reconciliation_path(lake.lake, "historian", plant_id, day), window
+    metrics = historian_day_metrics(
+        plant,
+        readings,
+        lake_paths.reconciliation_path(lake.lake, "historian", plant_id, day),
+        lake_paths.accepted_path(lake.lake, "historian", plant_id, day - timedelta(days=1)),
+        window,
     )
+    yield _raw_gate(lake, plant, day, readings, window, metrics.raw)
+    yield _canonical_gate(lake, plant, day, metrics.canonical)
+
+
+def _raw_gate(lake: LakeResource, plant: PlantConfig, day, readings, window, metrics: pd.DataFrame) -> dg.AssetCheckResult:
     thresholds, overrides = _thresholds(plant, "raw_historian")
-    outcome = validate_frame("raw_historian", metrics, thresholds, f"{plant_id}|{day}")
-    write_gate_result(lake, "raw", plant_id, day, [outcome], thresholds, overrides)
+    outcome = validate_frame("raw_historian", metrics, thresholds, f"{plant.plant_id}|{day}")
+    write_gate_result(lake, "raw", plant.plant_id, day, [outcome], thresholds, overrides)
     samples = offending_samples(readings, window, {f["column"] for f in outcome.failed}) if not outcome.passed else {}
     row = metrics.iloc[0]
     return _gate_result(
-        plant_id, day, [outcome], thresholds, overrides, int(row["rows"]),
+        "raw_historian_gate", plant.plant_id, day, [outcome], thresholds, overrides, int(row["rows"]),
         {
             "good_quality_share": dg.MetadataValue.float(float(row["good_share"])),
             "unreconciled_records": dg.MetadataValue.int(int(row["unreconciled_records"])),
@@ -111,30 +133,13 @@ def raw_historian_gate(context: dg.AssetCheckExecutionContext, lake: LakeResourc
     )
 
 
-@dg.asset_check(
-    asset=raw_historian,
-    blocking=True,
-    partitions_def=plant_day_partitions,
-    description="Great Expectations suite `canonical_signals`: each mapped tag converted to its canonical unit "
-    "stays in its physical range, reports through the day, has no long gap, is not stuck, and shows no level "
-    "shift against yesterday that suggests a unit change.",
-)
-def canonical_signals_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, plants: PlantsResource):
-    plant_id, day = split_plant_day(context.partition_key)
-    plant = plants.plant(plant_id)
-    metrics = canonical_day_metrics(
-        plant,
-        lake_paths.accepted_path(lake.lake, "historian", plant_id, day),
-        lake_paths.accepted_path(lake.lake, "historian", plant_id, day - timedelta(days=1)),
-        plant.day_window_utc(day),
-    )
+def _canonical_gate(lake: LakeResource, plant: PlantConfig, day, metrics: pd.DataFrame) -> dg.AssetCheckResult:
     thresholds, overrides = _thresholds(plant, "canonical_signals")
-    outcome = validate_frame("canonical_signals", metrics, thresholds, f"{plant_id}|{day}")
-    worst = _worst_tags(metrics, outcome)
-    write_gate_result(lake, "canonical", plant_id, day, [outcome], thresholds, overrides)
+    outcome = validate_frame("canonical_signals", metrics, thresholds, f"{plant.plant_id}|{day}")
+    write_gate_result(lake, "canonical", plant.plant_id, day, [outcome], thresholds, overrides)
     return _gate_result(
-        plant_id, day, [outcome], thresholds, overrides, int(metrics["readings"].sum()),
-        {"offending_tags": dg.MetadataValue.md(worst)},
+        "canonical_signals_gate", plant.plant_id, day, [outcome], thresholds, overrides, int(metrics["readings"].sum()),
+        {"offending_tags": dg.MetadataValue.md(_worst_tags(metrics, outcome))},
     )
 
 
