@@ -1,14 +1,15 @@
 """Per-tag day metrics of canonical signals, computed in DuckDB from the lake, judged by the
 `canonical_signals` suite: physical range, completeness, longest gap, stuck sensor, level shift.
 
-Everything rolls up from one row per tag and hour (`gate_hourly`), built in one pass over the partition's
-good readings in source units; the tag map's unit conversion and physical range apply to those few rows.
-Each reading needs its predecessor in its tag's series (gaps, repeats, meter decreases). The lake writes
-every partition in (tag, ts_utc) order, so IN_FILE_ORDER takes it with a streaming lag over the file, no
-sort; tags are compared by hash (DuckDB hashes a dictionary-encoded column once per distinct value). The
-same pass proves the order: each tag one run (runs = distinct tags, no two tags sharing a hash) in which
-ts_utc strictly increases, which also proves the good readings hold no duplicate key (the raw gate uses
-that). A file that fails the proof is measured again with SORTED, a window partitioned by tag.
+Two passes over the partition's good readings, in source units (the tag map's unit conversion and physical
+range apply to the few result rows): a parallel one rolls them up to one row per tag and hour
+(`gate_hourly`), and a streaming one measures what needs each reading's predecessor in its tag's series
+(`gate_series`: gaps, repeats, meter decreases). The lake writes every partition in (tag, ts_utc) order,
+so IN_FILE_ORDER takes the predecessor with a `lag` over the file, no sort; tags are compared by hash
+(DuckDB hashes a dictionary-encoded column once per distinct value). The same pass proves the order: each
+tag one run (runs = distinct tags, no two tags sharing a hash) in which ts_utc strictly increases, which
+also proves the good readings hold no duplicate key (the raw gate uses that). A file that fails the proof
+is measured again with SORTED, a window partitioned by tag.
 """
 
 from __future__ import annotations
