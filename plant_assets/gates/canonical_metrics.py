@@ -29,10 +29,9 @@ from plant_assets.settings import work_connection
 from plant_assets.units import conversion_to
 
 # The readings the canonical metrics measure (the raw gate counts the others).
-GOOD_READINGS = """
-    select tag, ts_utc, value from read_parquet($today)
-    where quality in ('good', 'uncertain') and value is not null and isfinite(value)
-      and tag is not null and ts_utc is not null"""
+GOOD_READING = ("quality in ('good', 'uncertain') and value is not null and isfinite(value) "
+                "and tag is not null and ts_utc is not null")
+GOOD_READINGS = f"select tag, ts_utc, value from read_parquet($today) where {GOOD_READING}"
 
 # One row per tag and hour of the day (hour -1: before the window), in source units: a parallel pass.
 HOURLY_SQL = f"""

@@ -10,13 +10,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from plant_assets.gates.canonical_metrics import GOOD_READING  # it proves these hold no duplicate key
 from plant_assets.settings import work_connection
 
 CANONICAL_COLUMNS = ["tag", "ts_utc", "value", "quality", "status_text", "source_file", "source_line"]
 
-# The readings the canonical gate measures; it proves they hold no duplicate key (canonical_metrics).
-GOOD = ("quality in ('good', 'uncertain') and value is not null and isfinite(value) "
-        "and tag is not null and ts_utc is not null")
 
 # One parallel pass, no order needed.
 METRICS_SQL = f"""
@@ -27,7 +25,7 @@ select
     count(*) filter (where ts_utc < $start or ts_utc >= $end) as outside_window,
     count(*) filter (where quality is null or quality not in ('good', 'uncertain', 'bad')) as invalid_quality,
     coalesce(avg(case when quality in ('good', 'uncertain') then 1.0 else 0.0 end), 0.0) as good_share,
-    count(*) filter (where not coalesce({GOOD}, false)) as other_readings
+    count(*) filter (where not coalesce({GOOD_READING}, false)) as other_readings
 from read_parquet($readings)
 """
 
@@ -41,7 +39,7 @@ from (select count(*) as copies from read_parquet($readings) group by tag, ts_ut
 # The same when the good readings are known to be unique: a duplicated key then involves another reading
 # (bad quality, no value ...), so only the keys of those few are grouped.
 OTHER_DUPLICATES_SQL = f"""
-with other as (select distinct tag, ts_utc from read_parquet($readings) where not coalesce({GOOD}, false))
+with other as (select distinct tag, ts_utc from read_parquet($readings) where not coalesce({GOOD_READING}, false))
 select coalesce(sum(copies - 1), 0) as duplicate_keys
 from (
     select count(*) as copies
@@ -75,10 +73,14 @@ def raw_day_metrics(
                                                    {"p": str(readings)}).fetchall()]
         metrics = con.execute(METRICS_SQL, {"readings": str(readings), "start": start, "end": end}).df()
         others = int(metrics.pop("other_readings").iloc[0])
-        duplicates_sql = OTHER_DUPLICATES_SQL if good_readings_unique else DUPLICATES_SQL
+        if not good_readings_unique:
+            duplicates_sql = DUPLICATES_SQL
+        elif others:
+            duplicates_sql = OTHER_DUPLICATES_SQL
+        else:  # every reading is a good one, proved unique
+            duplicates_sql = None
         metrics["duplicate_keys"] = (
-            int(con.execute(duplicates_sql, {"readings": str(readings)}).fetchone()[0])
-            if others or not good_readings_unique else 0
+            int(con.execute(duplicates_sql, {"readings": str(readings)}).fetchone()[0]) if duplicates_sql else 0
         )
         unreconciled = con.execute(
             "select coalesce(sum(raw_records - accepted_records - quarantined_records), 0) from read_parquet($p)",
