@@ -118,5 +118,10 @@ def gate_path(lake: Path, layer: str, plant_id: str, day: date) -> Path:
     return partition_dir(lake, "gates", plant_id, day) / f"{layer}.parquet"
 
 
+def tag_levels_path(lake: Path, plant_id: str, day: date) -> Path:
+    """Each historian tag's level over the plant-day, kept by its canonical gate for the next day's."""
+    return partition_dir(lake, "tag_levels", plant_id, day) / "historian.parquet"
+
+
 def registry_path(lake: Path, table: str) -> Path:
     return lake / "registry" / f"{table}.parquet"

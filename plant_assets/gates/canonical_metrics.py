@@ -10,13 +10,16 @@ so IN_FILE_ORDER takes the predecessor with a `lag` over the file, no sort; tags
 tag one run (runs = distinct tags, no two tags sharing a hash) in which ts_utc strictly increases, which
 also proves the good readings hold no duplicate key (the raw gate uses that). A file that fails the proof
 is measured again with SORTED, a window partitioned by tag.
+
+The level-shift check compares each tag's level over the day (from `gate_hourly`) with yesterday's, which
+yesterday's gate kept (day_levels), so yesterday's readings are read again only when those are missing or stale.
 """
 
 from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -25,6 +28,7 @@ import pyarrow as pa
 
 from plant_assets.catalog import load_signal_catalog
 from plant_assets.config import PlantConfig
+from plant_assets.gates import day_levels
 from plant_assets.settings import work_connection
 from plant_assets.units import conversion_to
 
@@ -34,8 +38,7 @@ GOOD_READING = ("quality in ('good', 'uncertain') and value is not null and isfi
 GOOD_READINGS = f"select tag, ts_utc, value from read_parquet($today) where {GOOD_READING}"
 
 # One row per tag and hour of the day (hour -1: before the window), in source units: a parallel pass.
-HOURLY_SQL = f"""
-create or replace temp table gate_hourly as
+HOURLY_SELECT = f"""
 select
     tag,
     hash(tag) as tag_hash,
@@ -51,6 +54,20 @@ select
     avg(value) as mean_value
 from ({GOOD_READINGS})
 group by all
+"""
+HOURLY_SQL = f"create or replace temp table gate_hourly as {HOURLY_SELECT}"
+
+# Each tag's level over the day in source units (the tag map converts it later): the median of hourly means,
+# exact over at most 25 values and robust to spikes (a median over every reading needs a sort or a t-digest,
+# 3x the cost), and a meter's rate. Kept per plant-day, so the next day's level shift need not roll this day
+# up again.
+LEVELS_SQL = """
+select tag,
+       median(mean_value) as median_value,
+       (arg_max(last_value, last_ts) - arg_min(first_value, first_ts))
+           / nullif(datediff('second', min(first_ts), max(last_ts)), 0) as meter_rate
+from {hourly}
+group by tag
 """
 
 # Each reading with its predecessor in its tag's series (same_tag, prev_ts, prev_value), two ways.
@@ -134,47 +151,28 @@ where r.tag in (select unnest($tags::VARCHAR[]))
 group by r.tag
 """
 
-# The per-tag metrics from gate_hourly (converted to canonical units here, a few rows a tag), the stuck runs,
-# the range counts and yesterday's level (the same hourly rollup of yesterday's partition).
+# The per-tag metrics from gate_hourly (a few rows a tag), the stuck runs, the range counts, and the day's
+# level against yesterday's (both converted to canonical units by today's tag map).
 METRICS_SQL = """
-with hourly as (
-    select h.tag, h.tag_hash, h.hour, h.readings, h.first_ts, h.last_ts,
-           h.mean_value * t.scale + t.unit_offset as mean_v,
-           h.first_value * t.scale + t.unit_offset as first_v,
-           h.last_value * t.scale + t.unit_offset as last_v
-    from gate_hourly as h join gate_tag_map as t on t.source_tag = h.tag
-),
-per_tag as (
+with per_tag as (
     select
         tag,
         any_value(tag_hash) as tag_hash,
         sum(readings)::BIGINT as readings,
         count(*) filter (where hour >= 0 and last_ts < $window_end::timestamp) as hours_with_data,
         greatest(datediff('second', $window_start::timestamp, min(first_ts)),
-                 datediff('second', max(last_ts), $window_end::timestamp)) as edge_gap_seconds,
-        -- the level a unit change would move: the median of hourly means, exact over at most 25 values
-        -- and robust to spikes (a median over every reading needs a sort or a t-digest, 3x the cost)
-        median(mean_v) as median_value,
-        (arg_max(last_v, last_ts) - arg_min(first_v, first_ts))
-            / nullif(datediff('second', min(first_ts), max(last_ts)), 0) as meter_rate
-    from hourly
+                 datediff('second', max(last_ts), $window_end::timestamp)) as edge_gap_seconds
+    from gate_hourly
     group by tag
 ),
-yesterday as (
-    select tag,
-           median(mean_value * t.scale + t.unit_offset) as median_value,
-           (arg_max(last_value, last_ts) - arg_min(first_value, first_ts)) * any_value(t.scale)
-               / nullif(datediff('second', min(first_ts), max(last_ts)), 0) as meter_rate
-    from (
-        select tag, date_trunc('hour', ts_utc) as hour, avg(value) as mean_value,
-               min(ts_utc) as first_ts, max(ts_utc) as last_ts,
-               arg_min(value, ts_utc) as first_value, arg_max(value, ts_utc) as last_value
-        from read_parquet($yesterday)
-        where quality in ('good', 'uncertain') and value is not null and isfinite(value) and $has_yesterday
-        group by all
-    ) as y
-    join gate_tag_map as t on t.source_tag = y.tag
-    group by tag
+levels as (
+    select t.source_tag as tag,
+           l.median_value * t.scale + t.unit_offset as median_value, l.meter_rate * t.scale as meter_rate,
+           y.median_value * t.scale + t.unit_offset as yesterday_median_value,
+           y.meter_rate * t.scale as yesterday_meter_rate
+    from gate_tag_map as t
+    left join gate_levels as l on l.tag = t.source_tag
+    left join gate_yesterday_levels as y on y.tag = t.source_tag
 )
 select
     t.source_tag as tag,
@@ -183,8 +181,9 @@ select
     coalesce(p.readings, 0) as readings,
     coalesce(o.out_of_range / p.readings, 0.0) as out_of_range_share,
     coalesce(p.hours_with_data, 0) / $day_hours as completeness,
-    coalesce(greatest(coalesce(s.longest_step, 0), p.edge_gap_seconds) / 60.0, $day_hours * 60.0)
-        as longest_gap_minutes,
+    -- a tag that sent nothing has a gap of the whole day (greatest() skips NULLs, so it cannot say so)
+    case when p.tag is null then $day_hours * 60.0
+         else greatest(coalesce(s.longest_step, 0), p.edge_gap_seconds) / 60.0 end as longest_gap_minutes,
     coalesce(f.longest_flat_minutes, 0.0) as longest_flat_minutes,
     level_ratio,
     -- how far the level moved against what the signal's physics explains: > 1 suggests a unit change
@@ -198,12 +197,14 @@ left join per_tag as p on p.tag = t.source_tag
 left join gate_series as s on s.tag_hash = p.tag_hash
 left join gate_flat as f on f.tag = t.source_tag
 left join gate_out_of_range as o on o.tag = t.source_tag
-left join yesterday as y on y.tag = t.source_tag
+left join levels as l on l.tag = t.source_tag
 cross join lateral (
     select case
-        when t.kind = 'continuous' and abs(y.median_value) > 1e-9 then p.median_value / y.median_value
+        when t.kind = 'continuous' and abs(l.yesterday_median_value) > 1e-9
+            then l.median_value / l.yesterday_median_value
         when t.kind = 'totalizer' and t.rollover is null and s.decreases > 0 then -1.0
-        when t.kind = 'totalizer' and t.rollover is null and y.meter_rate > 1e-12 then p.meter_rate / y.meter_rate
+        when t.kind = 'totalizer' and t.rollover is null and l.yesterday_meter_rate > 1e-12
+            then l.meter_rate / l.yesterday_meter_rate
     end as level_ratio
 ) as lr
 order by t.source_tag
@@ -229,6 +230,14 @@ def gate_tag_map(plant: PlantConfig) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
+@dataclass(frozen=True)
+class DayLevelFiles:
+    """Where today's tag levels are kept and yesterday's were (see day_levels)."""
+
+    today: Path
+    yesterday: Path
+
+
 @dataclass
 class CanonicalMeasure:
     metrics: pd.DataFrame  # one row per mapped tag
@@ -237,22 +246,21 @@ class CanonicalMeasure:
 
 def measure_canonical(
     plant: PlantConfig, today: Path, yesterday: Path | None, window: tuple[datetime, datetime],
-    con: duckdb.DuckDBPyConnection | None = None,
+    con: duckdb.DuckDBPyConnection | None = None, levels: DayLevelFiles | None = None,
 ) -> CanonicalMeasure:
-    """The metrics, on `con` (which must keep insertion order) or a connection of their own."""
+    """The metrics, on `con` (which must keep insertion order) or a connection of their own. With `levels`,
+    today's tag levels are kept and yesterday's are read from where its gate kept them."""
     start, end = window
-    has_yesterday = yesterday is not None and yesterday.exists()
-    params = {
-        "today": str(today),
-        "yesterday": str(yesterday if has_yesterday else today),
-        "has_yesterday": has_yesterday,
-        "window_start": start,
-        "window_end": end,
-        "day_hours": (end - start).total_seconds() / 3600,
-    }
+    params = {"today": str(today), "window_start": start, "window_end": end,
+              "day_hours": (end - start).total_seconds() / 3600}
+    identity = day_levels.readings_identity(today) if levels else None  # before the read: see day_levels
     with nullcontext(con) if con is not None else work_connection(ordered=True) as con:
         con.register("gate_tag_map", gate_tag_map(plant))
         _run(con, HOURLY_SQL, params)
+        _run(con, f"create or replace temp table gate_levels as {LEVELS_SQL.format(hourly='gate_hourly')}", params)
+        if levels:
+            day_levels.keep(con.table("gate_levels").fetch_arrow_table(), levels.today, identity)
+        _yesterday_levels(con, plant, yesterday, start, levels)
         stream = IN_FILE_ORDER
         _run(con, SERIES_SQL.format(stream=stream.format(where="true")), params)
         if not con.execute(PROOF_SQL).fetchone()[0]:
@@ -273,6 +281,31 @@ def measure_canonical(
         metrics = _run(con, METRICS_SQL, params).df()
         con.unregister("gate_tag_map")
     return CanonicalMeasure(metrics=metrics, good_readings_unique=unique)
+
+
+def _yesterday_levels(
+    con: duckdb.DuckDBPyConnection, plant: PlantConfig, yesterday: Path | None, today_start: datetime,
+    levels: DayLevelFiles | None,
+) -> None:
+    """gate_yesterday_levels: as yesterday's gate kept them, else rolled up from yesterday's readings (and
+    kept for the next time), else empty (no yesterday: no level shift to measure)."""
+    table = "gate_yesterday_levels"
+    if yesterday is None or not yesterday.exists():
+        con.execute(f"create or replace temp table {table} as "
+                    "select ''::VARCHAR as tag, 0.0::DOUBLE as median_value, 0.0::DOUBLE as meter_rate where false")
+        return
+    kept = day_levels.kept(levels.yesterday, yesterday) if levels else None
+    if kept is not None:
+        con.register("gate_kept_levels", kept)
+        con.execute(f"create or replace temp table {table} as select tag, median_value, meter_rate from gate_kept_levels")
+        con.unregister("gate_kept_levels")
+        return
+    local_today = today_start.replace(tzinfo=timezone.utc).astimezone(plant.tz).date()
+    identity = day_levels.readings_identity(yesterday) if levels else None
+    _run(con, f"create or replace temp table {table} as {LEVELS_SQL.format(hourly=f'({HOURLY_SELECT})')}",
+         {"today": str(yesterday), "window_start": plant.day_window_utc(local_today - timedelta(days=1))[0]})
+    if levels:
+        day_levels.keep(con.table(table).fetch_arrow_table(), levels.yesterday, identity)
 
 
 def canonical_day_metrics(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from plant_assets.config import PlantConfig
-from plant_assets.gates.canonical_metrics import measure_canonical
+from plant_assets.gates.canonical_metrics import DayLevelFiles, measure_canonical
 from plant_assets.gates.raw_metrics import raw_day_metrics
 from plant_assets.settings import work_connection
 
@@ -23,9 +23,9 @@ class HistorianDayMetrics:
 
 def historian_day_metrics(
     plant: PlantConfig, readings: Path, reconciliation: Path, yesterday: Path | None,
-    window: tuple[datetime, datetime],
+    window: tuple[datetime, datetime], levels: DayLevelFiles | None = None,
 ) -> HistorianDayMetrics:
     with work_connection(ordered=True) as con:  # one connection: each costs ~15 ms to open
-        canonical = measure_canonical(plant, readings, yesterday, window, con)
+        canonical = measure_canonical(plant, readings, yesterday, window, con, levels)
         raw = raw_day_metrics(readings, reconciliation, window, canonical.good_readings_unique, con)
     return HistorianDayMetrics(raw=raw, canonical=canonical.metrics)

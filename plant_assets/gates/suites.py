@@ -80,13 +80,41 @@ def _context():
 
 
 def _observed(details: dict[str, Any], rows: int) -> Any:
-    """What the gate saw: the metric itself for one-row metric frames, else the unexpected share."""
-    if "observed_value" in details:
-        return details["observed_value"]
+    """What the gate saw: the metric itself (a column's min/max, or the value of a one-row frame), else how
+    many rows broke the expectation."""
+    if details.get("observed_value") is not None:
+        return _plain(details["observed_value"])
     unexpected = details.get("partial_unexpected_list") or []
     if rows == 1 and unexpected:
-        return unexpected[0]
-    return f"{details.get('unexpected_percent') or 0:.2f}% of {rows} rows unexpected"
+        return _plain(unexpected[0])
+    if details.get("unexpected_count") is not None:
+        return f"{details['unexpected_count']} of {rows} rows unexpected"
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as its Python value: the report goes into JSON metadata."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value
+
+
+def outside_limits(frame: pd.DataFrame, column: Any, limits: dict[str, Any]) -> pd.Series | None:
+    """Which rows break a numeric range (min_value / max_value); None when the limits are not one."""
+    if not isinstance(column, str) or column not in frame or not ({"min_value", "max_value"} & set(limits)):
+        return None
+    values = pd.to_numeric(frame[column], errors="coerce")
+    outside = pd.Series(False, index=frame.index)
+    if limits.get("min_value") is not None:
+        outside |= values < limits["min_value"]
+    if limits.get("max_value") is not None:
+        outside |= values > limits["max_value"]
+    return outside
+
+
+def _worst(frame: pd.DataFrame, column: str, limits: dict[str, Any], outside: pd.Series, key_column: str | None) -> list:
+    """The rows furthest outside the limits first, named by `key_column` (else their values)."""
+    values = pd.to_numeric(frame[column], errors="coerce")[outside]
+    rows = values.sort_values(ascending=limits.get("max_value") is None).index[:5]
+    return (frame.loc[rows, key_column] if key_column in frame else values[rows]).tolist()
 
 
 def _threshold(kwargs: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
@@ -146,45 +174,47 @@ def build_docs_site() -> str | None:
 
 
 def validate_frame(
-    suite_name: str, frame: pd.DataFrame, parameters: dict[str, Any] | None = None, batch_name: str | None = None
+    suite_name: str,
+    frame: pd.DataFrame,
+    parameters: dict[str, Any] | None = None,
+    batch_name: str | None = None,
+    key_column: str | None = None,
 ) -> GateOutcome:
+    """Validate `frame` with the suite; `key_column` names the rows (a tag) in the failure samples."""
     gx, batch_definition = _context()
+    parameters = parameters or {}
     definition = load_suite_definition(suite_name)
     definition["meta"] = {k: v for k, v in definition.get("meta", {}).items() if k != "thresholds"}
     suite = gx.ExpectationSuite(**definition)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     # BASIC keeps what a failure report needs (observed value, unexpected count and sample) and skips the
     # SUMMARY extras, which cost about a third of GX's time per expectation
-    result = batch.validate(suite, expectation_parameters=parameters or {}, result_format="BASIC")
-    kwargs_of = {e["type"] + json.dumps(e["kwargs"].get("column") or e["kwargs"].get("column_list")): e["kwargs"]
-                 for e in definition["expectations"]}
-    failed = []
-    parameters = parameters or {}
-    for r in result.results:
-        if r.success:
-            continue
-        details = r.result or {}
-        failed.append(
-            {
-                "expectation": r.expectation_config.type,
-                "column": r.expectation_config.kwargs.get("column")
-                or r.expectation_config.kwargs.get("column_list"),
-                "observed": _observed(details, len(frame)),
-                "unexpected_count": details.get("unexpected_count"),
-                "sample": [str(v) for v in (details.get("partial_unexpected_list") or [])[:5]],
-                "threshold": _threshold(
-                    kwargs_of.get(
-                        r.expectation_config.type
-                        + json.dumps(r.expectation_config.kwargs.get("column") or r.expectation_config.kwargs.get("column_list"))
-                    , {}),
-                    parameters,
-                ),
-                "exception": (r.exception_info or {}).get("exception_message")
-                if isinstance(r.exception_info, dict)
-                else None,
-            }
-        )
+    result = batch.validate(suite, expectation_parameters=parameters, result_format="BASIC")
+    failed = [_failure(r, frame, parameters, key_column) for r in result.results if not r.success]
     docs_url = store_result(result, suite_name, batch_name, render=not result.success) if batch_name else None
     return GateOutcome(
         suite=suite_name, passed=bool(result.success), evaluated=len(result.results), failed=failed, docs_url=docs_url
     )
+
+
+def _failure(r, frame: pd.DataFrame, parameters: dict[str, Any], key_column: str | None) -> dict[str, Any]:
+    """One failed expectation as the gate reports it. Column min/max expectations see only the extreme, so
+    the rows outside the limits are counted and named here from the frame."""
+    config = r.expectation_config
+    column = config.kwargs.get("column") or config.kwargs.get("column_list")
+    details = r.result or {}
+    limits = _threshold(config.kwargs, parameters)
+    outside = outside_limits(frame, column, limits)
+    sample = details.get("partial_unexpected_list") or []
+    if outside is not None and (key_column or not sample):
+        sample = _worst(frame, column, limits, outside, key_column)
+    unexpected = details.get("unexpected_count")
+    return {
+        "expectation": config.type,
+        "column": column,
+        "observed": _observed(details, len(frame)),
+        "unexpected_count": unexpected if unexpected is not None or outside is None else int(outside.sum()),
+        "sample": [str(v) for v in sample[:5]],
+        "threshold": limits,
+        "exception": (r.exception_info or {}).get("exception_message") if isinstance(r.exception_info, dict) else None,
+    }

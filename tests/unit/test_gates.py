@@ -1,3 +1,4 @@
+import json
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -7,7 +8,7 @@ import pytest
 
 from plant_assets.config import load_plant
 from plant_assets.gates import suite_parameters, validate_frame
-from plant_assets.gates.canonical_metrics import canonical_day_metrics
+from plant_assets.gates.canonical_metrics import DayLevelFiles, canonical_day_metrics, measure_canonical
 from plant_assets.settings import REPO_ROOT
 
 PLANT = load_plant(REPO_ROOT / "plants" / "plant_a")  # Europe/Berlin, PI tags RHF.*
@@ -59,11 +60,21 @@ def test_canonical_metrics_worked_example(tmp_path):
     assert metrics.loc["RHF.L1.M1.TBRG", "completeness"] == pytest.approx(20 / 24)
     # mapped tags that sent nothing are complete failures, not silently absent
     assert metrics.loc["RHF.L2.M1.CUR", "readings"] == 0 and metrics.loc["RHF.L2.M1.CUR", "completeness"] == 0
+    assert metrics.loc["RHF.L2.M1.CUR", "longest_gap_minutes"] == 24 * 60
 
     thresholds, _ = suite_parameters("canonical_signals")
-    outcome = validate_frame("canonical_signals", metrics.reset_index(), thresholds, batch_name="plant_a|2026-09-10")
-    failed = {f["column"] for f in outcome.failed}
-    assert {"out_of_range_share", "completeness", "longest_gap_minutes", "longest_flat_minutes"} <= failed
+    outcome = validate_frame(
+        "canonical_signals", metrics.reset_index(), thresholds, batch_name="plant_a|2026-09-10", key_column="tag"
+    )
+    failed = {f["column"]: f for f in outcome.failed}
+    assert {"out_of_range_share", "completeness", "longest_gap_minutes", "longest_flat_minutes"} <= set(failed)
+    # the suite judges the worst tag; the report counts and names every tag past the limit, worst first
+    gap = failed["longest_gap_minutes"]
+    assert gap["observed"] == metrics["longest_gap_minutes"].max() and gap["threshold"] == {"max_value": 120}
+    assert gap["unexpected_count"] == (metrics["longest_gap_minutes"] > 120).sum()
+    assert gap["sample"][0] == metrics["longest_gap_minutes"].idxmax()
+    assert "RHF.L1.M1.VIB_RMS" in failed["out_of_range_share"]["sample"]
+    json.dumps(outcome.failed)  # plain Python values: the report goes into Dagster's JSON metadata
     assert outcome.docs_url and outcome.docs_url.startswith("file://")  # failed gates get their Data Docs page
 
 
@@ -75,6 +86,28 @@ def test_level_shift_against_yesterday_flags_a_unit_change(tmp_path):
     ).set_index("tag")
     assert metrics.loc["RHF.L1.M1.TBRG", "level_ratio"] == pytest.approx(122 / 50)
     assert metrics.loc["RHF.L1.M1.TBRG", "level_shift"] == pytest.approx(122 / 50 / 2)  # temperature tolerates 2x
+
+
+def test_yesterdays_levels_are_kept_and_never_used_stale(tmp_path):
+    yesterday_rows = [("RHF.L1.M1.TBRG", ts - timedelta(days=1), 50.0) for ts in _day_minutes(30)]
+    today = _readings(tmp_path, [("RHF.L1.M1.TBRG", ts, 122.0) for ts in _day_minutes(30)])
+    yesterday = _readings(tmp_path, yesterday_rows, "yesterday.parquet")
+    levels = DayLevelFiles(today=tmp_path / "levels" / "today.parquet", yesterday=tmp_path / "levels" / "yesterday.parquet")
+    window = PLANT.day_window_utc(DAY)
+
+    def level_ratio():
+        metrics = measure_canonical(PLANT, today, yesterday, window, levels=levels).metrics.set_index("tag")
+        return metrics.loc["RHF.L1.M1.TBRG", "level_ratio"]
+
+    assert level_ratio() == pytest.approx(122 / 50)
+    assert levels.today.exists() and levels.yesterday.exists()  # yesterday rolled up once, then kept
+    # the next run reads what was kept (doctored here to tell it apart) instead of yesterday's readings
+    kept = pq.read_table(levels.yesterday)
+    pq.write_table(kept.set_column(1, "median_value", pa.array([61.0])), levels.yesterday)
+    assert level_ratio() == pytest.approx(122 / 61)
+    # yesterday re-delivered, now also in degF: the kept levels describe the old file and are not used
+    yesterday = _readings(tmp_path, [(tag, ts, 122.0) for tag, ts, _ in yesterday_rows], "yesterday.parquet")
+    assert level_ratio() == pytest.approx(1.0)
 
 
 def test_a_repair_is_not_a_unit_change(tmp_path):

@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 from plant_assets import lake as lake_paths
 from plant_assets.config import PlantConfig
 from plant_assets.defs.ingest.assets import raw_historian
-from plant_assets.gates import GateOutcome, suite_parameters, validate_frame
+from plant_assets.gates import GateOutcome, outside_limits, suite_parameters, validate_frame
+from plant_assets.gates.canonical_metrics import DayLevelFiles
 from plant_assets.gates.historian import historian_day_metrics
 from plant_assets.gates.marts_metrics import ingest_gate_status, kpi_day_frames
 from plant_assets.gates.raw_metrics import offending_samples
@@ -112,6 +113,10 @@ def historian_gates(context: dg.AssetCheckExecutionContext, lake: LakeResource, 
         lake_paths.reconciliation_path(lake.lake, "historian", plant_id, day),
         lake_paths.accepted_path(lake.lake, "historian", plant_id, day - timedelta(days=1)),
         window,
+        DayLevelFiles(
+            today=lake_paths.tag_levels_path(lake.lake, plant_id, day),
+            yesterday=lake_paths.tag_levels_path(lake.lake, plant_id, day - timedelta(days=1)),
+        ),
     )
     yield _raw_gate(lake, plant, day, readings, window, metrics.raw)
     yield _canonical_gate(lake, plant, day, metrics.canonical)
@@ -135,7 +140,7 @@ def _raw_gate(lake: LakeResource, plant: PlantConfig, day, readings, window, met
 
 def _canonical_gate(lake: LakeResource, plant: PlantConfig, day, metrics: pd.DataFrame) -> dg.AssetCheckResult:
     thresholds, overrides = _thresholds(plant, "canonical_signals")
-    outcome = validate_frame("canonical_signals", metrics, thresholds, f"{plant.plant_id}|{day}")
+    outcome = validate_frame("canonical_signals", metrics, thresholds, f"{plant.plant_id}|{day}", key_column="tag")
     write_gate_result(lake, "canonical", plant.plant_id, day, [outcome], thresholds, overrides)
     return _gate_result(
         "canonical_signals_gate", plant.plant_id, day, [outcome], thresholds, overrides, int(metrics["readings"].sum()),
@@ -144,11 +149,15 @@ def _canonical_gate(lake: LakeResource, plant: PlantConfig, day, metrics: pd.Dat
 
 
 def _worst_tags(metrics: pd.DataFrame, outcome: GateOutcome) -> str:
-    """Sample offending rows: the tags behind each failed expectation."""
+    """Sample offending rows: the tags outside the limits of a failed expectation."""
     if outcome.passed:
         return "none"
     columns = sorted({f["column"] for f in outcome.failed if isinstance(f.get("column"), str)})
-    shown = metrics[["tag", "signal", *columns]].copy()
+    offending = pd.Series(False, index=metrics.index)
+    for f in outcome.failed:
+        outside = outside_limits(metrics, f.get("column"), f.get("threshold") or {})
+        offending |= outside if outside is not None else False
+    shown = metrics.loc[offending, ["tag", "signal", *columns]]
     return shown.head(10).to_markdown(index=False) if len(shown) else "no tags"
 
 

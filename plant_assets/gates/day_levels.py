@@ -1,0 +1,45 @@
+"""Each tag's level over a plant-day (median of hourly means, meter rate; source units), kept beside the day's
+gate results. The next day's level-shift check reads these few rows instead of rolling up the whole of
+yesterday's readings again.
+
+A kept file names the readings file it was measured from (size and modification time, taken before the
+read); when yesterday was re-ingested since, the name no longer matches and yesterday is measured again.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from plant_assets import lake as lake_paths
+from plant_assets.lake import LakePath
+
+IDENTITY_KEY = b"plant_assets.readings_identity"
+
+
+def readings_identity(readings: LakePath) -> str | None:
+    """Size and modification time of a readings file; None when the store cannot tell (no caching then)."""
+    try:
+        stat = readings.stat()
+        return f"{stat.st_size}:{getattr(stat, 'st_mtime_ns', None) or stat.st_mtime}"
+    except (OSError, AttributeError, NotImplementedError, KeyError):
+        return None
+
+
+def keep(levels: pa.Table, path: LakePath, identity: str | None) -> None:
+    if identity is None:
+        return
+    metadata = (levels.schema.metadata or {}) | {IDENTITY_KEY: identity.encode()}
+    lake_paths.write_table_atomic(levels.replace_schema_metadata(metadata), path)
+
+
+def kept(path: LakePath | None, readings: LakePath) -> pa.Table | None:
+    """The levels kept for `readings`, if they were measured from the file as it is now."""
+    if path is None or not path.exists():
+        return None
+    try:
+        table = lake_paths.read_table(path)
+    except (OSError, pa.ArrowException):  # unreadable: measure again rather than fail the gate
+        return None
+    identity = readings_identity(readings)
+    stored = (table.schema.metadata or {}).get(IDENTITY_KEY)
+    return table if identity is not None and stored == identity.encode() else None
