@@ -17,12 +17,14 @@ IDENTITY_KEY = b"plant_assets.readings_identity"
 
 
 def readings_identity(readings: LakePath) -> str | None:
-    """Size and modification time of a readings file; None when the store cannot tell (no caching then)."""
+    """Size and modification time of a readings file; None when the store cannot tell (no caching then: a
+    store without modification times, such as fsspec's memory://, reports 0, and size alone is no identity)."""
     try:
         stat = readings.stat()
-        return f"{stat.st_size}:{getattr(stat, 'st_mtime_ns', None) or stat.st_mtime}"
-    except (OSError, AttributeError, NotImplementedError, KeyError):
+        modified = getattr(stat, "st_mtime_ns", None) or stat.st_mtime
+    except (OSError, AttributeError, NotImplementedError, KeyError, TypeError, ValueError):
         return None
+    return f"{stat.st_size}:{modified}" if modified else None
 
 
 def keep(levels: pa.Table, path: LakePath, identity: str | None) -> None:

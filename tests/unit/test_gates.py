@@ -110,6 +110,17 @@ def test_yesterdays_levels_are_kept_and_never_used_stale(tmp_path):
     assert level_ratio() == pytest.approx(1.0)
 
 
+def test_levels_are_kept_only_where_the_store_can_tell_a_file_changed(tmp_path):
+    from plant_assets import lake as lake_paths
+    from plant_assets.gates.day_levels import readings_identity
+
+    local = _readings(tmp_path, [("RHF.L1.M1.TBRG", datetime(2026, 9, 10, 6), 50.0)])
+    assert readings_identity(local)
+    in_memory = lake_paths.lake_root("memory://levels-identity") / "readings.parquet"
+    lake_paths.write_table_atomic(pq.read_table(local), in_memory)
+    assert readings_identity(in_memory) is None  # no modification time: the size alone would miss a re-delivery
+
+
 def test_a_repair_is_not_a_unit_change(tmp_path):
     """A bearing repair drops vibration ~4x overnight: physics, inside the signal's tolerated factor."""
     yesterday = [("RHF.L1.M1.VIB_RMS", ts - timedelta(days=1), 7.2) for ts in _day_minutes(30)]
