@@ -13,7 +13,8 @@ from plant_assets import lake as lake_paths
 from plant_assets.config import load_plants
 from plant_assets.dialects import files_for_day, parse_historian
 from plant_assets.gates import suite_parameters, validate_frame
-from plant_assets.gates.canonical_metrics import DayLevelFiles, measure_canonical
+from plant_assets.gates.canonical_metrics import measure_canonical
+from plant_assets.gates.day_levels import DayLevelFiles
 from plant_assets.gates.raw_metrics import raw_day_metrics
 from plant_assets.settings import REPO_ROOT, work_connection
 from plant_assets.simulator import simulate_plants
@@ -37,10 +38,7 @@ def _gates(plant, lake: Path, day: date, keep_levels: bool = True) -> dict[str, 
     seconds = {}
     window = plant.day_window_utc(day)
     readings = lake_paths.accepted_path(lake, "historian", plant.plant_id, day)
-    levels = DayLevelFiles(
-        today=lake_paths.tag_levels_path(lake, plant.plant_id, day),
-        yesterday=lake_paths.tag_levels_path(lake, plant.plant_id, day - timedelta(days=1)),
-    ) if keep_levels else None
+    levels = DayLevelFiles.in_lake(lake, plant.plant_id, day) if keep_levels else None
     started = time.perf_counter()
     with work_connection(ordered=True) as con:  # one connection for both, as historian_day_metrics opens it
         canonical = measure_canonical(

@@ -29,6 +29,7 @@ import pyarrow as pa
 from plant_assets.catalog import load_signal_catalog
 from plant_assets.config import PlantConfig
 from plant_assets.gates import day_levels
+from plant_assets.gates.day_levels import DayLevelFiles
 from plant_assets.settings import work_connection
 from plant_assets.units import conversion_to
 
@@ -228,14 +229,6 @@ def gate_tag_map(plant: PlantConfig) -> pa.Table:
             }
         )
     return pa.Table.from_pylist(rows)
-
-
-@dataclass(frozen=True)
-class DayLevelFiles:
-    """Where today's tag levels are kept and yesterday's were (see day_levels)."""
-
-    today: Path
-    yesterday: Path
 
 
 @dataclass

@@ -8,12 +8,28 @@ read); when yesterday was re-ingested since, the name no longer matches and yest
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+
 import pyarrow as pa
 
 from plant_assets import lake as lake_paths
 from plant_assets.lake import LakePath
 
 IDENTITY_KEY = b"plant_assets.readings_identity"
+
+
+@dataclass(frozen=True)
+class DayLevelFiles:
+    """Where today's tag levels are kept and yesterday's were."""
+
+    today: LakePath
+    yesterday: LakePath
+
+    @classmethod
+    def in_lake(cls, lake: LakePath, plant_id: str, day: date) -> DayLevelFiles:
+        return cls(today=lake_paths.tag_levels_path(lake, plant_id, day),
+                   yesterday=lake_paths.tag_levels_path(lake, plant_id, day - timedelta(days=1)))
 
 
 def readings_identity(readings: LakePath) -> str | None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from plant_assets.config import PlantConfig
-from plant_assets.gates.canonical_metrics import DayLevelFiles, measure_canonical
+from plant_assets.gates.canonical_metrics import measure_canonical
+from plant_assets.gates.day_levels import DayLevelFiles
 from plant_assets.gates.raw_metrics import raw_day_metrics
 from plant_assets.settings import work_connection
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from plant_assets.settings import REPO_ROOT
@@ -94,7 +95,7 @@ def _observed(details: dict[str, Any], rows: int) -> Any:
 
 def _plain(value: Any) -> Any:
     """A numpy scalar as its Python value: the report goes into JSON metadata."""
-    return value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def outside_limits(frame: pd.DataFrame, column: Any, limits: dict[str, Any]) -> pd.Series | None:
@@ -112,7 +113,7 @@ def outside_limits(frame: pd.DataFrame, column: Any, limits: dict[str, Any]) -> 
 
 def _worst(frame: pd.DataFrame, column: str, limits: dict[str, Any], outside: pd.Series, key_column: str | None) -> list:
     """The rows furthest outside the limits first, named by `key_column` (else their values)."""
-    values = pd.to_numeric(frame[column], errors="coerce")[outside]
+    values = pd.to_numeric(frame.loc[outside, column], errors="coerce")
     rows = values.sort_values(ascending=limits.get("max_value") is None).index[:5]
     return (frame.loc[rows, key_column] if key_column in frame else values[rows]).tolist()
 

@@ -8,7 +8,8 @@ import pytest
 
 from plant_assets.config import load_plant
 from plant_assets.gates import suite_parameters, validate_frame
-from plant_assets.gates.canonical_metrics import DayLevelFiles, canonical_day_metrics, measure_canonical
+from plant_assets.gates.canonical_metrics import canonical_day_metrics, measure_canonical
+from plant_assets.gates.day_levels import DayLevelFiles
 from plant_assets.settings import REPO_ROOT
 
 PLANT = load_plant(REPO_ROOT / "plants" / "plant_a")  # Europe/Berlin, PI tags RHF.*

@@ -17,7 +17,7 @@ from plant_assets import lake as lake_paths
 from plant_assets.config import PlantConfig
 from plant_assets.defs.ingest.assets import raw_historian
 from plant_assets.gates import GateOutcome, outside_limits, suite_parameters, validate_frame
-from plant_assets.gates.canonical_metrics import DayLevelFiles
+from plant_assets.gates.day_levels import DayLevelFiles
 from plant_assets.gates.historian import historian_day_metrics
 from plant_assets.gates.marts_metrics import ingest_gate_status, kpi_day_frames
 from plant_assets.gates.raw_metrics import offending_samples
@@ -113,10 +113,7 @@ def historian_gates(context: dg.AssetCheckExecutionContext, lake: LakeResource, 
         lake_paths.reconciliation_path(lake.lake, "historian", plant_id, day),
         lake_paths.accepted_path(lake.lake, "historian", plant_id, day - timedelta(days=1)),
         window,
-        DayLevelFiles(
-            today=lake_paths.tag_levels_path(lake.lake, plant_id, day),
-            yesterday=lake_paths.tag_levels_path(lake.lake, plant_id, day - timedelta(days=1)),
-        ),
+        DayLevelFiles.in_lake(lake.lake, plant_id, day),
     )
     yield _raw_gate(lake, plant, day, readings, window, metrics.raw)
     yield _canonical_gate(lake, plant, day, metrics.canonical)
