@@ -60,6 +60,29 @@ def test_bad_plant_yaml_lists_every_problem(tmp_path):
     assert "must be a bare file name" in message
 
 
+def test_broken_yaml_names_file_and_line(tmp_path):
+    folder = copy_plant(tmp_path)
+    plant_yaml = folder / "plant.yaml"
+    lines = plant_yaml.read_text().splitlines()
+    lines[3] = lines[3] + " ["  # an unclosed flow sequence on line 4
+    plant_yaml.write_text("\n".join(lines) + "\n")
+    with pytest.raises(PlantConfigError) as error:
+        load_plant(folder)
+    message = str(error.value)
+    assert message.startswith(f"{plant_yaml}: not valid YAML")
+    assert "line 4" in message or "line 5" in message
+
+
+@pytest.mark.parametrize("plant_id", ["plant_a", "plant_b", "plant_c"])
+def test_libyaml_reads_plant_configs_as_pure_python_yaml_does(plant_id):
+    import yaml
+
+    from plant_assets.config import _YAML_LOADER
+
+    text = (DEMO_PLANTS / plant_id / "plant.yaml").read_text()
+    assert yaml.load(text, Loader=_YAML_LOADER) == yaml.safe_load(text)
+
+
 def test_one_bad_plant_does_not_hide_the_others(tmp_path):
     copy_plant(tmp_path, "plant_a")
     bad = copy_plant(tmp_path, "plant_b")
