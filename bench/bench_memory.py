@@ -90,6 +90,11 @@ def peak_rss_gib() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+def _failed_child(reason: str) -> dict:
+    return {"failed": reason, "seconds": float("nan"), "peak_rss_gib": float("nan"), "raw_passed": False,
+            "canonical_passed": False, "failed_names": []}
+
+
 def _run_child(stage: str, export: Path, lake: Path, tags: int, home: Path) -> dict:
     env = {"PLANT_ASSETS_HOME": str(home), "GX_ANALYTICS_ENABLED": "false", "PATH": "/usr/bin:/bin"}
     code = "import json, sys; from bench.bench_memory import child; print('RESULT ' + json.dumps(child(*sys.argv[1:4], int(sys.argv[4]))))"
@@ -97,12 +102,10 @@ def _run_child(stage: str, export: Path, lake: Path, tags: int, home: Path) -> d
                           env=env, capture_output=True, text=True)
     if done.returncode != 0:  # recorded, so the other sizes are still measured
         errors = [line for line in done.stderr.splitlines() if "Error" in line or "Exception" in line] or ["no output"]
-        return {"failed": errors[-1][:300], "seconds": float("nan"), "peak_rss_gib": float("nan"), "raw_passed": False,
-                "canonical_passed": False, "failed_names": []}
+        return _failed_child(errors[-1][:300])
     results = [line.split("RESULT ", 1)[1] for line in done.stdout.splitlines() if "RESULT " in line]
     if not results:
-        return {"failed": f"no result ({done.stdout[-200:]!r})", "seconds": float("nan"), "peak_rss_gib": float("nan"),
-                "raw_passed": False, "canonical_passed": False, "failed_names": []}
+        return _failed_child(f"no result ({done.stdout[-200:]!r})")
     return json.loads(results[-1])
 
 

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from plant_assets.catalog import load_signal_catalog
 from plant_assets.config import PlantConfig
+from plant_assets.dialects.base import bind
 from plant_assets.gates import day_levels
 from plant_assets.gates.day_levels import DayLevelFiles
 from plant_assets.settings import work_connection
@@ -310,4 +311,4 @@ def canonical_day_metrics(
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> duckdb.DuckDBPyConnection:
     """Execute with the named parameters the statement uses (DuckDB rejects unused ones)."""
-    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    return con.execute(sql, bind(sql, params))

@@ -50,9 +50,9 @@ def keep(levels: pa.Table, path: LakePath, identity: str | None) -> None:
     lake_paths.write_table_atomic(levels.replace_schema_metadata(metadata), path)
 
 
-def kept(path: LakePath | None, readings: LakePath) -> pa.Table | None:
+def kept(path: LakePath, readings: LakePath) -> pa.Table | None:
     """The levels kept for `readings`, if they were measured from the file as it is now."""
-    if path is None or not path.exists():
+    if not path.exists():
         return None
     try:
         table = lake_paths.read_table(path)
