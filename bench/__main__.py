@@ -17,7 +17,13 @@ from pathlib import Path
 import duckdb
 from rich.console import Console
 from rich.markdown import Markdown
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 console = Console()

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import duckdb
 
-from bench.analyst_data import build_demo_week, check_plausible, scale_warehouse, storage_mib_by_schema
+from bench.analyst_data import (
+    build_demo_week,
+    check_plausible,
+    scale_warehouse,
+    storage_mib_by_schema,
+)
 
 PLANTS, DAYS = 50, 365
 TARGET_P95_MS = 1000  # issue 8 names no number; under a second still feels interactive in a notebook or DBeaver

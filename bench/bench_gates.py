@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from plant_assets import lake as lake_paths
-from plant_assets.config import load_plants
-from plant_assets.dialects import files_for_day, parse_historian
-from plant_assets.gates import suite_parameters, validate_frame
-from plant_assets.gates.canonical_metrics import measure_canonical
-from plant_assets.gates.day_levels import DayLevelFiles
-from plant_assets.gates.raw_metrics import raw_day_metrics
-from plant_assets.settings import REPO_ROOT, work_connection
+from plant_assets.core import lake as lake_paths
+from plant_assets.core.plant_config import load_plants
+from plant_assets.core.settings import REPO_ROOT, work_connection
+from plant_assets.ingest.exports import files_for_day, parse_historian
+from plant_assets.quality import suite_parameters, validate_frame
+from plant_assets.quality.canonical_metrics import measure_canonical
+from plant_assets.quality.day_levels import DayLevelFiles
+from plant_assets.quality.raw_metrics import raw_day_metrics
 from plant_assets.simulator import simulate_plants
 
 
@@ -61,7 +61,7 @@ def _large_pi_day(plant, landing: Path, day: date, tags: int, step_seconds: int)
     """A PI export of `tags` motor tags sampled every `step_seconds` for one local day (issue 8's plant size)."""
     import numpy as np
 
-    from plant_assets.config import TagMapping
+    from plant_assets.core.plant_config import TagMapping
 
     start, end = plant.day_window_utc(day)
     steps = int((end - start).total_seconds() // step_seconds)

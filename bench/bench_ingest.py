@@ -3,7 +3,7 @@
 For every dialect the same synthetic day (N readings of 64 tags, one reading per tag and second, a few
 digital states / bad qualities) is written in that dialect's file format, then read three ways:
 
-  dialect   plant_assets.dialects.parse_historian (full classification, DST-aware time zone conversion,
+  dialect   plant_assets.ingest.exports.parse_historian (full classification, DST-aware time zone conversion,
             quality mapping, dedup proof, quarantine + reconciliation) + the accepted table to Parquet
   duckdb    DuckDB's bare read_csv (typed, with the timestamp format) -> Parquet (COPY), nothing else
   pandas    pandas.read_csv + to_datetime(format=...) + to_parquet
@@ -31,8 +31,8 @@ TARGET_VS_PANDAS = 10.0
 def _plant(dialect: str, options: dict[str, Any], tz: str, tags: list[str]) -> Any:
     import yaml
 
-    from plant_assets.config import PlantConfig, TagMapping
-    from plant_assets.settings import REPO_ROOT
+    from plant_assets.core.plant_config import PlantConfig, TagMapping
+    from plant_assets.core.settings import REPO_ROOT
 
     raw = yaml.safe_load((REPO_ROOT / "plants" / "plant_a" / "plant.yaml").read_text())
     raw["timezone"] = tz
@@ -122,9 +122,9 @@ def _timed(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def _dialect_run(name: str, spec: dict[str, Any], out: Path) -> Callable[[], None]:
-    from plant_assets.dialects import parse_historian
-    from plant_assets.lake import move_file_atomic as lake_move_file
-    from plant_assets.settings import work_connection
+    from plant_assets.core.lake import move_file_atomic as lake_move_file
+    from plant_assets.core.settings import work_connection
+    from plant_assets.ingest.exports import parse_historian
 
     plant = _plant(spec.get("dialect", name), spec["options"], spec["tz"], spec["tags"])
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.settings import REPO_ROOT
 
 DAY = "2026-09-07"
 SECONDS_PER_DAY = 86_400
@@ -53,15 +53,15 @@ def child(stage: str, export: str, lake: str, tags: int) -> dict:
     """One stage in this (fresh) process; returns its seconds and peak RSS."""
     from datetime import date
 
-    from plant_assets import lake as lake_paths
+    from plant_assets.core import lake as lake_paths
 
     plant, day, lake_dir = _plant(tags), date.fromisoformat(DAY), Path(lake)
     accepted = lake_paths.accepted_path(lake_dir, "historian", plant.plant_id, day)
     reconciliation = lake_paths.reconciliation_path(lake_dir, "historian", plant.plant_id, day)
     started = time.perf_counter()
     if stage == "ingest":
-        from plant_assets.dialects import parse_historian
-        from plant_assets.settings import work_connection
+        from plant_assets.core.settings import work_connection
+        from plant_assets.ingest.exports import parse_historian
 
         with work_connection() as con:
             parsed = parse_historian(plant, [Path(export)], day, con)
@@ -70,8 +70,8 @@ def child(stage: str, export: str, lake: str, tags: int) -> dict:
         lake_paths.write_table_atomic(parsed.reconciliation, reconciliation)
         detail = {"accepted": parsed.accepted_rows, "quarantined": parsed.quarantined_rows}
     else:
-        from plant_assets.gates import suite_parameters, validate_frame
-        from plant_assets.gates.historian import historian_day_metrics
+        from plant_assets.quality import suite_parameters, validate_frame
+        from plant_assets.quality.historian import historian_day_metrics
 
         metrics = historian_day_metrics(plant, accepted, reconciliation, None, plant.day_window_utc(day))
         raw = validate_frame("raw_historian", metrics.raw, suite_parameters("raw_historian")[0])

@@ -65,7 +65,7 @@ def _heavy_share(frame: pd.DataFrame) -> str:
 
 def _days_over(model, frame: pd.DataFrame, tolerance: float) -> tuple[int, float]:
     """Plant-days whose actual energy exceeds the model's expectation by more than the alert tolerance (the
-    energy alert rule, plant_assets/scoring.py), and the largest daily deviation."""
+    energy alert rule, plant_assets/operations/energy_scoring.py), and the largest daily deviation."""
     from ml.templates import energy_baseline as energy
 
     daily = frame.assign(expected=energy.predict(model, frame)).groupby("production_date")[["energy_kwh", "expected"]].sum()
@@ -286,7 +286,7 @@ def run(quick: bool = False) -> str:
     finally:
         if not keep:  # the temp home holds the whole simulated lake: do not leave it behind
             shutil.rmtree(home, ignore_errors=True)
-    from plant_assets.config import load_plants
+    from plant_assets.core.plant_config import load_plants
 
     plants = load_plants(ROOT / "plants")
     t0 = time.perf_counter()

@@ -29,7 +29,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.settings import REPO_ROOT
 
 BASELINE = (date(2026, 9, 8), date(2026, 9, 10))  # 3 days: the shortest baseline that trains (1 holdout day)
 MEASURED_DAY = date(2026, 9, 14)  # not adjacent: no meter delta spans the two separately simulated windows
@@ -115,7 +115,7 @@ def _failed_gates(lake: Path, keys: list[str]) -> dict[str, list]:
     """What each failed plant-day gate reported (from its gate result files in the lake)."""
     import pyarrow.parquet as pq
 
-    from plant_assets import lake as lake_paths
+    from plant_assets.core import lake as lake_paths
 
     details = {}
     for key in keys:
@@ -152,7 +152,7 @@ def child(home: str) -> dict:
     import duckdb
 
     from bench.fleet import make_fleet
-    from plant_assets.config import load_plants
+    from plant_assets.core.plant_config import load_plants
     from plant_assets.scaleout.window import run_window_distributed
     from plant_assets.simulator import simulate_plants
 

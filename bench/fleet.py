@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.settings import REPO_ROOT
 
 SEEDS = ("plant_a", "plant_b", "plant_c")
 # The motor number inside a seed tag name: RHF.L1.M1.CUR, CF_L1_M1_Amps, pune/line1/motor1/current_a.

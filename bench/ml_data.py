@@ -38,10 +38,10 @@ def build(home: Path) -> Path:
 def _main(home: Path) -> None:
     import dagster as dg
 
-    from plant_assets.config import load_plants
+    from plant_assets.core.plant_config import load_plants
+    from plant_assets.core.settings import get_settings
     from plant_assets.definitions import defs
-    from plant_assets.pipeline import run_window
-    from plant_assets.settings import get_settings
+    from plant_assets.defs.run_window import run_window
     from plant_assets.simulator import simulate_plants
 
     settings = get_settings()

@@ -8,7 +8,13 @@ import pandas as pd
 
 from ml import governance, registry
 from ml.templates import quality as template
-from ml.training import LIGHTGBM_REQUIREMENTS, _reused, find_version_with_fingerprint, pinned_requirements, register_version
+from ml.training import (
+    LIGHTGBM_REQUIREMENTS,
+    _reused,
+    find_version_with_fingerprint,
+    pinned_requirements,
+    register_version,
+)
 
 USE_CASE = template.TEMPLATE.name
 

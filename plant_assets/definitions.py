@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import dagster as dg
 
-from plant_assets.defs.automation.jobs import freshness_job, ingest_job, registry_job, standardize_job, training_job
-from plant_assets.defs.automation.schedules import freshness_schedule, nightly_ingest_schedule
-from plant_assets.defs.automation.sensors import new_export_files_sensor, standardize_when_day_ingested
+from plant_assets.defs.automation.jobs import (
+    freshness_job,
+    ingest_job,
+    registry_job,
+    standardize_job,
+    training_job,
+)
+from plant_assets.defs.automation.schedules import (
+    freshness_schedule,
+    nightly_ingest_schedule,
+)
+from plant_assets.defs.automation.sensors import (
+    new_export_files_sensor,
+    standardize_when_day_ingested,
+)
 from plant_assets.defs.ingest.assets import (
     plant_registry,
     raw_downtime_events,
@@ -17,10 +29,14 @@ from plant_assets.defs.ingest.assets import (
 from plant_assets.defs.ml import ML_ASSETS
 from plant_assets.defs.operations import OPERATIONS_ASSETS
 from plant_assets.defs.operations.assets import energy_alerts, energy_performance
-from plant_assets.defs.quality.checks import exports_are_fresh, historian_gates, marts_kpi_gate
+from plant_assets.defs.quality.checks import (
+    exports_are_fresh,
+    historian_gates,
+    marts_kpi_gate,
+)
+from plant_assets.defs.resources import build_resources
 from plant_assets.defs.standardize.assets import plant_kpi_models
 from plant_assets.defs.standardize.publish import analyst_warehouse
-from plant_assets.resources import build_resources
 from plant_assets.scaleout.executor import executor_from_env
 
 defs = dg.Definitions(

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.settings import REPO_ROOT
 
 
 def read_in_a_loop(path: str, stop: str, mode: str, out: str, pause: float, query: str) -> None:

@@ -6,9 +6,15 @@ import os
 from datetime import date, timedelta
 
 import typer
-from plant_assets.settings import get_settings
 
-from plant_assets.cli.common import console, fail, parse_day, require_plant, require_warehouse
+from plant_assets.cli.common import (
+    console,
+    fail,
+    parse_day,
+    require_plant,
+    require_warehouse,
+)
+from plant_assets.core.settings import get_settings
 
 app = typer.Typer(
     help="plant-assets: one industrial data and ML use case, rolled out across many plants.\n\n"
@@ -60,7 +66,7 @@ def summary() -> None:
 
     Example: plant-assets summary
     """
-    from plant_assets.summary import print_summary
+    from plant_assets.cli.summary import print_summary
 
     settings = get_settings()
     require_warehouse(settings)
@@ -78,9 +84,15 @@ def simulate(
 
     Example: plant-assets simulate --start 2026-09-07 --days 7
     """
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    from plant_assets.config import validate_plants
+    from plant_assets.core.plant_config import validate_plants
     from plant_assets.simulator import simulate_plants
 
     first = parse_day(start, "--start")
@@ -115,7 +127,7 @@ def simulate(
 
 def _selected_plants(plant_ids: list[str] | None) -> list[str]:
     """The plants to run: the valid ones, or those named (each must exist and be valid)."""
-    from plant_assets.config import validate_plants
+    from plant_assets.core.plant_config import validate_plants
 
     settings = get_settings()
     plants, invalid = validate_plants(settings.plants_dir)
@@ -149,9 +161,15 @@ def run(
 
     Example: plant-assets run --first-day 2026-09-07 --last-day 2026-09-09 --plant plant_a
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    from plant_assets.pipeline import day_range, run_window
+    from plant_assets.defs.run_window import day_range, run_window
 
     first, last = parse_day(first_day, "--first-day"), parse_day(last_day, "--last-day")
     if last < first:

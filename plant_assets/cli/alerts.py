@@ -34,7 +34,7 @@ def list_(
     """
     from rich.table import Table
 
-    from plant_assets.alerting import list_alerts
+    from plant_assets.operations.alerts.store import list_alerts
 
     if plant:
         require_plant(plant)
@@ -78,7 +78,7 @@ def ack(alert_id: str = typer.Argument(..., help="Alert id (see `alerts list`)."
 
     Example: plant-assets alerts ack <alert_id> --by jane.doe
     """
-    from plant_assets.alerting import acknowledge
+    from plant_assets.operations.alerts.store import acknowledge
 
     _change_status(acknowledge, alert_id, by)
 
@@ -89,7 +89,7 @@ def resolve_(alert_id: str = typer.Argument(..., help="Alert id (see `alerts lis
 
     Example: plant-assets alerts resolve <alert_id> --by jane.doe
     """
-    from plant_assets.alerting import resolve
+    from plant_assets.operations.alerts.store import resolve
 
     _change_status(resolve, alert_id, by)
 
@@ -103,9 +103,9 @@ def deliver(
 
     Example: plant-assets alerts deliver --attempts 2
     """
-    from plant_assets.alerting import deliver_outbox, webhooks
-    from plant_assets.config import validate_plants
-    from plant_assets.settings import get_settings
+    from plant_assets.core.plant_config import validate_plants
+    from plant_assets.core.settings import get_settings
+    from plant_assets.operations.alerts.store import deliver_outbox, webhooks
 
     plants, _ = validate_plants(get_settings().plants_dir)
     con = _connect()

@@ -10,7 +10,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from plant_assets.settings import Settings, get_settings
+from plant_assets.core.settings import Settings, get_settings
 
 console = Console()
 # Errors go to stderr, so `--json` output on stdout stays parseable.
@@ -39,7 +39,7 @@ def parse_day(value: str | None, option: str = "--day") -> date | None:
 
 
 def known_plant_ids(settings: Settings | None = None) -> list[str]:
-    from plant_assets.config import plant_folders
+    from plant_assets.core.plant_config import plant_folders
 
     settings = settings or get_settings()
     return [folder.name for folder in plant_folders(settings.plants_dir)]

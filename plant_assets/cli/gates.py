@@ -13,7 +13,7 @@ def docs() -> None:
 
     Example: plant-assets gates docs
     """
-    from plant_assets.gates.suites import build_docs_site
+    from plant_assets.quality.suites import build_docs_site
 
     with console.status("rendering Data Docs"):
         url = build_docs_site()

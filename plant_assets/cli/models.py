@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from plant_assets.cli.common import console, fail, require_mlflow_store
-from plant_assets.settings import get_settings
+from plant_assets.core.settings import get_settings
 
 app = typer.Typer(
     help="Model governance: champion / challenger per use case and plant (MLflow registry).\n\n"
@@ -99,7 +99,8 @@ def approve(model: str = typer.Argument(..., help="Registered model, e.g. energy
 
     Example: plant-assets models approve energy_baseline.plant_a 2 --by jane.doe --reason "CV(RMSE) 9 % < 15 %"
     """
-    from ml.governance import GovernanceError, approve as do
+    from ml.governance import GovernanceError
+    from ml.governance import approve as do
 
     client = _client(tracking_uri)
     _require_version(client, model, version)
@@ -118,7 +119,8 @@ def reject(model: str = typer.Argument(..., help="Registered model, e.g. energy_
 
     Example: plant-assets models reject energy_baseline.plant_a 3 --by jane.doe --reason "trained on a shutdown week"
     """
-    from ml.governance import GovernanceError, reject as do
+    from ml.governance import GovernanceError
+    from ml.governance import reject as do
 
     client = _client(tracking_uri)
     _require_version(client, model, version)
@@ -136,7 +138,8 @@ def rollback(model: str = typer.Argument(..., help="Registered model, e.g. energ
 
     Example: plant-assets models rollback energy_baseline.plant_a --by jane.doe --reason "alerts after go-live"
     """
-    from ml.governance import GovernanceError, rollback as do
+    from ml.governance import GovernanceError
+    from ml.governance import rollback as do
 
     client = _client(tracking_uri)
     _require_version(client, model)

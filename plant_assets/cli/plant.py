@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from plant_assets.cli.common import console, fail, parse_day, require_plant
-from plant_assets.settings import get_settings
+from plant_assets.core.settings import get_settings
 
 app = typer.Typer(
     help="Plant onboarding: scaffold (init), validate and check readiness of a plant folder (plants/<id>/).\n\n"
@@ -27,7 +27,7 @@ def plant_validate(plant_id: str = typer.Argument(None, help="Plant id (folder n
 
     Example: plant-assets plant validate plant_a
     """
-    from plant_assets.config import validate_plants
+    from plant_assets.core.plant_config import validate_plants
 
     settings = get_settings()
     if plant_id:
@@ -67,8 +67,8 @@ def plant_init(
     """
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from plant_assets.config import DIALECTS, ID_PATTERN
-    from plant_assets.dialects import DialectConfigError
+    from plant_assets.core.plant_config import DIALECTS, ID_PATTERN
+    from plant_assets.ingest.exports import DialectConfigError
     from plant_assets.onboarding import scaffold_plant
 
     if dialect not in DIALECTS:
@@ -123,7 +123,7 @@ def plant_readiness(
 
     Example: plant-assets plant readiness plant_a --day 2026-09-07
     """
-    from plant_assets.config import PlantConfigError, load_plant
+    from plant_assets.core.plant_config import PlantConfigError, load_plant
     from plant_assets.onboarding import readiness
 
     settings = get_settings()

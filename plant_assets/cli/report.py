@@ -9,6 +9,7 @@ import typer
 
 from plant_assets.cli.common import connect_warehouse, console, require_plant
 
+
 def render_report(con, plant_id: str, out_dir: Path, plant_name: str | None = None) -> Path:
     """Write <out_dir>/<plant>_scorecard.html: scorecard figures, energy intensity vs baseline, cumulative
     savings with their band, and the alerts; plots embedded as PNG. Reads actions.* only."""
@@ -109,7 +110,7 @@ def report(
 
     Example: plant-assets report plant_a --out reports/
     """
-    from plant_assets.settings import get_settings
+    from plant_assets.core.settings import get_settings
 
     settings = get_settings()
     require_plant(plant, settings)

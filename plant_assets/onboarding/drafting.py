@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from plant_assets.catalog import load_signal_catalog
+from plant_assets.core.catalog import load_signal_catalog
 from plant_assets.onboarding.sample import TagStats
 
 # Words that name each signal (lower case). Short abbreviations match exactly, longer ones fuzzily.

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from plant_assets.catalog import load_signal_catalog
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.catalog import load_signal_catalog
+from plant_assets.core.settings import REPO_ROOT
 
 KPI_CATALOG_CSV = REPO_ROOT / "dbt_project" / "seeds" / "kpi_catalog.csv"
 RUNS, DOWNTIME, LAB = "production_runs", "downtime_events", "lab_results"
@@ -82,7 +82,7 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
     """Readiness of a loaded plant (PlantConfig) against its landing folder for `days` (default: last 3 found)."""
     import duckdb
 
-    from plant_assets.dialects import STREAMS, files_for_day, parse_historian
+    from plant_assets.ingest.exports import STREAMS, files_for_day, parse_historian
 
     catalog = load_signal_catalog()
     signals: dict[str, dict[str, list[str]]] = {}
@@ -168,7 +168,7 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
 
 def _recent_days(plant: Any, landing_dir: Path, look_back: int = 400, want: int = 3) -> list[date]:
     """The last `want` days (up to today) that have a historian export."""
-    from plant_assets.dialects import files_for_day
+    from plant_assets.ingest.exports import files_for_day
 
     out: list[date] = []
     day = date.today()

@@ -62,7 +62,7 @@ def _fake_plant(plant_id: str, dialect: str, options: dict[str, Any], timezone: 
 def read_sample(dialect: str, options: dict[str, Any], timezone: str, path: Path, day: date | None = None,
                 plant_id: str = "new_plant", extra_files: list[Path] | None = None) -> SampleRead:
     """Tags and per-tag statistics of one sample export (`day`: its plant-local day; from the name if None)."""
-    from plant_assets.dialects import parse_historian
+    from plant_assets.ingest.exports import parse_historian
 
     path = Path(path)
     day = day or day_from_name(path) or date.today()

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from plant_assets.config import ID_PATTERN
+from plant_assets.core.plant_config import ID_PATTERN
 from plant_assets.onboarding.drafting import Suggestion, draft_tag_map
 from plant_assets.onboarding.sample import _DATE_IN_NAME, SampleRead, read_sample
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 
 def _run(args) -> int:
-    from plant_assets.config import validate_plants
-    from plant_assets.settings import get_settings
+    from plant_assets.core.plant_config import validate_plants
+    from plant_assets.core.settings import get_settings
 
     settings = get_settings()
     settings.export_env()
@@ -25,7 +25,7 @@ def _run(args) -> int:
         import dagster as dg
 
         from plant_assets.definitions import defs
-        from plant_assets.pipeline import run_window
+        from plant_assets.defs.run_window import run_window
 
         with dg.DagsterInstance.get() as instance:
             report = run_window(defs, instance, plants, first, last, train=not args.no_train)

@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from plant_assets.core.settings import REPO_ROOT
 from plant_assets.scaleout import services
-from plant_assets.settings import REPO_ROOT
 
 CELERY_YAML = Path(__file__).with_name("celery.yaml")
 KPI_KEYS = ["plant_id", "production_date", "kpi"]
@@ -61,7 +61,7 @@ class ScaleOutResult:
 def prepare_inputs(base: Path, plant_ids: list[str] | None, first_day: date, days: int) -> tuple[Path, Path, list[str]]:
     """A copy of the plant configs whose energy baseline is the window (so training has data) and
     one simulated landing folder that both runs copy."""
-    from plant_assets.config import load_plants
+    from plant_assets.core.plant_config import load_plants
     from plant_assets.simulator import simulate_plants
 
     plants_dir = base / "plants"

@@ -28,7 +28,9 @@ def executor_from_env() -> dg.ExecutorDefinition:
     if choice == "multiprocess":
         return dg.multiprocess_executor
     if choice == "celery":
-        from dagster_celery import celery_executor  # optional extra: import only when chosen
+        from dagster_celery import (
+            celery_executor,  # optional extra: import only when chosen
+        )
 
         return celery_executor.configured(
             {

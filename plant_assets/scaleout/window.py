@@ -1,5 +1,5 @@
 """Run the nightly graph for a window on the scaled-out instance: the same jobs, order and tags as
-plant_assets.pipeline.run_window, but launched with `execute_job` on the DAGSTER_HOME instance
+plant_assets.defs.run_window.run_window, but launched with `execute_job` on the DAGSTER_HOME instance
 (PostgreSQL), so each run is recorded there and its steps go to the configured executor (Celery).
 
 Plant-day ingest runs are launched concurrently, one orchestrating process each (Dagster's run
@@ -16,9 +16,14 @@ from datetime import date
 
 import dagster as dg
 
-from plant_assets.partitions import plant_day_key
-from plant_assets.pipeline import ACTION_ASSETS, PipelineReport, day_range, range_tags
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.settings import REPO_ROOT
+from plant_assets.defs.partitions import plant_day_key
+from plant_assets.defs.run_window import (
+    ACTION_ASSETS,
+    PipelineReport,
+    day_range,
+    range_tags,
+)
 
 DBT_GROUPS = ("seeds", "staging", "intermediate", "marts")
 

@@ -18,6 +18,10 @@ Modules, one job each:
 """
 
 from plant_assets.simulator.engine import simulate_plant, simulate_plants
-from plant_assets.simulator.profile import SimulationProfile, SimulationProfileError, load_profile
+from plant_assets.simulator.profile import (
+    SimulationProfile,
+    SimulationProfileError,
+    load_profile,
+)
 
 __all__ = ["SimulationProfile", "SimulationProfileError", "load_profile", "simulate_plant", "simulate_plants"]

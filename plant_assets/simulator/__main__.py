@@ -1,6 +1,6 @@
 """Generate the demo exports: `python -m plant_assets.simulator --start 2026-09-07 --days 28 [--seed N]`.
 
-Paths come from plant_assets.settings (PLANT_ASSETS_HOME, PLANT_ASSETS_PLANTS): exports go to
+Paths come from plant_assets.core.settings (PLANT_ASSETS_HOME, PLANT_ASSETS_PLANTS): exports go to
 `$HOME/landing/<plant_id>/`, the ground truth to `$HOME/truth/`.
 """
 
@@ -10,8 +10,8 @@ import argparse
 import json
 from datetime import date
 
-from plant_assets.config import load_plants
-from plant_assets.settings import get_settings
+from plant_assets.core.plant_config import load_plants
+from plant_assets.core.settings import get_settings
 from plant_assets.simulator.engine import simulate_plants
 
 

@@ -12,10 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from plant_assets.config import DOWNTIME_COLUMNS, RUN_COLUMNS, PlantConfig
+from plant_assets.core.plant_config import DOWNTIME_COLUMNS, RUN_COLUMNS, PlantConfig
 from plant_assets.simulator.clock import MINUTE_MS, Clock, local_to_utc_ms, make_clock
 from plant_assets.simulator.lab import simulate_lab, write_lab_truth
-from plant_assets.simulator.physics import LineTrace, MotorTrace, degradation_multiplier, simulate_line, simulate_motor
+from plant_assets.simulator.physics import (
+    LineTrace,
+    MotorTrace,
+    degradation_multiplier,
+    simulate_line,
+    simulate_motor,
+)
 from plant_assets.simulator.profile import (
     EfficiencyImprovementFault,
     EnergyWasteFault,
@@ -26,8 +32,18 @@ from plant_assets.simulator.profile import (
 )
 from plant_assets.simulator.schedule import UNPLANNED, LineSchedule, Stop, schedule_line
 from plant_assets.simulator.tags import build_tag_series
-from plant_assets.simulator.truth import daily_truth, motor_daily_truth, runs_truth, write_truth
-from plant_assets.simulator.writers import HISTORIAN_WRITERS, Written, category_labels, write_events
+from plant_assets.simulator.truth import (
+    daily_truth,
+    motor_daily_truth,
+    runs_truth,
+    write_truth,
+)
+from plant_assets.simulator.writers import (
+    HISTORIAN_WRITERS,
+    Written,
+    category_labels,
+    write_events,
+)
 
 
 class Streams:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from plant_assets.config import PlantConfig
+
+from plant_assets.core.plant_config import PlantConfig
+from plant_assets.core.units import conversion_to
 from plant_assets.simulator.clock import MINUTE_MS, Clock
 from plant_assets.simulator.lab_profile import LabProfile
 from plant_assets.simulator.timefmt import format_datetimes
 from plant_assets.simulator.writers import Written, write_text
-from plant_assets.units import conversion_to
-
 
 LAB_TRUTH_COLUMNS = [
     "plant_id", "production_date", "line_id", "product_code", "characteristic", "unit", "lsl", "target", "usl",

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from plant_assets.config import PlantConfig
+from plant_assets.core.plant_config import PlantConfig
 from plant_assets.simulator.lab_profile import LabProfile
 
 # ISO 20816-3 (formerly ISO 10816-3) broadband RMS velocity zone boundaries A/B, B/C, C/D in mm/s.

@@ -15,11 +15,11 @@ from typing import Literal
 
 import numpy as np
 
-from plant_assets.catalog import load_signal_catalog
-from plant_assets.config import PlantConfig, TagMapping
+from plant_assets.core.catalog import load_signal_catalog
+from plant_assets.core.plant_config import PlantConfig, TagMapping
+from plant_assets.core.units import conversion_to
 from plant_assets.simulator.physics import LineTrace, MotorTrace
 from plant_assets.simulator.profile import SIGNAL_RESOLUTION, ExportProfile
-from plant_assets.units import conversion_to
 
 Sampling = Literal["cyclic", "exception"]
 REGISTER_KINDS = ("totalizer", "counter")

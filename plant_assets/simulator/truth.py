@@ -37,7 +37,12 @@ import numpy as np
 import pandas as pd
 
 from plant_assets.simulator.clock import Clock
-from plant_assets.simulator.physics import STOP_PLANNED, STOP_UNPLANNED, LineTrace, MotorTrace
+from plant_assets.simulator.physics import (
+    STOP_PLANNED,
+    STOP_UNPLANNED,
+    LineTrace,
+    MotorTrace,
+)
 from plant_assets.simulator.profile import ZONE_HEALTH
 
 DAILY_COLUMNS = ["plant_id", "production_date", "energy_kwh", "units_produced", "good_qty", "scrap_qty",

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plant_assets.config import EventExport, PlantConfig
+from plant_assets.core.plant_config import EventExport, PlantConfig
 from plant_assets.simulator.clock import Clock, local_to_utc_ms
 from plant_assets.simulator.profile import ExportProfile
 from plant_assets.simulator.tags import TagSeries

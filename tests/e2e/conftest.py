@@ -13,10 +13,10 @@ from tests.conftest import E2E_DAYS, E2E_START, SESSION_HOME
 @pytest.fixture(scope="session")
 def e2e_run():
     """Simulate the demo plants for the e2e window and materialize the whole graph once."""
-    from plant_assets.config import load_plants
+    from plant_assets.core.plant_config import load_plants
+    from plant_assets.core.settings import get_settings
     from plant_assets.definitions import defs
-    from plant_assets.pipeline import run_window
-    from plant_assets.settings import get_settings
+    from plant_assets.defs.run_window import run_window
     from plant_assets.simulator import simulate_plants
 
     settings = get_settings()

@@ -26,8 +26,11 @@ def nightly(e2e_run):
     webhook is down on OUTAGE_NIGHTS."""
     from mlflow import MlflowClient
 
-    from plant_assets.alerting import deliver_outbox
-    from plant_assets.defs.operations.loop import load_quality_champions, raise_operational_alerts
+    from plant_assets.defs.operations.alerts_and_scorecard import (
+        load_quality_champions,
+        raise_operational_alerts,
+    )
+    from plant_assets.operations.alerts.store import deliver_outbox
 
     plants = e2e_run["plants"]
     uri = e2e_run["settings"].mlflow_tracking_uri
@@ -109,10 +112,13 @@ def test_acknowledging_survives_a_rerun_and_the_scorecard_matches_the_onboarding
     savings, and the motor alert acknowledged 2 h after it was raised."""
     from mlflow import MlflowClient
 
-    from plant_assets.alerting import acknowledge, list_alerts
-    from plant_assets.catalog import load_signal_catalog
-    from plant_assets.defs.operations.loop import compute_value_and_scorecard, raise_operational_alerts
-    from plant_assets.gates.marts_metrics import ingest_gate_status
+    from plant_assets.core.catalog import load_signal_catalog
+    from plant_assets.defs.operations.alerts_and_scorecard import (
+        compute_value_and_scorecard,
+        raise_operational_alerts,
+    )
+    from plant_assets.operations.alerts.store import acknowledge, list_alerts
+    from plant_assets.quality.marts_metrics import ingest_gate_status
 
     plants, settings = e2e_run["plants"], e2e_run["settings"]
     uri = settings.mlflow_tracking_uri  # not a global URI another test left behind

@@ -8,7 +8,11 @@ import time
 import dagster as dg
 import pytest
 
-from plant_assets.defs.automation.sensors import STABLE_SECONDS, days_ready_for_standardize, scan_new_exports
+from plant_assets.defs.automation.sensors import (
+    STABLE_SECONDS,
+    days_ready_for_standardize,
+    scan_new_exports,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +23,7 @@ def test_days_already_standardized_are_not_rerun(e2e_run):
 
 def test_a_reingested_day_is_ready_again_but_only_once_all_plants_have_it(e2e_run):
     from plant_assets.definitions import defs
-    from plant_assets.partitions import plant_day_key
+    from plant_assets.defs.partitions import plant_day_key
 
     instance, day = e2e_run["instance"], e2e_run["last_day"]
     result = defs.resolve_job_def("ingest_plant_day").execute_in_process(

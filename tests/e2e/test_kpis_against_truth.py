@@ -111,7 +111,7 @@ def test_cross_plant_benchmark_and_catalog(e2e_run):
 
 
 def test_the_built_warehouse_publishes_to_the_analysts_file(e2e_run, tmp_path):
-    from plant_assets.defs.standardize.warehouse_copy import publish_warehouse
+    from plant_assets.standardize.analyst_copy import publish_warehouse
 
     target = tmp_path / "analyst.duckdb"
     result = publish_warehouse(e2e_run["settings"].duckdb_path, target)
@@ -132,7 +132,7 @@ def test_every_query_in_the_analysts_guide_runs_on_the_published_file(e2e_run):
     """docs/analysts.md is what analysts copy: each of its SQL examples must run on the analyst file as written."""
     import re
 
-    from plant_assets.settings import REPO_ROOT
+    from plant_assets.core.settings import REPO_ROOT
 
     guide = (REPO_ROOT / "docs" / "analysts.md").read_text()
     queries = re.findall(r"```sql\n(.*?)```", guide, flags=re.S)

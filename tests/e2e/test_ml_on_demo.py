@@ -124,7 +124,7 @@ def test_motor_health_and_quality_register_per_plant(e2e_run, tmp_path):
 def test_drift_opens_on_the_energy_waste_plant(e2e_run):
     from ml.drift_monitor import energy_drift
     from ml.templates import energy_baseline as energy
-    from plant_assets.warehouse import read_line_energy_hourly
+    from plant_assets.core.warehouse import read_line_energy_hourly
 
     with _warehouse(e2e_run) as con:
         hourly = energy.plant_hourly_features(read_line_energy_hourly(con))

@@ -94,7 +94,7 @@ def test_energy_waste_raises_alerts_and_clean_days_do_not(e2e_run):
 
 def test_rerunning_a_partition_changes_nothing(e2e_run):
     from plant_assets.definitions import defs
-    from plant_assets.partitions import plant_day_key
+    from plant_assets.defs.partitions import plant_day_key
 
     lake = e2e_run["settings"].lake_dir
     day = e2e_run["first_day"] + timedelta(days=1)

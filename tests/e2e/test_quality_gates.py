@@ -85,8 +85,8 @@ FAULTS = {
 @pytest.fixture(scope="module")
 def injected(e2e_run):
     from plant_assets.definitions import defs
-    from plant_assets.partitions import plant_day_key
-    from plant_assets.pipeline import range_tags
+    from plant_assets.defs.partitions import plant_day_key
+    from plant_assets.defs.run_window import range_tags
 
     plants, landing, instance = e2e_run["plants"], e2e_run["settings"].landing_dir, e2e_run["instance"]
     checks = {}

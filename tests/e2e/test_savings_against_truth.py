@@ -18,7 +18,7 @@ MODEL_ACCURACY = 0.02
 
 @pytest.fixture(scope="module")
 def savings(e2e_run):
-    from plant_assets.scorecard import build_savings
+    from plant_assets.operations.rollout_scorecard import build_savings
 
     settings = e2e_run["settings"]
     client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
@@ -62,7 +62,7 @@ def test_plants_without_an_improvement_claim_none(e2e_run, savings):
     narrower, within 2 % of the expected energy, the daily accuracy the plant-hour template is accountable for. It
     only sees total running minutes, not which line runs, so days whose line mix the baseline never saw (plant_b's
     clean days: -1.0 % and -1.6 %) fall outside the band; docs/operations.md reports the figures."""
-    from plant_assets.scorecard import first_measurable_improvement
+    from plant_assets.operations.rollout_scorecard import first_measurable_improvement
 
     faulted = {(f["plant_id"], d) for f in e2e_run["faults"] if f["type"] in ("energy_waste", "efficiency_improvement")
                for d in _fault_days(f)}

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from plant_assets.defs.standardize.warehouse_copy import checkpoint, publish_warehouse
+from plant_assets.standardize.analyst_copy import checkpoint, publish_warehouse
 from tests.analyst_reader import logged, start_readers, stop_readers
 from tests.integration.test_dbt_project import DAY2, GATE_SCHEMA, Dbt, build_lake
 

@@ -235,7 +235,7 @@ def build_lake(lake: Path) -> None:
     # PET-050 on L1 (5 values, 503 above the USL 502.5) and of PET-150 on L2 (2 values: no Cpk);
     # plant_b 2026-09-07 an empty partition (what ingest writes without lab data), 2026-09-08 values of a
     # plant-day whose raw gate failed (never reach the marts).
-    from plant_assets.dialects import LAB_SCHEMA
+    from plant_assets.ingest.exports import LAB_SCHEMA
 
     lab = {
         ("plant_a", DAY1): [("S1", "L1", "PET-050", v, "2026-09-07 06:00") for v in (499.0, 500.0, 501.0, 502.0)]

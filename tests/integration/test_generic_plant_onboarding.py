@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.settings import REPO_ROOT
 
 PLANT = "werk_sued"
 DAY1, DAY2 = date(2026, 10, 24), date(2026, 10, 25)
@@ -109,7 +109,7 @@ DRIVER = textwrap.dedent(
     from datetime import date
     import dagster as dg
     from plant_assets.definitions import defs
-    from plant_assets.pipeline import run_window
+    from plant_assets.defs.run_window import run_window
     with dg.instance_for_test(temp_dir=sys.argv[1]) as instance:
         report = run_window(defs, instance, [sys.argv[2]], date.fromisoformat(sys.argv[3]),
                             date.fromisoformat(sys.argv[4]), train=False)

@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from plant_assets.alerting import deliver_outbox, upsert_alerts
+from plant_assets.operations.alerts.store import deliver_outbox, upsert_alerts
 from tests.webhook_receiver import WebhookReceiver
 
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from plant_assets.pipeline import day_range
+from plant_assets.core.settings import REPO_ROOT
+from plant_assets.defs.run_window import day_range
 from plant_assets.scaleout.demo import home_env, prepare_inputs, run_window_subprocess
-from plant_assets.settings import REPO_ROOT
 from tests.analyst_reader import logged, start_readers, stop_readers
 
 FIRST_DAY = date(2026, 9, 7)

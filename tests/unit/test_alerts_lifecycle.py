@@ -9,7 +9,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from plant_assets.alerting import acknowledge, condition_key, list_alerts, resolve, upsert_alerts
+from plant_assets.operations.alerts.store import (
+    acknowledge,
+    condition_key,
+    list_alerts,
+    resolve,
+    upsert_alerts,
+)
 
 D0 = date(2026, 9, 9)
 
@@ -79,7 +85,7 @@ def test_condition_keys_are_stable_and_distinguish_assets():
 
 
 def test_motor_rule_yellow_then_red_and_healthy_motors_silent():
-    from plant_assets.alert_rules import build_motor_alerts, motor_severity
+    from plant_assets.operations.alerts.rules import build_motor_alerts, motor_severity
 
     assert motor_severity({"alert": False, "zone": "A", "score": 1.0}) is None
     assert motor_severity({"alert": True, "zone": "B", "score": 7.0}) == "yellow"
@@ -112,7 +118,7 @@ def test_cli_alerts_list_ack_resolve(tmp_path, monkeypatch):
 def _plants(auto_resolve_days: int = 2) -> dict:
     from types import SimpleNamespace
 
-    from plant_assets.config import Alerting
+    from plant_assets.core.plant_config import Alerting
 
     return {"plant_x": SimpleNamespace(alerting=Alerting(auto_resolve_days=auto_resolve_days))}
 
@@ -123,7 +129,7 @@ def _clear_day(day: date, kind: str = "motor_health", path: str = "acme/site/are
 
 
 def test_a_condition_clear_for_n_days_resolves_itself_and_is_delivered(con):
-    from plant_assets.alerting import auto_resolve
+    from plant_assets.operations.alerts.store import auto_resolve
 
     _upsert(con, _candidate(D0), _candidate(D0 + timedelta(days=1), "red"))
     alert_id = list_alerts(con).iloc[0]["alert_id"]
@@ -150,7 +156,7 @@ def test_a_condition_clear_for_n_days_resolves_itself_and_is_delivered(con):
 
 
 def test_daily_energy_alerts_resolve_after_the_last_bad_day_and_n_is_configurable(con):
-    from plant_assets.alerting import auto_resolve
+    from plant_assets.operations.alerts.store import auto_resolve
 
     path = "acme/site/area"
 

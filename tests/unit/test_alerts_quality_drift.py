@@ -46,8 +46,8 @@ def _runs(drift_factor: float = 3.0) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def setting():
     from ml.templates import quality
-    from plant_assets.config import load_plants
-    from plant_assets.settings import get_settings
+    from plant_assets.core.plant_config import load_plants
+    from plant_assets.core.settings import get_settings
 
     plants = {"plant_a": load_plants(get_settings().plants_dir)["plant_a"]}
     healthy = _runs(drift_factor=1.0)
@@ -56,8 +56,17 @@ def setting():
 
 
 def test_the_drifting_line_raises_one_alert_and_healthy_lines_none(setting):
-    from plant_assets.alert_rules import build_quality_alerts, quality_clear_days, quality_line_days, score_quality
-    from plant_assets.alerting import auto_resolve, list_alerts, upsert_alerts
+    from plant_assets.operations.alerts.rules import (
+        build_quality_alerts,
+        quality_clear_days,
+        quality_line_days,
+        score_quality,
+    )
+    from plant_assets.operations.alerts.store import (
+        auto_resolve,
+        list_alerts,
+        upsert_alerts,
+    )
 
     plants, models = setting
     plant = plants["plant_a"]
@@ -97,7 +106,7 @@ def test_the_drifting_line_raises_one_alert_and_healthy_lines_none(setting):
 
 
 def test_the_tolerance_is_configurable(setting):
-    from plant_assets.alert_rules import quality_line_days, score_quality
+    from plant_assets.operations.alerts.rules import quality_line_days, score_quality
 
     plants, models = setting
     lenient = {"plant_a": plants["plant_a"].model_copy(

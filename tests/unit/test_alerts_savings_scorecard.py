@@ -9,7 +9,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from plant_assets.scorecard import daily_savings, first_measurable_improvement, monthly_savings
+from plant_assets.operations.rollout_scorecard import (
+    daily_savings,
+    first_measurable_improvement,
+    monthly_savings,
+)
 
 START, BASELINE_END = date(2026, 9, 1), date(2026, 9, 20)
 
@@ -53,8 +57,10 @@ def test_no_savings_from_an_unvalidated_champion_and_none_measurable_without_imp
 
 def test_scorecard_and_report_from_a_small_warehouse(tmp_path):
     from plant_assets.cli.report import render_report
-    from plant_assets.config import load_plants
-    from plant_assets.defs.operations.loop import compute_value_and_scorecard
+    from plant_assets.core.plant_config import load_plants
+    from plant_assets.defs.operations.alerts_and_scorecard import (
+        compute_value_and_scorecard,
+    )
     from tests.conftest import REPO_ROOT
 
     plants = load_plants(REPO_ROOT / "plants")

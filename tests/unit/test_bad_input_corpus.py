@@ -18,9 +18,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from plant_assets.config import PlantConfig
-from plant_assets.dialects import files_for_day, parse_historian
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.plant_config import PlantConfig
+from plant_assets.core.settings import REPO_ROOT
+from plant_assets.ingest.exports import files_for_day, parse_historian
 from tests.unit.test_dialects import assert_frames, load_demo_plant
 from tests.unit.test_dialects_new import TAGS, _tm
 
@@ -221,8 +221,8 @@ LAB_CASES = [
 
 @pytest.mark.parametrize("case", LAB_CASES, ids=[c.id for c in LAB_CASES])
 def test_bad_lab_results_case(case, con, tmp_path):
-    from plant_assets.dialects import LAB_SCHEMA, parse_lab_results
-    from plant_assets.dialects.base import QUARANTINE_SCHEMA
+    from plant_assets.ingest.exports import LAB_SCHEMA, parse_lab_results
+    from plant_assets.ingest.parsing.base import QUARANTINE_SCHEMA
 
     plant = load_demo_plant("plant_a", TAGS)
     path = tmp_path / "Laborwerte_20260907.csv"

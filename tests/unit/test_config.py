@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from plant_assets.config import PlantConfigError, load_plant, validate_plants
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.plant_config import PlantConfigError, load_plant, validate_plants
+from plant_assets.core.settings import REPO_ROOT
 
 DEMO_PLANTS = REPO_ROOT / "plants"
 
@@ -77,7 +77,7 @@ def test_broken_yaml_names_file_and_line(tmp_path):
 def test_libyaml_reads_plant_configs_as_pure_python_yaml_does(plant_id):
     import yaml
 
-    from plant_assets.config import _YAML_LOADER
+    from plant_assets.core.plant_config import _YAML_LOADER
 
     text = (DEMO_PLANTS / plant_id / "plant.yaml").read_text()
     assert yaml.load(text, Loader=_YAML_LOADER) == yaml.safe_load(text)

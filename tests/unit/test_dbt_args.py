@@ -3,7 +3,11 @@ from datetime import date, datetime
 
 import pytest
 
-from plant_assets.defs.standardize.project import dbt_build_args, dbt_vars_for_days, days_of_window
+from plant_assets.defs.standardize.project import (
+    days_of_window,
+    dbt_build_args,
+    dbt_vars_for_days,
+)
 
 
 def test_vars_are_an_inclusive_iso_day_range():

@@ -13,13 +13,14 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from plant_assets.config import PlantConfig, TagMapping
-from plant_assets.dialects import (
+from plant_assets.core.plant_config import PlantConfig, TagMapping
+from plant_assets.core.settings import REPO_ROOT
+from plant_assets.ingest.exports import (
     ACCEPTED_SCHEMA,
     DOWNTIME_SCHEMA,
     QUARANTINE_SCHEMA,
-    RECONCILIATION_SCHEMA,
     REASON_CODES,
+    RECONCILIATION_SCHEMA,
     RUNS_SCHEMA,
     DialectConfigError,
     ParsedExport,
@@ -27,8 +28,7 @@ from plant_assets.dialects import (
     parse_events,
     parse_historian,
 )
-from plant_assets.dialects.base import LocalDay, bind
-from plant_assets.settings import REPO_ROOT
+from plant_assets.ingest.parsing.base import LocalDay, bind
 
 PLANTS = REPO_ROOT / "plants"
 INJECTION_TAG = "RF_L1'); DROP TABLE readings; --"

@@ -14,8 +14,12 @@ import duckdb
 import pytest
 from pydantic import ValidationError
 
-from plant_assets.config import HistorianExport, PlantConfig, TagMapping
-from plant_assets.dialects import DialectConfigError, files_for_day, parse_historian
+from plant_assets.core.plant_config import HistorianExport, PlantConfig, TagMapping
+from plant_assets.ingest.exports import (
+    DialectConfigError,
+    files_for_day,
+    parse_historian,
+)
 from tests.unit.test_dialects import assert_frames, load_demo_plant, quarantined, write
 
 

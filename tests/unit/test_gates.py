@@ -6,11 +6,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from plant_assets.config import load_plant
-from plant_assets.gates import suite_parameters, validate_frame
-from plant_assets.gates.canonical_metrics import canonical_day_metrics, measure_canonical
-from plant_assets.gates.day_levels import DayLevelFiles
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.plant_config import load_plant
+from plant_assets.core.settings import REPO_ROOT
+from plant_assets.quality import suite_parameters, validate_frame
+from plant_assets.quality.canonical_metrics import (
+    canonical_day_metrics,
+    measure_canonical,
+)
+from plant_assets.quality.day_levels import DayLevelFiles
 
 PLANT = load_plant(REPO_ROOT / "plants" / "plant_a")  # Europe/Berlin, PI tags RHF.*
 DAY = date(2026, 9, 10)
@@ -112,8 +115,8 @@ def test_yesterdays_levels_are_kept_and_never_used_stale(tmp_path):
 
 
 def test_levels_are_kept_only_where_the_store_can_tell_a_file_changed(tmp_path):
-    from plant_assets import lake as lake_paths
-    from plant_assets.gates.day_levels import readings_identity
+    from plant_assets.core import lake as lake_paths
+    from plant_assets.quality.day_levels import readings_identity
 
     local = _readings(tmp_path, [("RHF.L1.M1.TBRG", datetime(2026, 9, 10, 6), 50.0)])
     assert readings_identity(local)
@@ -162,7 +165,7 @@ def test_canonical_metrics_in_file_order_match_the_sorted_measure(tmp_path):
 
 @pytest.mark.parametrize("order", ["sorted", "shuffled"])
 def test_raw_metrics_count_duplicate_keys_in_any_order(tmp_path, order):
-    from plant_assets.gates.raw_metrics import raw_day_metrics
+    from plant_assets.quality.raw_metrics import raw_day_metrics
 
     rows = sorted(_day_rows())
     rows.insert(10, rows[9])  # one exact re-delivery next to its original
@@ -185,7 +188,7 @@ def test_raw_metrics_count_duplicate_keys_in_any_order(tmp_path, order):
 
 def test_historian_metrics_count_a_duplicate_hidden_behind_bad_quality(tmp_path):
     """The canonical pass proves the good readings unique; a key repeated by a bad reading is still counted."""
-    from plant_assets.gates.historian import historian_day_metrics
+    from plant_assets.quality.historian import historian_day_metrics
 
     rows = sorted(_day_rows())
     records = [{"tag": t, "ts_utc": ts, "value": v, "quality": "good", "status_text": None, "source_file": "f",

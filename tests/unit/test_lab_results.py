@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from plant_assets.config import load_plants
-from plant_assets.dialects import files_for_day, parse_lab_results
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.plant_config import load_plants
+from plant_assets.core.settings import REPO_ROOT
+from plant_assets.ingest.exports import files_for_day, parse_lab_results
 from tests.unit.test_dialects import load_demo_plant
 
 DAY = date(2026, 9, 7)

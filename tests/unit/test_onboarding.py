@@ -10,12 +10,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from plant_assets.config import load_plant, load_plants
-from plant_assets.dialects import files_for_day
-from plant_assets.onboarding import KPI_REQUIREMENTS, draft_tag_map, read_sample, readiness, tokens
+from plant_assets.core.plant_config import load_plant, load_plants
+from plant_assets.core.settings import REPO_ROOT
+from plant_assets.ingest.exports import files_for_day
+from plant_assets.onboarding import (
+    KPI_REQUIREMENTS,
+    draft_tag_map,
+    read_sample,
+    readiness,
+    tokens,
+)
 from plant_assets.onboarding.readiness import kpi_catalog
 from plant_assets.onboarding.scaffold import file_pattern_from
-from plant_assets.settings import REPO_ROOT
 
 DAY = date(2026, 9, 7)
 

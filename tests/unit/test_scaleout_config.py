@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from plant_assets import lake as lake_paths
+from plant_assets.core import lake as lake_paths
 
 DAY = date(2026, 9, 7)
 
@@ -36,7 +36,7 @@ def test_memory_lake_round_trips_a_partition_and_duckdb_reads_it():
 
 
 def test_settings_keep_a_lake_url(monkeypatch):
-    from plant_assets.settings import get_settings
+    from plant_assets.core.settings import get_settings
 
     monkeypatch.setenv("PLANT_ASSETS_LAKE", "memory://settings-lake")
     assert str(get_settings().lake_dir) == "memory://settings-lake"

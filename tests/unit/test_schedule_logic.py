@@ -1,8 +1,8 @@
 from datetime import date, datetime, timezone
 
-from plant_assets.config import load_plant
+from plant_assets.core.plant_config import load_plant
+from plant_assets.core.settings import REPO_ROOT
 from plant_assets.defs.automation.schedules import completed_local_day, nightly_requests
-from plant_assets.settings import REPO_ROOT
 
 PLANTS = {pid: load_plant(REPO_ROOT / "plants" / pid) for pid in ("plant_a", "plant_b", "plant_c")}
 

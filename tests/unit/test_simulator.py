@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plant_assets.config import load_plants
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.plant_config import load_plants
+from plant_assets.core.settings import REPO_ROOT
 from plant_assets.simulator import SimulationProfileError, load_profile, simulate_plants
 from plant_assets.simulator.timefmt import format_datetimes
 

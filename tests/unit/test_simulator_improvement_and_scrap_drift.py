@@ -9,8 +9,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from plant_assets.config import load_plants
-from plant_assets.settings import REPO_ROOT
+from plant_assets.core.plant_config import load_plants
+from plant_assets.core.settings import REPO_ROOT
 from plant_assets.simulator import SimulationProfileError, load_profile, simulate_plants
 
 START = date(2026, 9, 7)

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from plant_assets.patterns import file_name_for, match_day
-from plant_assets.units import conversion_to
+from plant_assets.core.units import conversion_to
+from plant_assets.ingest.patterns import file_name_for, match_day
 
 
 @pytest.mark.parametrize(

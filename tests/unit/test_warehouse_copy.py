@@ -1,11 +1,11 @@
-"""The analysts' copy: checkpoint + copy + check + atomic rename (plant_assets.defs.standardize.warehouse_copy)."""
+"""The analysts' copy: checkpoint + copy + check + atomic rename (plant_assets.standardize.analyst_copy)."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
-from plant_assets.defs.standardize.warehouse_copy import PublishError, publish_warehouse
+from plant_assets.standardize.analyst_copy import PublishError, publish_warehouse
 
 TABLES = ("marts.kpi_daily",)
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from plant_assets.partitions import day_partitions, plant_day_partitions, plant_partitions
+from plant_assets.defs.partitions import (
+    day_partitions,
+    plant_day_partitions,
+    plant_partitions,
+)
 
 FRESHNESS_CHECK = dg.AssetCheckKey(dg.AssetKey("raw_historian"), "exports_are_fresh")
 

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from plant_assets.config import PlantConfig, validate_plants
+from plant_assets.core.plant_config import PlantConfig, validate_plants
+from plant_assets.core.settings import get_settings
 from plant_assets.defs.automation.jobs import freshness_job, ingest_job
-from plant_assets.partitions import FIRST_PRODUCTION_DAY, plant_day_key
-from plant_assets.settings import get_settings
+from plant_assets.defs.partitions import FIRST_PRODUCTION_DAY, plant_day_key
 
 # Exports of a day are expected within this grace period after local midnight.
 GRACE = timedelta(hours=1)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from plant_assets.config import PlantConfig, validate_plants
+from plant_assets.core.plant_config import PlantConfig, validate_plants
+from plant_assets.core.settings import get_settings
 from plant_assets.defs.automation.jobs import ingest_job, standardize_job
-from plant_assets.dialects import is_complete
-from plant_assets.partitions import plant_day_key
-from plant_assets.settings import get_settings
+from plant_assets.defs.partitions import plant_day_key
+from plant_assets.ingest.exports import is_complete
 
 # A file still being written is not read: it must be unchanged for this long.
 STABLE_SECONDS = 30
@@ -31,7 +31,7 @@ def export_day(plant: PlantConfig, stream: str, file_name: str) -> date | None:
     }[stream]
     if pattern is None:
         return None
-    from plant_assets.patterns import match_day
+    from plant_assets.ingest.patterns import match_day
 
     return match_day(pattern, file_name)
 

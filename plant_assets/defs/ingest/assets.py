@@ -10,17 +10,24 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from plant_assets import lake as lake_paths
-from plant_assets.dialects import files_for_day, parse_events, parse_historian, parse_lab_results
-from plant_assets.dialects.base import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA, ParsedExport
-from plant_assets.dialects.lab_results import LAB_SCHEMA
-from plant_assets.partitions import plant_day_partitions, split_plant_day
-from plant_assets.registry import registry_tables
-from plant_assets.resources import LakeResource, PlantsResource
-from plant_assets.settings import work_connection
-
-PLANT_TEAMS = "team:plant-teams"
-CENTRAL_TEAM = "team:central-data"
+from plant_assets.core import lake as lake_paths
+from plant_assets.core.owners import CENTRAL_TEAM, PLANT_TEAMS
+from plant_assets.core.settings import work_connection
+from plant_assets.defs.partitions import plant_day_partitions, split_plant_day
+from plant_assets.defs.resources import LakeResource, PlantsResource
+from plant_assets.ingest.exports import (
+    files_for_day,
+    parse_events,
+    parse_historian,
+    parse_lab_results,
+)
+from plant_assets.ingest.lab_results import LAB_SCHEMA
+from plant_assets.ingest.parsing.base import (
+    QUARANTINE_SCHEMA,
+    RECONCILIATION_SCHEMA,
+    ParsedExport,
+)
+from plant_assets.ingest.plant_tables import registry_tables
 
 
 def _reconciliation_markdown(recon: pa.Table) -> str:

@@ -8,10 +8,14 @@ import subprocess
 import dagster as dg
 import pandas as pd
 
-from plant_assets.defs.ingest.assets import CENTRAL_TEAM
-from plant_assets.partitions import plant_partitions
-from plant_assets.resources import MlflowResource, PlantsResource, WarehouseResource
-from plant_assets.warehouse import read_line_energy_hourly
+from plant_assets.core.owners import CENTRAL_TEAM
+from plant_assets.core.warehouse import read_line_energy_hourly
+from plant_assets.defs.partitions import plant_partitions
+from plant_assets.defs.resources import (
+    MlflowResource,
+    PlantsResource,
+    WarehouseResource,
+)
 
 ENERGY_USE_CASE = "energy_baseline"
 
@@ -236,7 +240,7 @@ def energy_model_drift(
             recent = hourly[hourly["plant_id"] == plant_id]
             recent = recent[recent["production_date"] >= recent["production_date"].max() - pd.Timedelta(days=plant.models.drift_window_days - 1)]
             pooled = pd.concat([baseline_frames(hourly, {k: v for k, v in configs.items() if k != plant_id}), recent], ignore_index=True)
-            from plant_assets.config import BaselinePeriod
+            from plant_assets.core.plant_config import BaselinePeriod
 
             challenger_plant = plant.model_copy(update={
                 "models": plant.models.model_copy(update={"auto_promote": False}),

@@ -6,16 +6,24 @@ from datetime import timedelta
 import dagster as dg
 import pandas as pd
 
-from plant_assets.defs.ingest.assets import CENTRAL_TEAM
-from plant_assets.partitions import day_partitions
-from plant_assets.gates.marts_metrics import failed_plant_days
-from plant_assets.resources import LakeResource, MlflowResource, PlantsResource, WarehouseResource
-from plant_assets.alert_rules import energy_clear_days, with_condition_keys
-from plant_assets.alerting import auto_resolve, upsert_alerts
-from plant_assets.scoring import (
-    PERFORMANCE_DDL, PERFORMANCE_TABLE, build_energy_alerts, daily_performance,
+from plant_assets.core.owners import CENTRAL_TEAM
+from plant_assets.core.warehouse import read_line_energy_hourly, replace_days
+from plant_assets.defs.partitions import day_partitions
+from plant_assets.defs.resources import (
+    LakeResource,
+    MlflowResource,
+    PlantsResource,
+    WarehouseResource,
 )
-from plant_assets.warehouse import read_line_energy_hourly, replace_days
+from plant_assets.operations.alerts.rules import energy_clear_days, with_condition_keys
+from plant_assets.operations.alerts.store import auto_resolve, upsert_alerts
+from plant_assets.operations.energy_scoring import (
+    PERFORMANCE_DDL,
+    PERFORMANCE_TABLE,
+    build_energy_alerts,
+    daily_performance,
+)
+from plant_assets.quality.marts_metrics import failed_plant_days
 
 
 def _day_range(context: dg.AssetExecutionContext):

@@ -13,16 +13,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from plant_assets import lake as lake_paths
-from plant_assets.config import PlantConfig
+from plant_assets.core import lake as lake_paths
+from plant_assets.core.plant_config import PlantConfig
 from plant_assets.defs.ingest.assets import raw_historian
-from plant_assets.gates import GateOutcome, outside_limits, suite_parameters, validate_frame
-from plant_assets.gates.day_levels import DayLevelFiles
-from plant_assets.gates.historian import historian_day_metrics
-from plant_assets.gates.marts_metrics import ingest_gate_status, kpi_day_frames
-from plant_assets.gates.raw_metrics import offending_samples
-from plant_assets.partitions import day_partitions, plant_day_partitions, split_plant_day
-from plant_assets.resources import LakeResource, PlantsResource, WarehouseResource
+from plant_assets.defs.partitions import (
+    day_partitions,
+    plant_day_partitions,
+    split_plant_day,
+)
+from plant_assets.defs.resources import LakeResource, PlantsResource, WarehouseResource
+from plant_assets.quality import (
+    GateOutcome,
+    outside_limits,
+    suite_parameters,
+    validate_frame,
+)
+from plant_assets.quality.day_levels import DayLevelFiles
+from plant_assets.quality.historian import historian_day_metrics
+from plant_assets.quality.marts_metrics import ingest_gate_status, kpi_day_frames
+from plant_assets.quality.raw_metrics import offending_samples
 
 GATE_SCHEMA = pa.schema(
     [
@@ -227,7 +236,7 @@ def marts_kpi_gate(
 def export_lag_days(plant: PlantConfig, landing_root, now_utc: datetime) -> tuple[int, str | None]:
     """Days between the plant's last complete local day and the newest historian export it delivered."""
     from plant_assets.defs.automation.schedules import completed_local_day
-    from plant_assets.patterns import match_day
+    from plant_assets.ingest.patterns import match_day
 
     folder = plant.landing_path(landing_root)
     days = [match_day(plant.historian.file_pattern, p.name) for p in folder.iterdir()] if folder.is_dir() else []

@@ -4,11 +4,22 @@
 from typing import Any, Mapping, Optional
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
-from plant_assets.defs.ingest.assets import CENTRAL_TEAM
-from plant_assets.defs.standardize.project import days_of_window, dbt_build_args, dbt_project, ensure_manifest
-from plant_assets.partitions import day_partitions
+from plant_assets.core.owners import CENTRAL_TEAM
+from plant_assets.defs.partitions import day_partitions
+from plant_assets.defs.standardize.project import (
+    days_of_window,
+    dbt_build_args,
+    dbt_project,
+    ensure_manifest,
+)
 
 # dbt sources are the Dagster assets that write them: (source name, table) -> asset key.
 SOURCE_ASSETS = {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from plant_assets.settings import REPO_ROOT, get_settings
+from plant_assets.core.settings import REPO_ROOT, get_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 

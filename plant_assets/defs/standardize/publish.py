@@ -11,11 +11,11 @@ The partition only says which run published; the copy is always the complete war
 
 import dagster as dg
 
-from plant_assets.defs.ingest.assets import CENTRAL_TEAM
-from plant_assets.defs.standardize.warehouse_copy import publish_warehouse
-from plant_assets.partitions import day_partitions
-from plant_assets.resources import WarehouseResource
-from plant_assets.settings import get_settings
+from plant_assets.core.owners import CENTRAL_TEAM
+from plant_assets.core.settings import get_settings
+from plant_assets.defs.partitions import day_partitions
+from plant_assets.defs.resources import WarehouseResource
+from plant_assets.standardize.analyst_copy import publish_warehouse
 
 PUBLISHED_MARTS = (
     "kpi_daily",

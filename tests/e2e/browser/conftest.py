@@ -14,8 +14,8 @@ schedules and sensors are stopped first so that only runs a test launches touch 
 from __future__ import annotations
 
 import os
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 import sys

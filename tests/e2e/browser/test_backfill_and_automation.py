@@ -11,7 +11,11 @@ from datetime import date, timedelta
 import dagster as dg
 import pytest
 
-from tests.e2e.browser.dagster_ui import dismiss_dagster_popups, select_plant_days, settle
+from tests.e2e.browser.dagster_ui import (
+    dismiss_dagster_popups,
+    select_plant_days,
+    settle,
+)
 
 # Same ordering as test_uis.py: after the read-only e2e tests (a backfill re-materializes two plant-days).
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.mutates_session]

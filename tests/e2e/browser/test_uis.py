@@ -9,7 +9,9 @@ import time
 import dagster as dg
 import pytest
 
-from tests.e2e.browser.dagster_ui import dismiss_dagster_popups as _dismiss_dagster_popups
+from tests.e2e.browser.dagster_ui import (
+    dismiss_dagster_popups as _dismiss_dagster_popups,
+)
 from tests.e2e.browser.dagster_ui import select_plant_days
 from tests.e2e.browser.dagster_ui import settle as _settle
 

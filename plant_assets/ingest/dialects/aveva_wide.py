@@ -1,0 +1,214 @@
+"""AVEVA (Wonderware) Historian WideHistory: `DateTime,<tag>,<tag>,...`, one row per retrieval cycle.
+
+Every (line, tag column) cell is one record. An empty cell means "no value": it is accepted with
+quality 'bad', value NULL and status_text 'No Data'. A cell of a column whose tag is not in the tag map is
+`unknown_tag`; a row with a bad timestamp or outside the day quarantines all of its cells; a row whose field
+count differs from the header is `malformed_row` for every tag column.
+
+Options (`historian.options`):
+  timestamp_format   strptime format or list of formats; default "%Y-%m-%d %H:%M:%S.%g"
+  timestamps_in      "local" (server local time = plant time zone, default) or "utc"
+  delimiter          default ","
+  timestamp_column   name of the time column; default "DateTime"
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+import duckdb
+
+from plant_assets.ingest.parsing.base import (
+    BAD_TIMESTAMP,
+    BAD_VALUE,
+    MALFORMED_ROW,
+    NONBLANK,
+    OUTSIDE_PARTITION_DAY,
+    SRC,
+    UNKNOWN_TAG,
+    WIDE_TIME_KEY,
+    WS,
+    DialectConfigError,
+    ParsedExport,
+    Rule,
+    SourceFile,
+    StreamRun,
+    check_delimiter,
+    check_formats,
+    check_options,
+    day_params,
+    delimiter_hint,
+    field_sql,
+    find_columns,
+    num_sql,
+    raw_sql,
+    rid_sql,
+    rule_sql,
+    run_historian,
+    run_sql,
+    short,
+    split_fields_sql,
+    split_params,
+    timestamp_rules,
+    timestamp_sql,
+    timestamps_in,
+)
+from plant_assets.ingest.parsing.knobs import (
+    knob_params,
+    num_text_sql,
+    outside_sql,
+    relocate_header,
+    scaled_sql,
+    ts_parse_sql,
+)
+
+OPTIONS = ("timestamp_format", "timestamps_in", "delimiter", "timestamp_column")
+MAX_COLUMNS = 65535
+NO_DATA = "No Data"
+
+
+def _options(plant: Any, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    where = f"{plant.plant_id}: historian.options"
+    opts = dict(plant.historian.options or {})
+    check_options(opts, OPTIONS, where)
+    ts_col = opts.get("timestamp_column", "DateTime")
+    if not isinstance(ts_col, str) or not ts_col.strip():
+        raise DialectConfigError(f"{where}: timestamp_column must be a non-empty string, got {ts_col!r}")
+    formats = check_formats(con, opts.get("timestamp_format", "%Y-%m-%d %H:%M:%S.%g"), where)
+    return {
+        "formats": formats,
+        "mode": timestamps_in(opts, where),
+        "delim": check_delimiter(opts.get("delimiter", ","), where),
+        "ts_col": ts_col.strip(),
+        "knobs": plain_knobs(formats, timestamps_in(opts, where)),
+    }
+
+
+def plain_knobs(formats: list[str], mode: str) -> dict[str, Any]:
+    """The knobs of plant_assets.ingest.parsing.knobs at their defaults (what a WideHistory export needs)."""
+    return {"formats": formats, "epoch_us": None, "mode": mode, "shift_us": 0, "decimal_comma": False,
+            "scale": 1.0, "offset": 0.0, "skip_lines": 0, "skip_after_header": 0, "encoding": None}
+
+
+def _parse_file(opts: dict[str, Any]):
+    knobs = opts["knobs"]
+
+    def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
+        if not relocate_header(run.con, sf, opts["delim"], knobs["skip_lines"]):
+            return f"no header line after the {knobs['skip_lines']} preamble line(s)"
+        pos, missing = find_columns(sf.header, {"ts": opts["ts_col"]})
+        if missing:
+            return (
+                f"header {short(', '.join(sf.header))!r} has no {opts['ts_col']!r} column"
+                + delimiter_hint(sf.header_raw, opts["delim"])
+            )
+        names = list(sf.header)
+        if len(names) > 1 and names[-1] == "":
+            names.pop()  # a trailing delimiter on every line is not a tag column
+        tag_cols = [(i + 1, name) for i, name in enumerate(names) if i + 1 != pos["ts"]]
+        if not tag_cols:
+            return f"header {short(', '.join(sf.header))!r} has no tag columns" + delimiter_hint(
+                sf.header_raw, opts["delim"]
+            )
+        if len(tag_cols) > MAX_COLUMNS:
+            return f"header has {len(tag_cols)} tag columns; at most {MAX_COLUMNS} are supported"
+        if len({t for _, t in tag_cols}) < len(tag_cols):
+            run.force_dedup = True  # a tag twice in one header: its cells share (tag, ts_utc)
+        known = dict(run_sql(run.con, f"SELECT source_tag, tag_idx FROM {run.tags}"))
+        col_pos = [p for p, _ in tag_cols]
+        col_tag = [t for _, t in tag_cols]
+        col_idx = [known.get(t) for t in col_tag]
+
+        ts = timestamp_sql(run.day, opts["mode"], "ts_parsed")
+        ts["outside"] = outside_sql(run.day, knobs, "ts_parsed")
+        rules = [
+            Rule("f IS NULL", MALFORMED_ROW,
+                 "format('unbalanced quotes: the line cannot be split into fields (tag column {} ''{}'')', pos, tag)"),
+            Rule("nf <> $nf", MALFORMED_ROW,
+                 "format('line has {} fields, the header has {}: cannot locate tag column {} ''{}''', "
+                 "nf, $nf, pos, tag)"),
+            Rule("tag_idx IS NULL", UNKNOWN_TAG,
+                 "format('tag ''{}'' (column {}) is not in the tag map of {}', tag, pos, $plant_id)"),
+            *timestamp_rules(run.day, opts["mode"], "ts_parsed", "ts_text"),
+            Rule("v_num IS NULL AND cell <> ''", BAD_VALUE,
+                 "format('value ''{}'' of tag ''{}'' is not a number', cell, tag)"),
+            Rule("NOT isfinite(v_num)", BAD_VALUE,
+                 "format('value ''{}'' of tag ''{}'' is not a finite number', cell, tag)"),
+        ]
+        _, code, detail = rule_sql(rules)
+        # Rules 1, 2 and 4-6 are about the line: decided once per line, then per cell only 3, 7 and 8.
+        line_rule = (
+            f"CASE WHEN f IS NULL THEN 1 WHEN nf <> $nf THEN 2 WHEN ts_parsed IS NULL THEN 4 "
+            f"WHEN {ts['in_gap']} THEN 5 WHEN {ts['outside']} THEN 6 END"
+        )
+        cell_rule = (
+            "CASE WHEN line_rule <= 2 THEN line_rule WHEN tag_idx IS NULL THEN 3 WHEN line_rule IS NOT NULL "
+            "THEN line_rule WHEN v_num IS NULL AND cell <> '' THEN 7 WHEN NOT isfinite(v_num) THEN 8 END"
+        )
+        assert [r.code for r in rules] == [MALFORMED_ROW, MALFORMED_ROW, UNKNOWN_TAG, BAD_TIMESTAMP, BAD_TIMESTAMP,
+                                           OUTSIDE_PARTITION_DAY, BAD_VALUE, BAD_VALUE]
+        sql = f"""
+        INSERT INTO {run.cls} (rid, tag_idx, ts_utc, value, quality, status_text, raw_record, reason_code,
+                               reason_detail, fold_local, fold_off2, fold_line)
+        WITH s AS (
+            SELECT source_line, line, {split_fields_sql()} AS f
+            FROM {SRC} WHERE source_line > $data_after AND {NONBLANK}
+        ), r AS (
+            SELECT source_line, line, f, len(f) AS nf, {field_sql('f', pos['ts'])} AS ts_text,
+                   {ts_parse_sql(knobs, field_sql('f', pos['ts']))} AS ts_parsed
+            FROM s
+        ), t AS (
+            SELECT source_line, f, nf, ts_text, ts_parsed, {ts['ts_utc']} AS ts_utc, {line_rule} AS line_rule,
+                   {ts['off2']} AS off2,
+                   CASE WHEN {ts['off2']} IS NOT NULL THEN {ts['ts_local']} END AS fold_local,
+                   CASE WHEN {ts['off2']} IS NOT NULL OR {line_rule} <= 2 THEN line END AS line
+            FROM r
+        ), u AS (
+            SELECT t.*, unnest(range(1, $ncols + 1))::INTEGER AS sub FROM t
+        ), c AS (
+            SELECT u.*, ($col_pos::INTEGER[])[sub] AS pos, ($col_tag::VARCHAR[])[sub] AS tag,
+                   ($col_idx::INTEGER[])[sub] AS tag_idx, f[($col_pos::INTEGER[])[sub]] AS cell
+            FROM u
+        ), c2 AS (
+            SELECT c.*, {num_sql(num_text_sql(knobs, 'cell'))} AS v_num FROM c
+        ), d AS (
+            SELECT c2.*, {cell_rule} AS rule_no FROM c2
+        )
+        SELECT {rid_sql('$file_idx', 'source_line', 'sub')}, tag_idx, ts_utc, {scaled_sql(knobs, 'v_num')},
+               CASE WHEN v_num IS NULL THEN 'bad' ELSE 'good' END, CASE WHEN v_num IS NULL THEN $no_data END,
+               CASE WHEN rule_no > 2 THEN format('{{}}={{}}; {{}}={{}}', $ts_col, ts_text, tag, cell)
+                    WHEN rule_no IS NOT NULL THEN {raw_sql()} END,
+               {code}, {detail}, fold_local, off2, CASE WHEN off2 IS NOT NULL THEN line END
+        FROM d"""
+        params = {
+            **split_params(opts["delim"]),
+            **day_params(run.day, opts["formats"]),
+            "file_idx": sf.idx,
+            "data_after": sf.header_line + knobs["skip_after_header"],
+            **knob_params(knobs),
+            "nf": len(sf.header),
+            "plant_id": run.plant_id,
+            "no_data": NO_DATA,
+            "ts_col": sf.header[pos["ts"] - 1],
+            "ncols": len(tag_cols),
+            "col_pos": col_pos,
+            "col_tag": col_tag,
+            "col_idx": col_idx,
+            "ws": WS,
+        }
+        run.insert(sf, sql, params)
+        return None
+
+    return parse_file
+
+
+def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> ParsedExport:
+    """Parse a plant-day of AVEVA WideHistory exports (one record per (row, tag) cell)."""
+    opts = _options(plant, con)
+    # All cells of a line share its timestamp: a DST fold is resolved per file, not per tag.
+    return run_historian(
+        plant, files, day, con, opts["delim"], _parse_file(opts), fold_key="0", time_key=WIDE_TIME_KEY,
+        encoding=opts["knobs"]["encoding"], shift_us=opts["knobs"]["shift_us"],
+    )

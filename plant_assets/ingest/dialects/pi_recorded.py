@@ -1,0 +1,181 @@
+"""OSIsoft / AVEVA PI recorded values (PI DataLink style): `Tag,Timestamp,Value,Status`, one reading a line.
+
+Options (`historian.options`):
+  timestamp_format  strptime format or list of formats tried in order; default "%d-%b-%Y %H:%M:%S"
+  timestamps_in     "local" (plant time zone, default) or "utc"
+  delimiter         default ","
+  digital_states    digital state strings accepted as quality 'bad' (value NULL, status_text = the state);
+                    default DEFAULT_DIGITAL_STATES; matched case-insensitively
+  status_quality    Status -> good/uncertain/bad; default DEFAULT_STATUS_QUALITY, case-insensitive.
+                    An empty Status (or no Status column) is 'good'; a Status not in the map is 'uncertain'.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+import duckdb
+
+from plant_assets.ingest.parsing.base import (
+    BAD_VALUE,
+    LONG_TIME_KEY,
+    MALFORMED_ROW,
+    NONBLANK,
+    SRC,
+    UNKNOWN_TAG,
+    WS,
+    DialectConfigError,
+    ParsedExport,
+    Rule,
+    SourceFile,
+    StreamRun,
+    check_delimiter,
+    check_formats,
+    check_options,
+    day_params,
+    delimiter_hint,
+    field_sql,
+    find_columns,
+    num_sql,
+    quality_map,
+    raw_sql,
+    rid_sql,
+    rule_sql,
+    run_historian,
+    short,
+    split_fields_sql,
+    split_params,
+    timestamp_rules,
+    timestamp_sql,
+    timestamps_in,
+)
+
+DEFAULT_DIGITAL_STATES = (
+    "I/O Timeout",
+    "Bad Input",
+    "Shutdown",
+    "No Data",
+    "Over Range",
+    "Under Range",
+    "Pt Created",
+    "Intf Shut",
+    "Arc Off-line",
+    "Bad",
+    "Scan Off",
+    "Comm Fail",
+    "Configure",
+    "Calc Failed",
+    "No Result",
+)
+DEFAULT_STATUS_QUALITY = {"good": "good", "questionable": "uncertain", "substituted": "uncertain", "bad": "bad"}
+OPTIONS = ("timestamp_format", "timestamps_in", "delimiter", "digital_states", "status_quality")
+COLUMNS = {"tag": "Tag", "ts": "Timestamp", "value": "Value", "status": "Status"}
+
+
+def _options(plant: Any, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    where = f"{plant.plant_id}: historian.options"
+    opts = dict(plant.historian.options or {})
+    check_options(opts, OPTIONS, where)
+    states = opts.get("digital_states", DEFAULT_DIGITAL_STATES)
+    if not isinstance(states, (list, tuple)) or not all(isinstance(s, str) and s.strip() for s in states):
+        raise DialectConfigError(f"{where}: digital_states must be a list of non-empty strings, got {states!r}")
+    status = quality_map(opts.get("status_quality"), DEFAULT_STATUS_QUALITY, f"{where}.status_quality")
+    lowered = {k.strip().lower(): v for k, v in status.items()}
+    # Exact spellings first (cheap), the case-insensitive lookup only for the rest.
+    exact = {}
+    for key, quality in status.items():
+        for spelling in (key, key.strip(), key.lower(), key.upper(), key.title(), key.capitalize()):
+            exact.setdefault(spelling, lowered[key.strip().lower()])
+    return {
+        "formats": check_formats(con, opts.get("timestamp_format", "%d-%b-%Y %H:%M:%S"), where),
+        "mode": timestamps_in(opts, where),
+        "delim": check_delimiter(opts.get("delimiter", ","), where),
+        "states": sorted({s.strip().lower() for s in states}),
+        "status_exact_keys": list(exact),
+        "status_exact_vals": list(exact.values()),
+        "status_keys": list(lowered),
+        "status_vals": list(lowered.values()),
+    }
+
+
+def _parse_file(opts: dict[str, Any]):
+    def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
+        pos, missing = find_columns(sf.header, COLUMNS)
+        if set(missing) - {"Status"}:
+            return (
+                f"header {short(', '.join(sf.header))!r} lacks column(s) {missing}; expected Tag,Timestamp,Value,Status"
+                + delimiter_hint(sf.header_raw, opts["delim"])
+            )
+        ts = timestamp_sql(run.day, opts["mode"], "ts_parsed")
+        rules = [
+            Rule("f IS NULL", MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
+            Rule("nf <> $nf", MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
+            Rule("tag_idx IS NULL", UNKNOWN_TAG, "format('tag ''{}'' is not in the tag map of {}', tag, $plant_id)"),
+            *timestamp_rules(run.day, opts["mode"], "ts_parsed", "ts_text"),
+            Rule("v_text = ''", BAD_VALUE, "'value is empty'"),
+            Rule("v_num IS NULL AND NOT is_state", BAD_VALUE,
+                 "format('value ''{}'' is neither a number nor a known digital state', v_text)"),
+            Rule("NOT isfinite(v_num)", BAD_VALUE, "format('value ''{}'' is not a finite number', v_text)"),
+        ]
+        number, code, detail = rule_sql(rules)
+        tag_idx = run.tag_lookup("p.tag")
+        sql = f"""
+        INSERT INTO {run.cls} (rid, tag_idx, ts_utc, value, quality, status_text, raw_record, reason_code,
+                               reason_detail, fold_local, fold_off2, fold_line)
+        WITH s AS (
+            SELECT source_line, line, {split_fields_sql()} AS f
+            FROM {SRC} WHERE source_line > $header_line AND {NONBLANK}
+        ), p AS (
+            SELECT source_line, line, f, len(f) AS nf,
+                   {field_sql('f', pos['tag'])} AS tag, {field_sql('f', pos['ts'])} AS ts_text,
+                   {field_sql('f', pos['value'])} AS v_text, {field_sql('f', pos.get('status'))} AS st_text
+            FROM s
+        ), q AS (
+            SELECT p.*, {tag_idx} AS tag_idx, try_strptime(ts_text, $fmt) AS ts_parsed, {num_sql('v_text')} AS v_num
+            FROM p
+        ), r AS (
+            SELECT q.*, {ts['ts_local']} AS ts_local, {ts['ts_utc']} AS ts_utc, {ts['in_gap']} AS in_gap,
+                   {ts['outside']} AS outside, {ts['off2']} AS off2,
+                   CASE WHEN v_num IS NULL THEN list_position($states::VARCHAR[], lower(v_text)) IS NOT NULL ELSE false END
+                       AS is_state
+            FROM q
+        ), c AS (
+            SELECT r.*, {number} AS rule_no,
+                   CASE WHEN is_state THEN 'bad'
+                        WHEN st_text IS NULL OR st_text = '' THEN 'good'
+                        ELSE coalesce(($status_exact_vals::VARCHAR[])[list_position($status_exact_keys::VARCHAR[],
+                                                                                     st_text)],
+                                      ($status_vals::VARCHAR[])[list_position($status_keys::VARCHAR[],
+                                                                               lower(st_text))],
+                                      'uncertain')
+                   END AS quality
+            FROM r
+        )
+        SELECT {rid_sql('$file_idx', 'source_line')}, tag_idx, ts_utc,
+               CASE WHEN quality = 'bad' THEN NULL ELSE v_num END, quality,
+               CASE WHEN is_state THEN v_text ELSE nullif(st_text, '') END,
+               CASE WHEN rule_no IS NOT NULL THEN {raw_sql()} END, {code}, {detail},
+               CASE WHEN off2 IS NOT NULL THEN ts_local END, off2, CASE WHEN off2 IS NOT NULL THEN line END
+        FROM c"""
+        params = {
+            **split_params(opts["delim"]),
+            **day_params(run.day, opts["formats"]),
+            "file_idx": sf.idx,
+            "header_line": sf.header_line,
+            "nf": len(sf.header),
+            "plant_id": run.plant_id,
+            **{k: opts[k] for k in ("states", "status_exact_keys", "status_exact_vals", "status_keys", "status_vals")},
+            "ws": WS,
+        }
+        run.insert(sf, sql, params)
+        return None
+
+    return parse_file
+
+
+def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> ParsedExport:
+    """Parse a plant-day of PI recorded-values exports."""
+    opts = _options(plant, con)
+    return run_historian(plant, files, day, con, opts["delim"], _parse_file(opts), time_key=LONG_TIME_KEY)

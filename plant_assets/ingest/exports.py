@@ -1,0 +1,145 @@
+"""Historian and event export parsers: one plant-day of landing files -> accepted / quarantine / reconciliation.
+
+    parse_historian(plant, files, day, con) -> ParsedExport    dispatches on plant.historian.dialect
+    parse_events(plant, kind, files, day, con) -> ParsedExport kind: "production_runs" | "downtime_events"
+    parse_lab_results(plant, files, day, con) -> ParsedExport  lab samples judged against quality_specs
+    files_for_day(plant, landing_dir, day, stream) -> list[Path]
+
+`con` is a DuckDB connection owned by the caller (its temp objects are uniquely named and dropped again).
+Bad data never raises: every record ends up accepted or quarantined with a reason code, and every input file
+gets a reconciliation row with raw = accepted + quarantined. Only a configuration the parser cannot use
+raises (DialectConfigError, a ValueError), before any file is read. See docs/contracts.md.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+import duckdb
+
+from plant_assets.ingest.dialects import (
+    aveva_narrow,
+    aveva_wide,
+    canary_tvq,
+    generic,
+    ignition_sqlt,
+    pi_recorded,
+)
+from plant_assets.ingest.events import parse_events
+from plant_assets.ingest.lab_results import LAB_SCHEMA, parse_lab_results
+from plant_assets.ingest.parsing.base import (
+    ACCEPTED_SCHEMA,
+    DOWNTIME_SCHEMA,
+    QUARANTINE_SCHEMA,
+    REASON_CODES,
+    RECONCILIATION_SCHEMA,
+    RUNS_SCHEMA,
+    DialectConfigError,
+    ParsedExport,
+    as_day,
+)
+
+__all__ = [
+    "ACCEPTED_SCHEMA",
+    "DOWNTIME_SCHEMA",
+    "LAB_SCHEMA",
+    "QUARANTINE_SCHEMA",
+    "REASON_CODES",
+    "RECONCILIATION_SCHEMA",
+    "RUNS_SCHEMA",
+    "STREAMS",
+    "DialectConfigError",
+    "ParsedExport",
+    "files_for_day",
+    "is_complete",
+    "parse_events",
+    "parse_historian",
+    "parse_lab_results",
+]
+
+PARSERS = {
+    "pi_recorded": pi_recorded.parse,
+    "aveva_wide": aveva_wide.parse,
+    "ignition_sqlt": ignition_sqlt.parse,
+    "aveva_narrow": aveva_narrow.parse,
+    "canary_tvq": canary_tvq.parse,
+    "generic": generic.parse,
+}
+STREAMS = ("historian", "production_runs", "downtime_events", "lab_results")
+Stream = Literal["historian", "production_runs", "downtime_events", "lab_results"]
+
+
+def parse_historian(
+    plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection
+) -> ParsedExport:
+    """Parse one plant-day of historian exports with the plant's dialect."""
+    try:
+        parser = PARSERS[plant.historian.dialect]
+    except KeyError:
+        raise DialectConfigError(
+            f"{plant.plant_id}: unknown historian dialect {plant.historian.dialect!r}; known: {sorted(PARSERS)}"
+        ) from None
+    return parser(plant, files, as_day(day), con)
+
+
+def files_for_day(
+    plant: Any, landing_dir: Path | str, day: date | datetime | str, stream: Stream, now: float | None = None
+) -> list[Path]:
+    """The existing files of one plant-day and stream, sorted by name.
+
+    The name is the stream's `file_pattern.format(date=day)`; glob characters (* ? [...]) in it match names
+    in landing_dir only (never in a sub-folder). Only regular files whose real path stays inside landing_dir
+    are returned, so a symlink or a name cannot lead outside it. A historian file still being written
+    (`historian.stable_after_seconds`, `historian.completion_marker`) is left for a later run.
+    """
+    if stream not in STREAMS:
+        raise ValueError(f"stream must be one of {STREAMS}, got {stream!r}")
+    export = plant.historian if stream == "historian" else getattr(plant, stream)
+    if export is None:  # an optional stream the plant does not export (lab_results)
+        return []
+    name = export.file_pattern.format(date=as_day(day))
+    if not name or any(sep in name for sep in ("/", "\\", "\0")) or name in (".", ".."):
+        raise DialectConfigError(f"{plant.plant_id}: {stream}.file_pattern gives {name!r}, not a bare file name")
+    root = Path(landing_dir)
+    try:
+        real_root = root.resolve(strict=True)
+        entries = os.listdir(real_root)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    has_glob = any(c in name for c in "*?[")
+    matches = [e for e in entries if fnmatch.fnmatchcase(e, name)] if has_glob else [name] if name in entries else []
+    out: list[Path] = []
+    for entry in sorted(matches):
+        path = root / entry
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        if not real.is_relative_to(real_root) or not real.is_file():
+            continue
+        if not is_complete(export, real, entries, now):
+            continue
+        out.append(path)
+    return out
+
+
+def is_complete(export: Any, real: Path, entries: Sequence[str], now: float | None = None) -> bool:
+    """False while a file may still be written: younger than `stable_after_seconds`, or its completion marker
+    (`completion_marker`, e.g. "{name}.done") is missing. Event exports have neither knob (always complete)."""
+    stable = float(getattr(export, "stable_after_seconds", 0) or 0)
+    if stable > 0:
+        try:
+            age = (time.time() if now is None else now) - real.stat().st_mtime
+        except OSError:
+            return False
+        if age < stable:
+            return False
+    marker = getattr(export, "completion_marker", None)
+    if marker and marker.replace("{name}", real.name) not in entries:
+        return False
+    return True
