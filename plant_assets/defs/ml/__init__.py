@@ -1,12 +1,7 @@
-"""ML assets: per-plant model instances calibrated from the common templates (ml/templates/)."""
+"""ML stage: per-plant model instances calibrated from the common templates (ml/templates/)."""
 
-from plant_assets.defs.ml.assets import (
-    energy_baseline_model,
-    energy_model_drift,
-    motor_health_model,
-    quality_model,
-)
+import dagster as dg
 
-ML_ASSETS = [energy_baseline_model, motor_health_model, quality_model, energy_model_drift]
+from plant_assets.defs.ml.assets import energy_baseline_model, energy_model_drift, motor_health_model, quality_model
 
-__all__ = ["ML_ASSETS", "energy_baseline_model", "energy_model_drift", "motor_health_model", "quality_model"]
+defs = dg.Definitions(assets=[energy_baseline_model, motor_health_model, quality_model, energy_model_drift])

@@ -1,10 +1,10 @@
-"""Operations assets. `OPERATIONS_ASSETS`: the closing-the-loop assets to wire into the definitions
-(energy_performance and energy_alerts are wired from .assets directly)."""
+"""Operations stage: champion scoring, alerts with an owner, their delivery, savings and the rollout scorecard."""
 
-from plant_assets.defs.operations.alerts_and_scorecard import (
-    alert_notifier,
-    operational_alerts,
-    rollout_scorecard,
+import dagster as dg
+
+from plant_assets.defs.operations.alerts_and_scorecard import alert_notifier, operational_alerts, rollout_scorecard
+from plant_assets.defs.operations.assets import energy_alerts, energy_performance
+
+defs = dg.Definitions(
+    assets=[energy_performance, energy_alerts, operational_alerts, alert_notifier, rollout_scorecard],
 )
-
-OPERATIONS_ASSETS = [operational_alerts, alert_notifier, rollout_scorecard]
