@@ -7,7 +7,7 @@ PLANT_ASSETS_LAKE     the Parquet lake, read by dbt sources and written by inges
                       URL (docs/scaling.md says which readers follow a URL)
 PLANT_ASSETS_ANALYST_DUCKDB  the analysts' read-only copy of the warehouse; default <home>/analyst.duckdb
 MLFLOW_TRACKING_URI   MLflow tracking store; default sqlite:///<home>/mlflow.db
-PLANT_ASSETS_EXECUTOR in_process (default), multiprocess or celery (plant_assets/scaleout/executor.py)
+PLANT_ASSETS_EXECUTOR in_process (default), multiprocess or celery (plant_assets/defs/executor.py)
 PLANT_ASSETS_INGEST_MEMORY  DuckDB memory cap of one parsing or gate connection (default 1GB); beyond it DuckDB
                       spills to <home>/tmp/duckdb_spill, so an export of any size parses in bounded memory
 PLANT_ASSETS_DBT_MEMORY  DuckDB memory cap of the dbt build (default 2GB; beyond it dbt's DuckDB spills to

@@ -45,7 +45,7 @@ def test_settings_keep_a_lake_url(monkeypatch):
 
 
 def test_executor_is_chosen_by_environment(monkeypatch):
-    from plant_assets.scaleout.executor import executor_from_env
+    from plant_assets.defs.executor import executor_from_env
 
     monkeypatch.delenv("PLANT_ASSETS_EXECUTOR", raising=False)
     assert executor_from_env().name == "in_process"

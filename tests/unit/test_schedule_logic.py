@@ -1,8 +1,9 @@
 from datetime import date, datetime, timezone
 
 from plant_assets.core.plant_config import load_plant
+from plant_assets.core.production_day import completed_local_day
 from plant_assets.core.settings import REPO_ROOT
-from plant_assets.defs.automation.schedules import completed_local_day, nightly_requests
+from plant_assets.defs.automation.schedules import nightly_requests
 
 PLANTS = {pid: load_plant(REPO_ROOT / "plants" / pid) for pid in ("plant_a", "plant_b", "plant_c")}
 

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import dagster as dg
 
 from plant_assets.core.plant_config import PlantConfig, validate_plants
+from plant_assets.core.production_day import completed_local_day
 from plant_assets.core.settings import get_settings
 from plant_assets.defs.automation.jobs import freshness_job, ingest_job
 from plant_assets.defs.partitions import FIRST_PRODUCTION_DAY, plant_day_key
-
-# Exports of a day are expected within this grace period after local midnight.
-GRACE = timedelta(hours=1)
-
-
-def completed_local_day(plant: PlantConfig, now_utc: datetime):
-    """The latest plant-local day that ended at least GRACE ago."""
-    local_now = now_utc.astimezone(plant.tz)
-    return (local_now - GRACE).date() - timedelta(days=1)
 
 
 def nightly_requests(plants: dict[str, PlantConfig], now_utc: datetime) -> list[dg.RunRequest]:

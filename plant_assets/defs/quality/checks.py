@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from plant_assets.core import lake as lake_paths
 from plant_assets.core.plant_config import PlantConfig
@@ -235,7 +234,7 @@ def marts_kpi_gate(
 
 def export_lag_days(plant: PlantConfig, landing_root, now_utc: datetime) -> tuple[int, str | None]:
     """Days between the plant's last complete local day and the newest historian export it delivered."""
-    from plant_assets.defs.automation.schedules import completed_local_day
+    from plant_assets.core.production_day import completed_local_day
     from plant_assets.ingest.patterns import match_day
 
     folder = plant.landing_path(landing_root)
@@ -264,7 +263,7 @@ def exports_are_fresh(context: dg.AssetCheckExecutionContext, lake: LakeResource
         lags[plant_id] = {"lag_days": lag, "newest_export_day": newest, "max_lag_days": thresholds["max_lag_days"]}
         if lag > thresholds["max_lag_days"]:
             stale[plant_id] = lags[plant_id]
-            from plant_assets.defs.automation.schedules import completed_local_day
+            from plant_assets.core.production_day import completed_local_day
 
             day = completed_local_day(plant, now)
             failure = {
