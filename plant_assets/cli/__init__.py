@@ -215,10 +215,10 @@ def dbt_parse() -> None:
 
     Example: plant-assets dbt-parse
     """
-    from plant_assets.defs.standardize.project import dbt_project, ensure_manifest
+    from plant_assets.standardize.dbt_build import ensure_manifest
 
     get_settings().export_env()
-    console.print(f"manifest: {ensure_manifest(dbt_project())}")
+    console.print(f"manifest: {ensure_manifest()}")
 
 
 def _register_command_groups() -> None:

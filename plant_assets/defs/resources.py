@@ -10,9 +10,11 @@ from typing import Iterator
 
 import dagster as dg
 import duckdb
+from dagster_dbt import DbtCliResource, DbtProject
 
 from plant_assets.core.plant_config import PlantConfig, load_plant, validate_plants
 from plant_assets.core.settings import get_settings
+from plant_assets.standardize.dbt_build import DBT_PROJECT_DIR, dbt_executable
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -81,9 +83,15 @@ class MlflowResource(dg.ConfigurableResource):
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
 
-def build_resources(env: str | None = None) -> dict[str, object]:
-    from plant_assets.defs.standardize.project import dbt_cli_resource
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
+
+def dbt_cli_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+
+
+def build_resources(env: str | None = None) -> dict[str, object]:
     env = env or os.environ.get("PLANT_ASSETS_ENV", "local")
     settings = get_settings()
     settings.export_env()

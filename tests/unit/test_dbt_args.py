@@ -3,7 +3,7 @@ from datetime import date, datetime
 
 import pytest
 
-from plant_assets.defs.standardize.project import (
+from plant_assets.standardize.dbt_build import (
     days_of_window,
     dbt_build_args,
     dbt_vars_for_days,

@@ -1,6 +1,7 @@
 """dbt: staging -> intermediate -> marts, one invocation per day range for every plant."""
 
 
+from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import dagster as dg
@@ -14,10 +15,10 @@ from dagster_dbt import (
 
 from plant_assets.core.owners import CENTRAL_TEAM
 from plant_assets.defs.partitions import day_partitions
-from plant_assets.defs.standardize.project import (
+from plant_assets.defs.resources import dbt_project
+from plant_assets.standardize.dbt_build import (
     days_of_window,
     dbt_build_args,
-    dbt_project,
     ensure_manifest,
 )
 
@@ -52,7 +53,7 @@ class PlantAssetsTranslator(DagsterDbtTranslator):
 
 
 project = dbt_project()
-ensure_manifest(project)
+ensure_manifest(Path(project.manifest_path))
 
 
 @dbt_assets(

@@ -1,4 +1,4 @@
-"""The dbt project as Dagster sees it, plus pure helpers that build dbt arguments and vars."""
+"""How the pipeline invokes dbt (no Dagster here): the project folder, manifest freshness, build arguments and vars."""
 
 from __future__ import annotations
 
@@ -9,15 +9,9 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
-
 from plant_assets.core.settings import REPO_ROOT, get_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-
-
-def dbt_project() -> DbtProject:
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def dbt_executable() -> str:
@@ -25,13 +19,11 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_cli_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
-def ensure_manifest(project: DbtProject) -> Path:
+def ensure_manifest(manifest: Path = MANIFEST_PATH) -> Path:
     """Parse the dbt project when its manifest is missing or older than any of its sources."""
-    manifest = Path(project.manifest_path)
     sources = [p for p in _source_files() if p.suffix in {".sql", ".yml", ".yaml", ".csv"}]
     newest = max((p.stat().st_mtime for p in sources), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
