@@ -6,7 +6,7 @@ training by plant. A new plant folder appears as a new partition on the next cod
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -26,6 +26,12 @@ def plant_ids() -> list[str]:
 
 plant_partitions = dg.StaticPartitionsDefinition(plant_ids())
 plant_day_partitions = dg.MultiPartitionsDefinition({"day": day_partitions, "plant": plant_partitions})
+
+
+def partition_day_range(context: dg.AssetExecutionContext) -> tuple[date, date]:
+    """The inclusive production-day range of a run of a day-partitioned asset: one day, or a backfill's range."""
+    window = context.partition_time_window
+    return window.start.date(), (window.end - timedelta(days=1)).date()
 
 
 def plant_day_key(plant_id: str, day: date | str) -> dg.MultiPartitionKey:

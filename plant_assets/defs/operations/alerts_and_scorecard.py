@@ -5,8 +5,8 @@ notifier that drains the outbox."""
 import dagster as dg
 
 from plant_assets.core.owners import CENTRAL_TEAM
-from plant_assets.defs.operations.assets import _day_range, energy_alerts
-from plant_assets.defs.partitions import day_partitions
+from plant_assets.defs.operations.assets import energy_alerts
+from plant_assets.defs.partitions import day_partitions, partition_day_range
 from plant_assets.defs.resources import (
     LakeResource,
     MlflowResource,
@@ -106,7 +106,7 @@ def operational_alerts(
     from ml.registry import CHAMPION, alias_version
     from plant_assets.quality.marts_metrics import failed_plant_days, ingest_gate_status
 
-    first_day, last_day = _day_range(context)
+    first_day, last_day = partition_day_range(context)
     configs, _ = plants.all()
     client = mlflow.client()
     versions = {}

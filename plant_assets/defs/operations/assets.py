@@ -1,14 +1,12 @@
 """Actions: champion scoring against the energy baseline, and alerts with an owner and a next step."""
 
 
-from datetime import timedelta
-
 import dagster as dg
 import pandas as pd
 
 from plant_assets.core.owners import CENTRAL_TEAM
 from plant_assets.core.warehouse import read_line_energy_hourly, replace_days
-from plant_assets.defs.partitions import day_partitions
+from plant_assets.defs.partitions import day_partitions, partition_day_range
 from plant_assets.defs.resources import (
     LakeResource,
     MlflowResource,
@@ -24,11 +22,6 @@ from plant_assets.operations.energy_scoring import (
     daily_performance,
 )
 from plant_assets.quality.marts_metrics import failed_plant_days
-
-
-def _day_range(context: dg.AssetExecutionContext):
-    window = context.partition_time_window
-    return window.start.date(), (window.end - timedelta(days=1)).date()
 
 
 @dg.asset(
@@ -59,7 +52,7 @@ def energy_performance(
     from ml.registry import CHAMPION, alias_version, registered_model_name
     from ml.templates import energy_baseline as template
 
-    first_day, last_day = _day_range(context)
+    first_day, last_day = partition_day_range(context)
     configs, _ = plants.all()
     client = mlflow.client()
     with warehouse.connect(read_only=True) as con:
@@ -128,7 +121,7 @@ def energy_performance(
     "plant-day's energy per unit exceeds its baseline expectation beyond the plant's tolerance. Table actions.alerts.",
 )
 def energy_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, plants: PlantsResource):
-    first_day, last_day = _day_range(context)
+    first_day, last_day = partition_day_range(context)
     configs, _ = plants.all()
     with warehouse.connect() as con:
         con.execute("create schema if not exists actions")
