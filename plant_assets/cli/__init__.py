@@ -10,9 +10,11 @@ import typer
 from plant_assets.cli.common import (
     console,
     fail,
+    log_tail,
     parse_day,
     require_plant,
     require_warehouse,
+    tools_log,
 )
 from plant_assets.core.settings import get_settings
 
@@ -182,27 +184,38 @@ def run(
     # run_window announces each step before it starts: registry, every plant-day, dbt, training, actions.
     steps = 1 + len(day_range(first, last)) * len(plant_ids) + 1 + (len(plant_ids) if train else 0) + 1
     columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("nightly graph", total=steps)
-        started = []
+    with tools_log(settings, "run") as (terminal, log_path):
+        terminal.print(f"dbt, MLflow and Dagster log to {log_path}")
+        with Progress(*columns, console=terminal) as progress:
+            task = progress.add_task("nightly graph", total=steps)
+            started = []
 
-        def advance(message: str) -> None:
-            progress.update(task, advance=1 if started else 0, description=message)
-            started.append(message)
+            def advance(message: str) -> None:
+                progress.update(task, advance=1 if started else 0, description=message)
+                started.append(message)
 
-        try:
-            report = run_window(defs, _instance(), plant_ids, first, last, train=train, progress=advance)
-        except Exception as exc:  # a step that raises (dbt build, ...) stops the window: say where
-            if os.environ.get("PLANT_ASSETS_DEBUG"):
-                raise
-            fail(f"the nightly graph stopped at step {started[-1] if started else 'start'!r}: "
-                 f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}",
-                 "the Dagster run's logs have the details (`make ui`, Runs); PLANT_ASSETS_DEBUG=1 shows the traceback")
-        progress.update(task, completed=steps, description="done")
+            try:
+                report = run_window(defs, _instance(), plant_ids, first, last, train=train, progress=advance)
+            except Exception as exc:  # a step that raises (dbt build, ...) stops the window: say where
+                if os.environ.get("PLANT_ASSETS_DEBUG"):
+                    raise
+                error = exc
+            else:
+                error = None
+                progress.update(task, completed=steps, description="done")
+    if error is not None:
+        tail = log_tail(log_path)
+        if tail:
+            console.print(f"[dim]last lines of {log_path}:[/dim]")
+            console.print(tail, highlight=False, markup=False)
+        fail(f"the nightly graph stopped at step {started[-1] if started else 'start'!r}: "
+             f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}",
+             f"the full log is {log_path}; the Dagster run's logs have the details (`make ui`, Runs); "
+             "PLANT_ASSETS_DEBUG=1 shows the traceback")
     if report.gate_failures:
         console.print(f"[yellow]data-quality gate failed for {len(report.gate_failures)} plant-day(s):[/yellow] {report.gate_failures}")
-    for key, error in {**report.ingest_failures, **report.training_failures}.items():
-        console.print(f"[red]{key} failed:[/red] {error}")
+    for key, failure in {**report.ingest_failures, **report.training_failures}.items():
+        console.print(f"[red]{key} failed:[/red] {failure}")
     console.print(f"{report.runs} Dagster runs recorded.")
     if not report.ok:
         fail(f"{len(report.ingest_failures)} ingest and {len(report.training_failures)} training run(s) failed",

@@ -3,7 +3,11 @@ that turn a missing plant, state or model into such an error instead of a traceb
 
 from __future__ import annotations
 
-from datetime import date
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -85,3 +89,41 @@ def connect_warehouse(read_only: bool = True):
         fail(f"cannot open the warehouse {path}: {str(exc).splitlines()[0]}",
              "another process (a pipeline run, dbt, the UI's runs) holds it; retry when it has finished, "
              "or query the analysts' copy (docs/analysts.md)")
+
+
+@contextmanager
+def tools_log(settings: Settings, name: str) -> Iterator[tuple[Console, Path]]:
+    """Send what the tools print (dbt's log, MLflow's and Dagster's INFO lines, their subprocesses) to
+    <home>/logs/<name>-<time>.log, and yield a console on the terminal for the steps and progress bars.
+
+    Only when this process writes to its real stdout: under a test runner's capture nothing is redirected."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = settings.home / "logs" / f"{name}-{stamp}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
+        yield console, path
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(1), "w", buffering=1)
+    try:
+        with path.open("ab") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            yield Console(file=terminal, force_terminal=console.is_terminal, width=console.width), path
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+        os.close(saved_out)
+        os.close(saved_err)
+        terminal.close()
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    """The last lines of a tools log, for a failure message."""
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 _TAG_IN_DETAIL = re.compile(r"^tag(?: path)? '(?P<tag>.*)' (?:\((?:column|tagid) [^)]*\) )?is not in the tag map of ")
-_DATE_IN_NAME = re.compile(r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])")
+DATE_IN_NAME = re.compile(r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])")
 
 
 @dataclass
@@ -44,7 +44,7 @@ class SampleRead:
 
 
 def day_from_name(path: Path) -> date | None:
-    m = _DATE_IN_NAME.search(path.name)
+    m = DATE_IN_NAME.search(path.name)
     if not m:
         return None
     try:

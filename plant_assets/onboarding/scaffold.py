@@ -17,12 +17,12 @@ import yaml
 
 from plant_assets.core.plant_config import ID_PATTERN
 from plant_assets.onboarding.drafting import Suggestion, draft_tag_map
-from plant_assets.onboarding.sample import _DATE_IN_NAME, SampleRead, read_sample
+from plant_assets.onboarding.sample import DATE_IN_NAME, SampleRead, read_sample
 
 
 def file_pattern_from(name: str) -> str:
     """'PI_RecordedValues_20260907.csv' -> 'PI_RecordedValues_{date:%Y%m%d}.csv' (braces in the name escaped)."""
-    m = _DATE_IN_NAME.search(name)
+    m = DATE_IN_NAME.search(name)
     escaped = lambda s: s.replace("{", "{{").replace("}", "}}")  # noqa: E731
     if not m:
         return escaped(name)

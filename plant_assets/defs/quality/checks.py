@@ -14,7 +14,6 @@ import pyarrow as pa
 
 from plant_assets.core import lake as lake_paths
 from plant_assets.core.plant_config import PlantConfig
-from plant_assets.defs.ingest.assets import raw_historian
 from plant_assets.defs.partitions import (
     day_partitions,
     plant_day_partitions,
@@ -31,6 +30,9 @@ from plant_assets.quality.day_levels import DayLevelFiles
 from plant_assets.quality.historian import historian_day_metrics
 from plant_assets.quality.marts_metrics import ingest_gate_status, kpi_day_frames
 from plant_assets.quality.raw_metrics import offending_samples
+
+# The ingest asset these gates guard (by key: each stage folder stands on its own).
+RAW_HISTORIAN = dg.AssetKey("raw_historian")
 
 GATE_SCHEMA = pa.schema(
     [
@@ -71,7 +73,7 @@ def _gate_result(
     failed = [f for o in outcomes for f in o.failed]
     return dg.AssetCheckResult(
         check_name=check_name,
-        asset_key=raw_historian.key,
+        asset_key=RAW_HISTORIAN,
         passed=all(o.passed for o in outcomes),
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
@@ -95,13 +97,13 @@ def _thresholds(plant: PlantConfig, suite: str) -> tuple[dict, dict]:
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(
-            "raw_historian_gate", asset=raw_historian, blocking=True, partitions_def=plant_day_partitions,
+            "raw_historian_gate", asset=RAW_HISTORIAN, blocking=True, partitions_def=plant_day_partitions,
             description="Great Expectations suite `raw_historian` (expectations/): canonical columns, readings "
             "present and inside the plant's local day, quality mostly good, no duplicate (tag, ts), and nothing "
             "lost (per export file raw = accepted + quarantined).",
         ),
         dg.AssetCheckSpec(
-            "canonical_signals_gate", asset=raw_historian, blocking=True, partitions_def=plant_day_partitions,
+            "canonical_signals_gate", asset=RAW_HISTORIAN, blocking=True, partitions_def=plant_day_partitions,
             description="Great Expectations suite `canonical_signals`: each mapped tag converted to its canonical "
             "unit stays in its physical range, reports through the day, has no long gap, is not stuck, and shows "
             "no level shift against yesterday that suggests a unit change.",
@@ -248,7 +250,7 @@ def export_lag_days(plant: PlantConfig, landing_root, now_utc: datetime) -> tupl
 
 
 @dg.asset_check(
-    asset=raw_historian,
+    asset=RAW_HISTORIAN,
     description="Freshness: every plant delivered its historian export for its last complete local day "
     "(`freshness.max_lag_days`, default 1, overridable per plant). A stale plant is flagged and recorded as a "
     "`freshness` incident for the central team.",
