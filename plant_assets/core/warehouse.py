@@ -1,4 +1,5 @@
-"""Small helpers for reading marts and writing the `actions` schema of the DuckDB warehouse."""
+"""Reading marts of the DuckDB warehouse (the `actions` schema is written through
+`plant_assets.operations.actions_tables`)."""
 
 from __future__ import annotations
 
@@ -23,23 +24,3 @@ def read_line_energy_hourly(
         params.append(last_day)
     return con.execute(sql + " order by plant_id, line_id, hour_utc", params).df()
 
-
-def replace_days(
-    con: duckdb.DuckDBPyConnection, table: str, ddl: str, frame: pd.DataFrame, first_day: date, last_day: date
-) -> int:
-    """Idempotent write of a day range: delete those days, insert the new rows, in one transaction."""
-    con.execute("create schema if not exists actions")
-    con.execute(ddl)
-    con.execute("begin")
-    try:
-        con.execute(f"delete from {table} where production_date between ? and ?", [first_day, last_day])
-        if len(frame):
-            con.register("incoming_rows", frame)
-            columns = ", ".join(frame.columns)
-            con.execute(f"insert into {table} ({columns}) select {columns} from incoming_rows")
-            con.unregister("incoming_rows")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return len(frame)

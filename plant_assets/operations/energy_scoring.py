@@ -10,45 +10,6 @@ import pandas as pd
 
 from plant_assets.core.plant_config import PlantConfig
 
-PERFORMANCE_TABLE = "actions.energy_performance"
-PERFORMANCE_DDL = f"""
-create table if not exists {PERFORMANCE_TABLE} (
-    plant_id varchar not null,
-    production_date date not null,
-    actual_kwh double,
-    expected_kwh double,
-    units_produced double,
-    actual_kwh_per_unit double,
-    expected_kwh_per_unit double,
-    deviation double,
-    tolerance double,
-    model_name varchar,
-    model_version varchar,
-    scored_at timestamp,
-    top_drivers json,
-    primary key (plant_id, production_date)
-)"""
-
-ALERTS_TABLE = "actions.alerts"
-ALERTS_DDL = f"""
-create table if not exists {ALERTS_TABLE} (
-    alert_id varchar primary key,
-    plant_id varchar not null,
-    production_date date not null,
-    asset_path varchar not null,
-    kind varchar not null,
-    severity varchar not null,
-    owner_role varchar not null,
-    owner varchar not null,
-    title varchar not null,
-    recommended_action varchar not null,
-    evidence json,
-    model_name varchar,
-    model_version varchar,
-    status varchar not null,
-    raised_at timestamp not null
-)"""
-
 
 def daily_performance(
     plant_hours: pd.DataFrame, expected_kwh, plant: PlantConfig, model_name: str, model_version: str,

@@ -21,9 +21,8 @@ import pandas as pd
 
 from ml.metrics import savings_uncertainty
 from plant_assets.core.plant_config import PlantConfig
+from plant_assets.operations.actions_tables import ALERTS, ENERGY_PERFORMANCE
 
-SAVINGS_TABLE = "actions.energy_savings"
-SCORECARD_TABLE = "actions.rollout_scorecard"
 Z95 = 1.96
 # Reporting days in a row that cumulative savings must stay above their band to count as an improvement.
 SUSTAINED_DAYS = 3
@@ -100,6 +99,7 @@ def _champion_tags(client, plant_id: str) -> dict:
     if client is None:
         return {}
     from ml.registry import CHAMPION, alias_version, registered_model_name
+
     from ml.templates import energy_baseline
 
     name = registered_model_name(energy_baseline.TEMPLATE.name, plant_id)
@@ -118,7 +118,7 @@ def _table(con, sql: str, params: list | None = None) -> pd.DataFrame:
 
 def build_savings(con, plants: dict[str, PlantConfig], client=None) -> pd.DataFrame:
     """Daily savings rows of every plant whose energy-baseline champion passed validation."""
-    perf = _table(con, "select * from actions.energy_performance order by plant_id, production_date")
+    perf = _table(con, f"select * from {ENERGY_PERFORMANCE} order by plant_id, production_date")
     frames = []
     for plant_id, rows in perf.groupby("plant_id") if len(perf) else []:
         plant = plants.get(plant_id)
@@ -144,7 +144,7 @@ def build_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None
     catalog = load_signal_catalog()
     recon = _table(con, "select plant_id, production_date, raw_records, quarantined_records from marts.fct_ingest_reconciliation")
     kpis = _table(con, "select plant_id, min(production_date) as first_kpi_date from marts.kpi_daily group by plant_id")
-    alerts = _table(con, "select plant_id, status, raised_at, acknowledged_at from actions.alerts")
+    alerts = _table(con, f"select plant_id, status, raised_at, acknowledged_at from {ALERTS}")
     gates = ingest_gate_status(lake, date(1970, 1, 1), date(2999, 12, 31))
     # The pass rate is of the plant-day data gates; freshness is a plant-level watch that fails by design while
     # a plant's exports are not due or have stopped, and is reported as incidents of its own.
@@ -189,17 +189,3 @@ def build_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None
         })
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
 
-
-def write_table(con, table: str, frame: pd.DataFrame) -> int:
-    """Replace a whole (small) table atomically."""
-    con.execute("create schema if not exists actions")
-    con.execute("begin")
-    try:
-        con.register("incoming_rows", frame)
-        con.execute(f"create or replace table {table} as select * from incoming_rows")
-        con.unregister("incoming_rows")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return len(frame)

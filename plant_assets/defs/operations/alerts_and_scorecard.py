@@ -18,8 +18,8 @@ from plant_assets.defs.resources import (
 def load_quality_champions(client, plant_ids) -> dict[str, tuple]:
     """plant_id -> (the plant's @champion quality model, its version); plants without one are left out."""
     import mlflow.lightgbm
-
     from ml.registry import CHAMPION, alias_version, registered_model_name
+
     from ml.templates import quality
 
     champions = {}
@@ -102,8 +102,8 @@ def operational_alerts(
     mlflow: MlflowResource,
 ) -> dg.MaterializeResult:
     import pandas as pd
-
     from ml.registry import CHAMPION, alias_version
+
     from plant_assets.quality.marts_metrics import failed_plant_days, ingest_gate_status
 
     first_day, last_day = partition_day_range(context)
@@ -145,22 +145,25 @@ def alert_notifier(warehouse: WarehouseResource, plants: PlantsResource) -> dg.M
 def compute_value_and_scorecard(con, lake, configs: dict, client=None) -> dict:
     """Pure function behind `energy_savings` + `rollout_scorecard`: writes actions.energy_savings,
     actions.energy_savings_monthly and actions.rollout_scorecard (whole tables, atomically)."""
+    from plant_assets.operations.actions_tables import (
+        ENERGY_SAVINGS,
+        ENERGY_SAVINGS_MONTHLY,
+        ROLLOUT_SCORECARD,
+        replace_table,
+    )
     from plant_assets.operations.rollout_scorecard import (
-        SAVINGS_TABLE,
-        SCORECARD_TABLE,
         build_savings,
         build_scorecard,
         monthly_savings,
-        write_table,
     )
 
     daily = build_savings(con, configs, client)
     keep = ["plant_id", "production_date", "actual_kwh", "expected_kwh", "savings_kwh", "cumulative_savings_kwh",
             "uncertainty_kwh", "model_name", "model_version"]
     daily = daily[[c for c in keep if c in daily.columns]]
-    written = {"savings_days": write_table(con, SAVINGS_TABLE, daily),
-               "savings_months": write_table(con, SAVINGS_TABLE + "_monthly", monthly_savings(daily))}
-    written["scorecard_plants"] = write_table(con, SCORECARD_TABLE, build_scorecard(con, lake, configs, client))
+    written = {"savings_days": replace_table(con, ENERGY_SAVINGS, daily),
+               "savings_months": replace_table(con, ENERGY_SAVINGS_MONTHLY, monthly_savings(daily))}
+    written["scorecard_plants"] = replace_table(con, ROLLOUT_SCORECARD, build_scorecard(con, lake, configs, client))
     return written
 
 

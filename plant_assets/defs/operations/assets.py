@@ -5,7 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from plant_assets.core.owners import CENTRAL_TEAM
-from plant_assets.core.warehouse import read_line_energy_hourly, replace_days
+from plant_assets.core.warehouse import read_line_energy_hourly
 from plant_assets.defs.partitions import day_partitions, partition_day_range
 from plant_assets.defs.resources import (
     LakeResource,
@@ -13,11 +13,14 @@ from plant_assets.defs.resources import (
     PlantsResource,
     WarehouseResource,
 )
+from plant_assets.operations.actions_tables import (
+    ENERGY_PERFORMANCE,
+    ensure,
+    replace_days,
+)
 from plant_assets.operations.alerts.rules import energy_clear_days, with_condition_keys
 from plant_assets.operations.alerts.store import auto_resolve, upsert_alerts
 from plant_assets.operations.energy_scoring import (
-    PERFORMANCE_DDL,
-    PERFORMANCE_TABLE,
     build_energy_alerts,
     daily_performance,
 )
@@ -47,9 +50,9 @@ def energy_performance(
     lake: LakeResource,
 ) -> dg.MaterializeResult:
     import mlflow.lightgbm as mlflow_lightgbm
+    from ml.registry import CHAMPION, alias_version, registered_model_name
 
     from ml.explain import daily_drivers
-    from ml.registry import CHAMPION, alias_version, registered_model_name
     from ml.templates import energy_baseline as template
 
     first_day, last_day = partition_day_range(context)
@@ -78,11 +81,7 @@ def energy_performance(
         frames.append(daily_performance(plant_hours, expected, configs[plant_id], name, version, drivers))
     performance = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     with warehouse.connect() as con:
-        con.execute("create schema if not exists actions")
-        con.execute(PERFORMANCE_DDL)
-        # Tables created before explanations existed get the column (idempotent).
-        con.execute(f"alter table {PERFORMANCE_TABLE} add column if not exists top_drivers json")
-        written = replace_days(con, PERFORMANCE_TABLE, PERFORMANCE_DDL, performance, first_day, last_day)
+        written = replace_days(con, ENERGY_PERFORMANCE, performance, first_day, last_day)
     for plant_id, why in skipped.items():
         context.log.warning(f"{plant_id} not scored: {why}")
     preview = (
@@ -124,10 +123,9 @@ def energy_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     first_day, last_day = partition_day_range(context)
     configs, _ = plants.all()
     with warehouse.connect() as con:
-        con.execute("create schema if not exists actions")
-        con.execute(PERFORMANCE_DDL)
+        ensure(con, ENERGY_PERFORMANCE)
         performance = con.execute(
-            f"select * from {PERFORMANCE_TABLE} where production_date between ? and ?", [first_day, last_day]
+            f"select * from {ENERGY_PERFORMANCE} where production_date between ? and ?", [first_day, last_day]
         ).df()
         if len(performance):
             performance["production_date"] = pd.to_datetime(performance["production_date"]).dt.date

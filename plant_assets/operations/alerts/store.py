@@ -24,42 +24,10 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 
 from plant_assets.core.plant_config import PlantConfig
-from plant_assets.operations.energy_scoring import ALERTS_DDL, ALERTS_TABLE
+from plant_assets.operations.actions_tables import ALERT_OUTBOX as OUTBOX_TABLE
+from plant_assets.operations.actions_tables import ALERTS as ALERTS_TABLE
+from plant_assets.operations.actions_tables import ensure
 
-OUTBOX_TABLE = "actions.alert_outbox"
-OUTBOX_DDL = f"""
-create table if not exists {OUTBOX_TABLE} (
-    idempotency_key varchar primary key,
-    alert_id varchar not null,
-    revision integer not null,
-    plant_id varchar not null,
-    event varchar not null,
-    payload json not null,
-    status varchar not null,
-    attempts integer not null default 0,
-    last_error varchar,
-    created_at timestamp not null,
-    next_attempt_at timestamp,
-    delivered_at timestamp
-)"""
-
-# Columns added to the original actions.alerts (idempotent migrations).
-LIFECYCLE_COLUMNS = {
-    "condition_key": "varchar",
-    "revision": "integer",
-    "first_seen_date": "date",
-    "last_seen_date": "date",
-    "explanation": "varchar",
-    "updated_at": "timestamp",
-    "acknowledged_at": "timestamp",
-    "acknowledged_by": "varchar",
-    "resolved_at": "timestamp",
-    "resolved_by": "varchar",
-    "resolution_reason": "varchar",
-    # Evaluated days with the condition clear since it was last seen (automatic resolution counts them).
-    "clear_days": "integer",
-    "last_clear_date": "date",
-}
 SEVERITY_RANK = {"info": 0, "yellow": 1, "warning": 1, "red": 2, "critical": 2}
 ACTIVE = ("open", "acknowledged")
 
@@ -74,11 +42,7 @@ def condition_key(plant_id: str, kind: str, asset_path: str, day: date | None = 
 
 
 def ensure_tables(con) -> None:
-    con.execute("create schema if not exists actions")
-    con.execute(ALERTS_DDL)
-    for column, kind in LIFECYCLE_COLUMNS.items():
-        con.execute(f"alter table {ALERTS_TABLE} add column if not exists {column} {kind}")
-    con.execute(OUTBOX_DDL)
+    ensure(con, ALERTS_TABLE, OUTBOX_TABLE)
 
 
 def _payload(alert: dict) -> dict:
