@@ -7,7 +7,7 @@ import hashlib
 
 import pandas as pd
 
-from ml import drift, governance, registry
+from ml import drift, governance, model_registry
 from ml.templates import energy_baseline as template
 
 INCIDENTS_TABLE = "actions.model_incidents"
@@ -27,7 +27,7 @@ create table if not exists {INCIDENTS_TABLE} (
 def energy_drift(client, plant, plant_hours: pd.DataFrame) -> dict:
     """PSI of each template feature (last `drift_window_days` after the training window vs the window)
     and the champion's hourly CV(RMSE) / NMBE on those days; `crossed` lists the retraining rules hit."""
-    name = registry.registered_model_name(template.TEMPLATE.name, plant.plant_id)
+    name = model_registry.registered_model_name(template.TEMPLATE.name, plant.plant_id)
     report = {"model_name": name, "model_version": None, "psi": {}, "performance": {}, "crossed": [], "window": "", "incident_id": ""}
     version = governance.alias_version(client, name, governance.CHAMPION)
     if version is None:

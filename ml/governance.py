@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-CHAMPION, CHALLENGER = "champion", "challenger"
+from ml import model_registry
+from ml.model_registry import CHALLENGER, CHAMPION
+
 HISTORY_TAG = "champion_history"  # registered-model tag: champion versions in order, comma separated
 
 
@@ -75,12 +77,9 @@ def validate(thresholds: list[Threshold], candidate: dict[str, float], champion:
 
 
 def alias_version(client, name: str, alias: str) -> str | None:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return str(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
+    """The version an alias points at, always as a str (governance compares versions given on the command line)."""
+    version = model_registry.alias_version(client, name, alias)
+    return None if version is None else str(version)
 
 
 def _history(client, name: str) -> list[str]:

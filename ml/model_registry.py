@@ -1,5 +1,6 @@
-"""MLflow governance: one registered model per use case and plant, versions with lineage and a model
-card, and aliases (`@challenger`, `@champion`) that scoring and reviewers rely on."""
+"""The MLflow model registry's names and lookups: one registered model per use case and plant
+(`<use_case>.<plant>`), one experiment per use case, and the aliases (`@challenger`, `@champion`) that
+scoring and reviewers rely on. What a version may become, and who decides, is ml/governance.py."""
 
 from __future__ import annotations
 
@@ -29,13 +30,23 @@ def ensure_registered_model(client, name: str, description: str, tags: dict[str,
         client.create_registered_model(name, tags=tags, description=description)
 
 
-def alias_version(client, name: str, alias: str) -> str | None:
+def alias_version(client, name: str, alias: str):
+    """The version an alias points at, as the store returns it (an int from a SQL store, a str from a
+    server), or None when the alias is not set. ml.governance.alias_version is the same as a str."""
     from mlflow.exceptions import MlflowException
 
     try:
         return client.get_model_version_by_alias(name, alias).version
     except MlflowException:
         return None
+
+
+def find_version_with_fingerprint(client, name: str, fingerprint: str):
+    """The version already trained on exactly this data and template version, if any."""
+    for version in client.search_model_versions(f"name = '{name}'"):
+        if version.tags.get("training_data_fingerprint") == fingerprint:
+            return version
+    return None
 
 
 def model_card(plant_id: str, template: dict, metrics: dict, window: tuple[str, str], decision: str) -> str:

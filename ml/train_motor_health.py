@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ml import governance, registry
+from ml import governance, model_registry
 from ml.templates import motor_health as template
 from ml.training import (
     _reused,
@@ -55,8 +55,8 @@ def train_and_register(client, artifacts_dir: str | Path, plant, standardized: p
 
     plant_id = plant.plant_id
     spec = template.TEMPLATE
-    name = registry.registered_model_name(USE_CASE, plant_id)
-    registry.ensure_registered_model(
+    name = model_registry.registered_model_name(USE_CASE, plant_id)
+    model_registry.ensure_registered_model(
         client, name, description=f"Motor health / anomaly detector for {plant.name}, calibrated from the common template.",
         tags={"use_case": USE_CASE, "plant_id": plant_id, "template": spec.name},
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml import governance, registry
+from ml import governance, model_registry
 from ml.metrics import lag1_autocorrelation
 from ml.plots import feature_importance_plot, markdown_image, residual_plot
 from ml.templates import energy_baseline as template
@@ -126,8 +126,8 @@ def register_version(
     import mlflow
 
     plant_id = plant.plant_id
-    name = registry.registered_model_name(use_case, plant_id)
-    experiment_id = registry.ensure_experiment(client, use_case, Path(artifacts_dir))
+    name = model_registry.registered_model_name(use_case, plant_id)
+    experiment_id = model_registry.ensure_experiment(client, use_case, Path(artifacts_dir))
     mlflow.set_experiment(experiment_id=experiment_id)
     with mlflow.start_run(run_name=f"{plant_id} {use_case} {window[0]}..{window[1]}") as run:
         mlflow.set_tags({"plant_id": plant_id, "template": spec["name"], "template_version": spec["version"]})
@@ -184,8 +184,8 @@ def train_and_register(
 
     plant_id = plant.plant_id
     spec = template.TEMPLATE
-    name = registry.registered_model_name(USE_CASE, plant_id)
-    registry.ensure_registered_model(
+    name = model_registry.registered_model_name(USE_CASE, plant_id)
+    model_registry.ensure_registered_model(
         client,
         name,
         description=f"Energy baseline (ISO 50006 EnB) for {plant.name}, calibrated from the common template.",
@@ -231,7 +231,7 @@ def train_and_register(
         log_model=log_model, dataset=plant_rows, target=spec.target, metrics=metrics, candidate_metrics=candidate,
         champion_metrics=champion_metrics, thresholds=template.thresholds(), window=window, fingerprint=fingerprint,
         code_version=code_version, plots=plots,
-        card=registry.model_card(plant_id, spec.as_dict(), metrics, window, "{decision}"),
+        card=model_registry.model_card(plant_id, spec.as_dict(), metrics, window, "{decision}"),
     )
     outcome["plot_markdown"] = markdown_image(residuals, "holdout residuals")
     return outcome

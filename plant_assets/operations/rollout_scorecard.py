@@ -98,7 +98,7 @@ def first_measurable_improvement(daily: pd.DataFrame, sustained_days: int = SUST
 def _champion_tags(client, plant_id: str) -> dict:
     if client is None:
         return {}
-    from ml.registry import CHAMPION, alias_version, registered_model_name
+    from ml.model_registry import CHAMPION, alias_version, registered_model_name
 
     from ml.templates import energy_baseline
 

@@ -18,7 +18,7 @@ from plant_assets.defs.resources import (
 def load_quality_champions(client, plant_ids) -> dict[str, tuple]:
     """plant_id -> (the plant's @champion quality model, its version); plants without one are left out."""
     import mlflow.lightgbm
-    from ml.registry import CHAMPION, alias_version, registered_model_name
+    from ml.model_registry import CHAMPION, alias_version, registered_model_name
 
     from ml.templates import quality
 
@@ -102,7 +102,7 @@ def operational_alerts(
     mlflow: MlflowResource,
 ) -> dg.MaterializeResult:
     import pandas as pd
-    from ml.registry import CHAMPION, alias_version
+    from ml.model_registry import CHAMPION, alias_version
 
     from plant_assets.quality.marts_metrics import failed_plant_days, ingest_gate_status
 

@@ -50,7 +50,7 @@ def energy_performance(
     lake: LakeResource,
 ) -> dg.MaterializeResult:
     import mlflow.lightgbm as mlflow_lightgbm
-    from ml.registry import CHAMPION, alias_version, registered_model_name
+    from ml.model_registry import CHAMPION, alias_version, registered_model_name
 
     from ml.explain import daily_drivers
     from ml.templates import energy_baseline as template
