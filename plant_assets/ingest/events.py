@@ -25,38 +25,34 @@ from typing import Any, Literal, Sequence
 
 import duckdb
 
-from plant_assets.ingest.parsing.base import (
+from plant_assets.ingest.contract import (
     BAD_TIMESTAMP,
     BAD_VALUE,
     DOWNTIME_SCHEMA,
     MALFORMED_ROW,
-    NONBLANK,
     OUTSIDE_PARTITION_DAY,
     RUNS_SCHEMA,
-    SRC,
-    WS,
     DialectConfigError,
     ParsedExport,
-    Rule,
+)
+from plant_assets.ingest.parsing.classify import resolve_fold, rid_sql
+from plant_assets.ingest.parsing.options import check_delimiter, check_formats
+from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql, timestamp_sql
+from plant_assets.ingest.parsing.source_files import (
+    NONBLANK,
+    SRC,
+    WS,
     SourceFile,
-    StreamRun,
-    check_delimiter,
-    check_formats,
-    day_params,
     delimiter_hint,
     field_sql,
     find_columns,
     raw_sql,
-    resolve_fold,
-    rid_sql,
-    rule_sql,
-    run_sql,
-    run_stream,
     short,
     split_fields_sql,
     split_params,
-    timestamp_sql,
 )
+from plant_assets.ingest.parsing.sql import run_sql
+from plant_assets.ingest.parsing.stream_run import StreamRun, run_stream
 
 EventKind = Literal["production_runs", "downtime_events"]
 

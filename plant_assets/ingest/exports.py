@@ -18,10 +18,22 @@ import os
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import duckdb
 
+from plant_assets.ingest.contract import (
+    ACCEPTED_SCHEMA,
+    DOWNTIME_SCHEMA,
+    QUARANTINE_SCHEMA,
+    REASON_CODES,
+    RECONCILIATION_SCHEMA,
+    RUNS_SCHEMA,
+    STREAMS,
+    DialectConfigError,
+    ParsedExport,
+    Stream,
+)
 from plant_assets.ingest.dialects import (
     aveva_narrow,
     aveva_wide,
@@ -32,17 +44,7 @@ from plant_assets.ingest.dialects import (
 )
 from plant_assets.ingest.events import parse_events
 from plant_assets.ingest.lab_results import LAB_SCHEMA, parse_lab_results
-from plant_assets.ingest.parsing.base import (
-    ACCEPTED_SCHEMA,
-    DOWNTIME_SCHEMA,
-    QUARANTINE_SCHEMA,
-    REASON_CODES,
-    RECONCILIATION_SCHEMA,
-    RUNS_SCHEMA,
-    DialectConfigError,
-    ParsedExport,
-    as_day,
-)
+from plant_assets.ingest.parsing.local_day import as_day
 
 __all__ = [
     "ACCEPTED_SCHEMA",
@@ -70,8 +72,6 @@ PARSERS = {
     "canary_tvq": canary_tvq.parse,
     "generic": generic.parse,
 }
-STREAMS = ("historian", "production_runs", "downtime_events", "lab_results")
-Stream = Literal["historian", "production_runs", "downtime_events", "lab_results"]
 
 
 def parse_historian(

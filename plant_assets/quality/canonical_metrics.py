@@ -30,7 +30,7 @@ from plant_assets.core.catalog import load_signal_catalog
 from plant_assets.core.plant_config import PlantConfig
 from plant_assets.core.settings import work_connection
 from plant_assets.core.units import conversion_to
-from plant_assets.ingest.parsing.base import bind
+from plant_assets.ingest.parsing.sql import bind
 from plant_assets.quality import day_levels
 from plant_assets.quality.day_levels import DayLevelFiles
 

@@ -22,7 +22,7 @@ from plant_assets.core.plant_config import PlantConfig
 from plant_assets.core.settings import REPO_ROOT
 from plant_assets.ingest.exports import files_for_day, parse_historian
 from tests.unit.test_dialects import assert_frames, load_demo_plant
-from tests.unit.test_dialects_new import TAGS, _tm
+from tests.unit.test_dialects_configurable import TAGS, tag_mapping
 
 DAY = date(2026, 9, 7)
 H = "tag,timestamp,value,quality,unit\n"
@@ -142,7 +142,7 @@ def con():
 
 
 def _plant(case: Case) -> PlantConfig:
-    tags = TAGS + (_tm("x", "motor_current", "A", "L1", "L1-M2"),)
+    tags = TAGS + (tag_mapping("x", "motor_current", "A", "L1", "L1-M2"),)
     return load_demo_plant("plant_a", tags, historian={"dialect": case.dialect, "file_pattern": "h.csv",
                                                        "options": case.options})
 
@@ -222,7 +222,7 @@ LAB_CASES = [
 @pytest.mark.parametrize("case", LAB_CASES, ids=[c.id for c in LAB_CASES])
 def test_bad_lab_results_case(case, con, tmp_path):
     from plant_assets.ingest.exports import LAB_SCHEMA, parse_lab_results
-    from plant_assets.ingest.parsing.base import QUARANTINE_SCHEMA
+    from plant_assets.ingest.contract import QUARANTINE_SCHEMA
 
     plant = load_demo_plant("plant_a", TAGS)
     path = tmp_path / "Laborwerte_20260907.csv"

@@ -28,7 +28,8 @@ from plant_assets.ingest.exports import (
     parse_events,
     parse_historian,
 )
-from plant_assets.ingest.parsing.base import LocalDay, bind
+from plant_assets.ingest.parsing.local_day import LocalDay
+from plant_assets.ingest.parsing.sql import bind
 
 PLANTS = REPO_ROOT / "plants"
 INJECTION_TAG = "RF_L1'); DROP TABLE readings; --"

@@ -23,14 +23,14 @@ from plant_assets.ingest.exports import (
 from tests.unit.test_dialects import assert_frames, load_demo_plant, quarantined, write
 
 
-def _tm(tag, signal, unit, line, asset, rollover=None):
+def tag_mapping(tag, signal, unit, line, asset, rollover=None):
     return TagMapping(source_tag=tag, signal=signal, source_unit=unit, line_id=line, asset_id=asset, rollover=rollover)
 
 
 TAGS = (
-    _tm("L1.Energy", "energy_total", "kWh", "L1", "L1"),
-    _tm("L1.Count", "production_count_total", "count", "L1", "L1", rollover=10000),
-    _tm("L1.M1.Amps", "motor_current", "A", "L1", "L1-M1"),
+    tag_mapping("L1.Energy", "energy_total", "kWh", "L1", "L1"),
+    tag_mapping("L1.Count", "production_count_total", "count", "L1", "L1", rollover=10000),
+    tag_mapping("L1.M1.Amps", "motor_current", "A", "L1", "L1-M1"),
 )
 
 

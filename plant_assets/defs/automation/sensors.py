@@ -13,11 +13,11 @@ from plant_assets.core.plant_config import PlantConfig, validate_plants
 from plant_assets.core.settings import get_settings
 from plant_assets.defs.automation.jobs import ingest_job, standardize_job
 from plant_assets.defs.partitions import plant_day_key
+from plant_assets.ingest.contract import STREAMS
 from plant_assets.ingest.exports import is_complete
 
 # A file still being written is not read: it must be unchanged for this long.
 STABLE_SECONDS = 30
-STREAMS = ("historian", "production_runs", "downtime_events", "lab_results")
 KPI_MART = dg.AssetKey(["marts", "kpi_daily"])
 
 

@@ -15,6 +15,7 @@ from plant_assets.core.owners import CENTRAL_TEAM, PLANT_TEAMS
 from plant_assets.core.settings import work_connection
 from plant_assets.defs.partitions import plant_day_partitions, split_plant_day
 from plant_assets.defs.resources import LakeResource, PlantsResource
+from plant_assets.ingest.contract import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA, ParsedExport
 from plant_assets.ingest.exports import (
     files_for_day,
     parse_events,
@@ -22,11 +23,6 @@ from plant_assets.ingest.exports import (
     parse_lab_results,
 )
 from plant_assets.ingest.lab_results import LAB_SCHEMA
-from plant_assets.ingest.parsing.base import (
-    QUARANTINE_SCHEMA,
-    RECONCILIATION_SCHEMA,
-    ParsedExport,
-)
 from plant_assets.ingest.plant_tables import registry_tables
 
 

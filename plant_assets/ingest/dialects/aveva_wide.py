@@ -20,41 +20,17 @@ from typing import Any, Sequence
 
 import duckdb
 
-from plant_assets.ingest.parsing.base import (
+from plant_assets.ingest.contract import (
     BAD_TIMESTAMP,
     BAD_VALUE,
     MALFORMED_ROW,
-    NONBLANK,
     OUTSIDE_PARTITION_DAY,
-    SRC,
     UNKNOWN_TAG,
-    WIDE_TIME_KEY,
-    WS,
     DialectConfigError,
     ParsedExport,
-    Rule,
-    SourceFile,
-    StreamRun,
-    check_delimiter,
-    check_formats,
-    check_options,
-    day_params,
-    delimiter_hint,
-    field_sql,
-    find_columns,
-    num_sql,
-    raw_sql,
-    rid_sql,
-    rule_sql,
-    run_historian,
-    run_sql,
-    short,
-    split_fields_sql,
-    split_params,
-    timestamp_rules,
-    timestamp_sql,
-    timestamps_in,
 )
+from plant_assets.ingest.parsing.classify import rid_sql
+from plant_assets.ingest.parsing.historian_run import WIDE_TIME_KEY, run_historian
 from plant_assets.ingest.parsing.knobs import (
     knob_params,
     num_text_sql,
@@ -63,6 +39,24 @@ from plant_assets.ingest.parsing.knobs import (
     scaled_sql,
     ts_parse_sql,
 )
+from plant_assets.ingest.parsing.options import check_delimiter, check_formats, check_options, timestamps_in
+from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
+from plant_assets.ingest.parsing.source_files import (
+    NONBLANK,
+    SRC,
+    WS,
+    SourceFile,
+    delimiter_hint,
+    field_sql,
+    find_columns,
+    num_sql,
+    raw_sql,
+    short,
+    split_fields_sql,
+    split_params,
+)
+from plant_assets.ingest.parsing.sql import run_sql
+from plant_assets.ingest.parsing.stream_run import StreamRun
 
 OPTIONS = ("timestamp_format", "timestamps_in", "delimiter", "timestamp_column")
 MAX_COLUMNS = 65535

@@ -19,13 +19,8 @@ from typing import Any, Sequence
 
 import duckdb
 
-from plant_assets.ingest.parsing.base import (
-    LONG_TIME_KEY,
-    ParsedExport,
-    check_delimiter,
-    check_options,
-    run_historian,
-)
+from plant_assets.ingest.contract import ParsedExport
+from plant_assets.ingest.parsing.historian_run import LONG_TIME_KEY, run_historian
 from plant_assets.ingest.parsing.knobs import KNOBS, parse_knobs
 from plant_assets.ingest.parsing.long_records import (
     LongSpec,
@@ -33,6 +28,7 @@ from plant_assets.ingest.parsing.long_records import (
     check_quality,
     long_parse_file,
 )
+from plant_assets.ingest.parsing.options import check_delimiter, check_options
 
 DEFAULT_COLUMNS = {"tag": "TagName", "ts": "TimeStamp", "value": "Value", "quality": "Quality"}
 DEFAULT_FORMATS = ["%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S.%nZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",

@@ -28,16 +28,9 @@ from typing import Any, Sequence
 
 import duckdb
 
+from plant_assets.ingest.contract import DialectConfigError, ParsedExport
 from plant_assets.ingest.dialects import aveva_wide
-from plant_assets.ingest.parsing.base import (
-    LONG_TIME_KEY,
-    WIDE_TIME_KEY,
-    DialectConfigError,
-    ParsedExport,
-    check_delimiter,
-    check_options,
-    run_historian,
-)
+from plant_assets.ingest.parsing.historian_run import LONG_TIME_KEY, WIDE_TIME_KEY, run_historian
 from plant_assets.ingest.parsing.knobs import KNOBS, parse_knobs
 from plant_assets.ingest.parsing.long_records import (
     LongSpec,
@@ -45,6 +38,7 @@ from plant_assets.ingest.parsing.long_records import (
     check_quality,
     long_parse_file,
 )
+from plant_assets.ingest.parsing.options import check_delimiter, check_options
 
 DEFAULT_COLUMNS = {"tag": "tag", "ts": "timestamp", "value": "value"}
 DEFAULT_FORMAT = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f"]

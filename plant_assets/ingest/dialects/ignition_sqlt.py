@@ -23,39 +23,37 @@ from typing import Any, Sequence
 
 import duckdb
 
-from plant_assets.ingest.parsing.base import (
+from plant_assets.ingest.contract import (
     BAD_TIMESTAMP,
     BAD_VALUE,
     MALFORMED_ROW,
-    NONBLANK,
     OUTSIDE_PARTITION_DAY,
     QUALITIES,
-    SRC,
     UNKNOWN_TAG,
-    WS,
     DialectConfigError,
     ParsedExport,
-    Rule,
+)
+from plant_assets.ingest.parsing.classify import rid_sql
+from plant_assets.ingest.parsing.historian_run import run_historian
+from plant_assets.ingest.parsing.options import check_delimiter, check_options, quality_map
+from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql
+from plant_assets.ingest.parsing.source_files import (
+    NONBLANK,
+    SRC,
+    WS,
     SourceFile,
-    StreamRun,
-    check_delimiter,
-    check_options,
-    day_params,
     delimiter_hint,
     exec_on_source,
     field_sql,
     find_columns,
     num_sql,
     open_source,
-    quality_map,
     raw_sql,
-    rid_sql,
-    rule_sql,
-    run_historian,
     short,
     split_fields_sql,
     split_params,
 )
+from plant_assets.ingest.parsing.stream_run import StreamRun
 
 OPTIONS = ("tag_table", "delimiter", "dataintegrity_quality", "default_quality")
 DATA_COLUMNS = {

@@ -18,39 +18,32 @@ from typing import Any, Sequence
 
 import duckdb
 
-from plant_assets.ingest.parsing.base import (
-    BAD_VALUE,
-    LONG_TIME_KEY,
-    MALFORMED_ROW,
-    NONBLANK,
-    SRC,
-    UNKNOWN_TAG,
-    WS,
-    DialectConfigError,
-    ParsedExport,
-    Rule,
-    SourceFile,
-    StreamRun,
+from plant_assets.ingest.contract import BAD_VALUE, MALFORMED_ROW, UNKNOWN_TAG, DialectConfigError, ParsedExport
+from plant_assets.ingest.parsing.classify import rid_sql
+from plant_assets.ingest.parsing.historian_run import LONG_TIME_KEY, run_historian
+from plant_assets.ingest.parsing.options import (
     check_delimiter,
     check_formats,
     check_options,
-    day_params,
+    quality_map,
+    timestamps_in,
+)
+from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
+from plant_assets.ingest.parsing.source_files import (
+    NONBLANK,
+    SRC,
+    WS,
+    SourceFile,
     delimiter_hint,
     field_sql,
     find_columns,
     num_sql,
-    quality_map,
     raw_sql,
-    rid_sql,
-    rule_sql,
-    run_historian,
     short,
     split_fields_sql,
     split_params,
-    timestamp_rules,
-    timestamp_sql,
-    timestamps_in,
 )
+from plant_assets.ingest.parsing.stream_run import StreamRun
 
 DEFAULT_DIGITAL_STATES = (
     "I/O Timeout",

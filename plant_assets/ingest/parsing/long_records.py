@@ -21,31 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from plant_assets.ingest.parsing.base import (
-    BAD_VALUE,
-    MALFORMED_ROW,
-    NONBLANK,
-    QUALITIES,
-    SRC,
-    UNKNOWN_TAG,
-    WS,
-    DialectConfigError,
-    Rule,
-    SourceFile,
-    StreamRun,
-    day_params,
-    delimiter_hint,
-    field_sql,
-    find_columns,
-    raw_sql,
-    rid_sql,
-    rule_sql,
-    short,
-    split_fields_sql,
-    split_params,
-    timestamp_rules,
-    timestamp_sql,
-)
+from plant_assets.ingest.contract import BAD_VALUE, MALFORMED_ROW, QUALITIES, UNKNOWN_TAG, DialectConfigError
+from plant_assets.ingest.parsing.classify import rid_sql
 from plant_assets.ingest.parsing.knobs import (
     knob_params,
     num_text_sql,
@@ -54,6 +31,21 @@ from plant_assets.ingest.parsing.knobs import (
     scaled_sql,
     ts_parse_sql,
 )
+from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
+from plant_assets.ingest.parsing.source_files import (
+    NONBLANK,
+    SRC,
+    WS,
+    SourceFile,
+    delimiter_hint,
+    field_sql,
+    find_columns,
+    raw_sql,
+    short,
+    split_fields_sql,
+    split_params,
+)
+from plant_assets.ingest.parsing.stream_run import StreamRun
 
 QUALITY_MODES = ("none", "text", "code", "opc")
 

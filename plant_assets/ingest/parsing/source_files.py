@@ -1,0 +1,245 @@
+"""Files and lines: a landing file becomes a relation `(source_line, line)` (`open_source`), and a line its
+list of fields (`split_fields_sql`), with the header helpers the parsers share."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from plant_assets.ingest.parsing.sql import run_sql
+from plant_assets.ingest.parsing.workspace import Workspace
+
+# Whitespace trimmed from every field (DuckDB's one-argument trim only removes spaces).
+WS = " \t\r\n\f\v"
+RAW_RECORD_MAX = 4000  # characters of a quarantined line kept in raw_record
+_GLOB_CHARS = set("*?[]{}")
+
+
+SRC = "__SRC__"  # placeholder for a file's (source_line, line) relation in a statement
+# A line with a visible first character is not blank; only the rest need the (slower) trim.
+NONBLANK = "(ascii(line) > 32 OR trim(line, $ws) <> '')"
+# One physical line a row, stored in file order (an order-keeping CREATE TABLE AS), so a line's number is its
+# rowid + 1: cheaper than numbering the rows while reading.
+_READ_LINES = """SELECT line
+    FROM read_csv($src_path, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
+                  delim = chr(1), quote = '', escape = '', comment = '', skip = 0, strict_mode = true,
+                  all_varchar = true)"""
+
+
+@dataclass
+class SourceFile:
+    """One input file: the temp relation holding its lines, its header and, if it cannot be used, why."""
+
+    idx: int
+    path: Path
+    name: str  # the source_file value: the file's name
+    problem: str | None = None  # set when the file cannot be read as text at all
+    header_line: int = 0  # physical line of the header (0 = none found)
+    header: list[str] = field(default_factory=list)
+    header_raw: str = ""
+    lines: str | None = None  # relation (source_line, line): a subquery or registered view; None = not read
+
+    def from_sql(self) -> str:
+        if self.lines is None:
+            return "(SELECT NULL::BIGINT AS source_line, NULL::VARCHAR AS line WHERE false)"
+        return f"(SELECT source_line, line FROM {self.lines})"
+
+
+def source_files(files: Sequence[Path | str]) -> list[SourceFile]:
+    paths = [Path(f) for f in files]
+    names = [p.name for p in paths]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"the same file name is given more than once: {dupes}")
+    return [SourceFile(i, p, p.name) for i, p in enumerate(sorted(paths, key=lambda p: p.name))]
+
+
+def _duckdb_can_open(path: Path) -> bool:
+    # DuckDB expands globs and reads URLs; such names are read in Python instead.
+    text = str(path)
+    return not (set(text) & _GLOB_CHARS) and "://" not in text and not text.startswith("~")
+
+
+def _decode(data: bytes) -> tuple[str, str | None]:
+    """Text of a file and, when it is not a text export at all, why."""
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            return data.decode("utf-16", errors="replace"), f"broken UTF-16 text at byte {exc.start}"
+    if b"\x00" in data[: 1 << 16]:
+        return data.decode("latin-1"), "binary data (NUL bytes), not a text export"
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    # Windows exports in cp1252 are common; bytes undefined there become U+FFFD.
+    return data.decode("cp1252", errors="replace"), None
+
+
+def _read_in_python(ws: Workspace, sf: SourceFile, encoding: str | None = None) -> None:
+    """Decode the whole file in Python (with `encoding` when the config names one) and register its lines."""
+    try:
+        data = sf.path.read_bytes()
+    except OSError as exc:
+        sf.problem = f"cannot read file: {exc.strerror or exc}"
+        return
+    if encoding:
+        try:
+            text, sf.problem = data.decode(encoding), None
+            if text.startswith("\ufeff"):
+                text = text[1:]
+        except UnicodeDecodeError as exc:
+            text, sf.problem = data.decode(encoding, errors="replace"), f"not {encoding} text (byte {exc.start})"
+    else:
+        text, sf.problem = _decode(data)
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    parts = [p[:-1] if p.endswith("\r") else p for p in parts]
+    table = pa.table(
+        {
+            "source_line": pa.array(range(1, len(parts) + 1), pa.int64()),
+            "line": pa.array(parts, pa.string()),
+        }
+    )
+    sf.lines = ws.register(f"src_{sf.idx}", table)
+
+
+def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None = None) -> None:
+    """Read a file's lines into a temp table and find its header (first non-blank line).
+
+    DuckDB reads a plain text file (fast, one physical line a row); anything else (UTF-16, NUL bytes, invalid
+    UTF-8, a stray carriage return, a glob character in the name ...) is decoded in Python instead.
+    Sets sf.problem when the file is missing, empty or not text.
+    """
+    path = sf.path
+    try:
+        if not path.is_file():
+            sf.problem = "file not found" if not path.exists() else "not a regular file"
+            return
+        if path.stat().st_size == 0:
+            sf.problem = "file is empty (0 bytes)"
+            return
+        with path.open("rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError as exc:
+        sf.problem = f"cannot open file: {exc.strerror or exc}"
+        return
+    plain = not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" not in head
+    if plain and encoding is None and _duckdb_can_open(path):
+        table = ws.name(f"lines_{sf.idx}")
+        try:
+            run_sql(ws.con, f"CREATE TEMP TABLE {table} AS {_READ_LINES}", {"src_path": str(path)})
+            ws.adopt(table)
+            sf.lines = f"(SELECT rowid + 1 AS source_line, line FROM {table})"
+        except duckdb.Error:
+            run_sql(ws.con, f"DROP TABLE IF EXISTS {table}")
+    if sf.lines is None:
+        _read_in_python(ws, sf, encoding)
+        if sf.lines is None:
+            return
+    first = f"SELECT source_line, line FROM {sf.lines} WHERE {{where}} AND {NONBLANK} ORDER BY source_line LIMIT 1"
+    row = run_sql(ws.con, first.format(where="source_line <= 64"), {"ws": WS}) or run_sql(
+        ws.con, first.format(where="true"), {"ws": WS}
+    )
+    if row:
+        sf.header_line = int(row[0][0])
+        sf.header_raw = row[0][1]
+        sf.header = split_header(row[0][1], delim)
+
+
+def exec_on_source(ws: Workspace, sf: SourceFile, sql: str, params: dict[str, Any]) -> list[tuple]:
+    """Run a statement over the file's lines (SRC in sql)."""
+    return run_sql(ws.con, sql.replace(SRC, sf.from_sql()), params)
+
+
+def split_params(delim: str) -> dict[str, Any]:
+    """Parameters used by split_fields_sql: the delimiter and two CSV regexes built from it."""
+    d = re2_char(delim)
+    fld = f'(?:[ \\t]*"(?:[^"]|"")*"[ \\t\\r]*|[^"{d}]*)'
+    return {
+        "delim": delim,
+        "ws": WS,
+        "csv_valid": f"(?:{fld}{d})*",
+        "csv_field": f"({fld}){d}",
+    }
+
+
+def split_fields_sql(col: str = "line") -> str:
+    """SQL: the list of trimmed, unquoted fields of a line; NULL when its quotes are unbalanced.
+
+    The common case (no quote, no space next to a delimiter or at the ends of the line) is a bare
+    string_split; otherwise every field is trimmed of whitespace and a quoted field is unquoted.
+    """
+    return f"""CASE WHEN contains({col}, '"') THEN CASE WHEN regexp_full_match({col} || $delim, $csv_valid)
+            THEN list_transform(regexp_extract_all({col} || $delim, $csv_field, 1),
+                lambda x: CASE WHEN trim(x, $ws) LIKE '"%"' THEN replace(trim(x, $ws)[2:-2], '""', '"')
+                               ELSE trim(x, $ws) END) END
+        WHEN contains({col}, ' ' || $delim) OR contains({col}, $delim || ' ') OR ascii({col}) <= 32
+             OR ends_with({col}, ' ')
+            THEN list_transform(string_split({col}, $delim), lambda x: trim(x, $ws))
+        ELSE string_split({col}, $delim) END"""
+
+
+def num_sql(text: str, sql_type: str = "DOUBLE") -> str:
+    """SQL: TRY_CAST of a text field, NULL for an empty one (cheaper than casting '')."""
+    return f"CASE WHEN {text} <> '' THEN TRY_CAST({text} AS {sql_type}) END"
+
+
+def field_sql(fields: str, pos: int | None) -> str:
+    """SQL for the field at a 1-based position (positions are ints from our own header lookup)."""
+    if pos is None:
+        return "NULL::VARCHAR"
+    return f"{fields}[{int(pos)}]"
+
+
+def raw_sql(col: str = "line") -> str:
+    return f"CASE WHEN length({col}) > {RAW_RECORD_MAX} THEN left({col}, {RAW_RECORD_MAX}) || '…[truncated]' ELSE {col} END"
+
+
+def find_columns(header: Sequence[str], wanted: dict[str, str]) -> tuple[dict[str, int], list[str]]:
+    """1-based positions of wanted columns {key: header name}: exact match first, then case-insensitive."""
+    positions: dict[str, int] = {}
+    missing: list[str] = []
+    lowered = [h.lower() for h in header]
+    for key, name in wanted.items():
+        if name in header:
+            positions[key] = header.index(name) + 1
+        elif name.lower() in lowered:
+            positions[key] = lowered.index(name.lower()) + 1
+        else:
+            missing.append(name)
+    return positions, missing
+
+
+def re2_char(ch: str) -> str:
+    return "\\x{%x}" % ord(ch)
+
+
+def split_header(line: str, delim: str) -> list[str]:
+    """Fields of a header line, read as CSV, trimmed."""
+    try:
+        row = next(csv.reader([line], delimiter=delim, quotechar='"', strict=False), [])
+    except csv.Error:
+        row = line.split(delim)
+    return [f.strip(WS) for f in row]
+
+
+def delimiter_hint(line: str, delim: str) -> str:
+    """'; the header seems to use ';'' when another common delimiter explains the header better."""
+    counts = {d: line.count(d) for d in (",", ";", "\t", "|") if d != delim}
+    best = max(counts, key=lambda d: counts[d]) if counts else None
+    if best and counts[best] > line.count(delim):
+        return f"; the file seems to use {best!r} as delimiter, the plant config says {delim!r}"
+    return ""
+
+
+def short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
