@@ -67,8 +67,9 @@ def plant_init(
     """
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from plant_assets.core.plant_config import DIALECTS, ID_PATTERN
-    from plant_assets.ingest.exports import DialectConfigError
+    from plant_assets.core.plant_config import ID_PATTERN
+    from plant_assets.ingest.contract import DialectConfigError
+    from plant_assets.ingest.dialects import DIALECTS
     from plant_assets.onboarding import scaffold_plant
 
     if dialect not in DIALECTS:

@@ -34,8 +34,6 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Safe in Dagster partition keys (no "| , [ ]"), in paths and in SQL identifiers.
 ID_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 ASSET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
-# Historian dialects with a parser in plant_assets/ingest/dialects/ (one module each).
-DIALECTS = ("pi_recorded", "aveva_wide", "ignition_sqlt", "aveva_narrow", "canary_tvq", "generic")
 OWNER_ROLES = ("operations", "maintenance", "energy", "central_data_team")
 
 
@@ -55,6 +53,17 @@ def _check_file_pattern(pattern: str) -> str:
     except (KeyError, IndexError, ValueError) as exc:
         raise ValueError(f"file pattern {pattern!r} is not a valid '{{date:%Y%m%d}}' template: {exc}")
     return pattern
+
+
+def _dialects() -> dict[str, Any]:
+    """The historian dialect registry: name -> module (plant_assets.ingest.dialects, one module per dialect).
+
+    The one place core reaches up into ingest, and only when a config is validated: importing core does not
+    import ingest (its parsers import core's units and catalog).
+    """
+    from plant_assets.ingest.dialects import DIALECTS
+
+    return DIALECTS
 
 
 class HistorianExport(_Strict):
@@ -81,22 +90,24 @@ class HistorianExport(_Strict):
                              "e.g. '{name}.done'")
         return marker
 
+    # The dialect and its option names are checked against the dialect registry (_dialects()); option values
+    # are checked by the dialect before any file is read.
     @model_validator(mode="after")
     def _dialect_options(self) -> "HistorianExport":
-        # The option names of each dialect (values are checked by the dialect before any file is read).
-        from plant_assets.ingest.dialects.registry import known_options
-
-        known = known_options(self.dialect)
-        unknown = sorted(set(self.options) - set(known)) if known is not None else []
+        dialect = _dialects().get(self.dialect)
+        if dialect is None:  # an unknown dialect, reported by _known_dialect
+            return self
+        unknown = sorted(set(self.options) - set(dialect.OPTIONS))
         if unknown:
-            raise ValueError(f"unknown {self.dialect} option(s) {unknown}; known: {sorted(known)}")
+            raise ValueError(f"unknown {self.dialect} option(s) {unknown}; known: {sorted(dialect.OPTIONS)}")
         return self
 
     @field_validator("dialect")
     @classmethod
     def _known_dialect(cls, dialect: str) -> str:
-        if dialect not in DIALECTS:
-            raise ValueError(f"unknown historian dialect {dialect!r}; known: {list(DIALECTS)}")
+        dialects = _dialects()
+        if dialect not in dialects:
+            raise ValueError(f"unknown historian dialect {dialect!r}; known: {list(dialects)}")
         return dialect
 
 

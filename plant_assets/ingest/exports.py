@@ -34,14 +34,7 @@ from plant_assets.ingest.contract import (
     ParsedExport,
     Stream,
 )
-from plant_assets.ingest.dialects import (
-    aveva_narrow,
-    aveva_wide,
-    canary_tvq,
-    generic,
-    ignition_sqlt,
-    pi_recorded,
-)
+from plant_assets.ingest.dialects import DIALECTS
 from plant_assets.ingest.events import parse_events
 from plant_assets.ingest.lab_results import LAB_SCHEMA, parse_lab_results
 from plant_assets.ingest.parsing.local_day import as_day
@@ -64,27 +57,18 @@ __all__ = [
     "parse_lab_results",
 ]
 
-PARSERS = {
-    "pi_recorded": pi_recorded.parse,
-    "aveva_wide": aveva_wide.parse,
-    "ignition_sqlt": ignition_sqlt.parse,
-    "aveva_narrow": aveva_narrow.parse,
-    "canary_tvq": canary_tvq.parse,
-    "generic": generic.parse,
-}
-
 
 def parse_historian(
     plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection
 ) -> ParsedExport:
-    """Parse one plant-day of historian exports with the plant's dialect."""
+    """Parse one plant-day of historian exports with the plant's dialect (plant_assets.ingest.dialects)."""
     try:
-        parser = PARSERS[plant.historian.dialect]
+        dialect = DIALECTS[plant.historian.dialect]
     except KeyError:
         raise DialectConfigError(
-            f"{plant.plant_id}: unknown historian dialect {plant.historian.dialect!r}; known: {sorted(PARSERS)}"
+            f"{plant.plant_id}: unknown historian dialect {plant.historian.dialect!r}; known: {sorted(DIALECTS)}"
         ) from None
-    return parser(plant, files, as_day(day), con)
+    return dialect.parse(plant, files, as_day(day), con)
 
 
 def files_for_day(

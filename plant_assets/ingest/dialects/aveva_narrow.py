@@ -36,6 +36,7 @@ DEFAULT_COLUMNS = {"tag": "TagName", "ts": "DateTime", "value": "Value", "svalue
 DEFAULT_QUALITY_MAP = {0: "good", 1: "bad", 16: "uncertain"}
 DEFAULT_FORMATS = ["%Y-%m-%d %H:%M:%S.%g", "%Y-%m-%d %H:%M:%S"]
 OPTIONS = ("delimiter", "columns", "quality_column", "quality_map", "digital_states", *KNOBS)
+DESCRIPTION = "AVEVA (Wonderware) Historian narrow `History`: DateTime, TagName, Value, Quality, a reading a line"
 
 
 def spec(plant: Any, con: duckdb.DuckDBPyConnection) -> LongSpec:

@@ -59,6 +59,7 @@ from plant_assets.ingest.parsing.sql import run_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun
 
 OPTIONS = ("timestamp_format", "timestamps_in", "delimiter", "timestamp_column")
+DESCRIPTION = "AVEVA (Wonderware) Historian `WideHistory`: DateTime, then a column per tag; a row per cycle"
 MAX_COLUMNS = 65535
 NO_DATA = "No Data"
 
@@ -86,7 +87,8 @@ def plain_knobs(formats: list[str], mode: str) -> dict[str, Any]:
             "scale": 1.0, "offset": 0.0, "skip_lines": 0, "skip_after_header": 0, "encoding": None}
 
 
-def _parse_file(opts: dict[str, Any]):
+def wide_parse_file(opts: dict[str, Any]):
+    """The per-file step of a wide export (this dialect, and generic's layout wide): a record per (line, tag) cell."""
     knobs = opts["knobs"]
 
     def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
@@ -203,6 +205,6 @@ def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDB
     opts = _options(plant, con)
     # All cells of a line share its timestamp: a DST fold is resolved per file, not per tag.
     return run_historian(
-        plant, files, day, con, opts["delim"], _parse_file(opts), fold_key="0", time_key=WIDE_TIME_KEY,
+        plant, files, day, con, opts["delim"], wide_parse_file(opts), fold_key="0", time_key=WIDE_TIME_KEY,
         encoding=opts["knobs"]["encoding"], shift_us=opts["knobs"]["shift_us"],
     )

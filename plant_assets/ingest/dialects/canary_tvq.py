@@ -34,6 +34,7 @@ DEFAULT_COLUMNS = {"tag": "TagName", "ts": "TimeStamp", "value": "Value", "quali
 DEFAULT_FORMATS = ["%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S.%nZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
                    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"]
 OPTIONS = ("delimiter", "columns", "quality_mode", "quality_map", "digital_states", *KNOBS)
+DESCRIPTION = "Canary-style TVQ: TagName, TimeStamp, Value, Quality, a point a line, written on change"
 
 
 def spec(plant: Any, con: duckdb.DuckDBPyConnection) -> LongSpec:

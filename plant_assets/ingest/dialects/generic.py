@@ -44,6 +44,7 @@ DEFAULT_COLUMNS = {"tag": "tag", "ts": "timestamp", "value": "value"}
 DEFAULT_FORMAT = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f"]
 OPTIONS = ("layout", "delimiter", "columns", "timestamp_column", "quality_mode", "quality_map", "digital_states",
            *KNOBS)
+DESCRIPTION = "Any long or wide CSV or Parquet export; every knob (columns, formats, quality) set in plant.yaml"
 LONG_ONLY = ("columns", "quality_mode", "quality_map", "digital_states")
 
 
@@ -111,7 +112,7 @@ def _parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckD
            cfg: dict[str, Any]) -> ParsedExport:
     if cfg["layout"] == "wide":
         wide = cfg["wide"]
-        return run_historian(plant, files, day, con, wide["delim"], aveva_wide._parse_file(wide), fold_key="0",
+        return run_historian(plant, files, day, con, wide["delim"], aveva_wide.wide_parse_file(wide), fold_key="0",
                              time_key=WIDE_TIME_KEY, encoding=wide["knobs"]["encoding"],
                              shift_us=wide["knobs"]["shift_us"])
     spec = cfg["spec"].with_units(plant)

@@ -56,6 +56,7 @@ from plant_assets.ingest.parsing.source_files import (
 from plant_assets.ingest.parsing.stream_run import StreamRun
 
 OPTIONS = ("tag_table", "delimiter", "dataintegrity_quality", "default_quality")
+DESCRIPTION = "Ignition tag historian tables: `sqlt_data_*` rows joined to the `sqlth_te` tag table"
 DATA_COLUMNS = {
     "tagid": "tagid",
     "int": "intvalue",

@@ -64,6 +64,7 @@ DEFAULT_DIGITAL_STATES = (
 )
 DEFAULT_STATUS_QUALITY = {"good": "good", "questionable": "uncertain", "substituted": "uncertain", "bad": "bad"}
 OPTIONS = ("timestamp_format", "timestamps_in", "delimiter", "digital_states", "status_quality")
+DESCRIPTION = "OSIsoft / AVEVA PI recorded values (PI DataLink): Tag, Timestamp, Value, Status, a reading a line"
 COLUMNS = {"tag": "Tag", "ts": "Timestamp", "value": "Value", "status": "Status"}
 
 
