@@ -46,3 +46,56 @@ def load_signal_catalog(path: Path = SIGNAL_CATALOG_CSV) -> dict[str, CanonicalS
             )
             for row in csv.DictReader(handle)
         }
+
+
+KPI_CATALOG_CSV = REPO_ROOT / "dbt_project" / "seeds" / "kpi_catalog.csv"
+KPI_DAILY_MART = "marts.kpi_daily"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One row of the KPI catalog (dbt seed dbt_project/seeds/kpi_catalog.csv, published as marts.dim_kpi)."""
+
+    kpi: str
+    name: str
+    unit: str
+    grain: str
+    mart: str  # where it lives: marts.kpi_daily (rows of the long table), a mart column, or 'not built (...)'
+    requires_signals: tuple[str, ...]  # canonical signals: line-level ones on every counted line, motor-level on a motor
+    requires_exports: tuple[str, ...]  # event exports (production_runs, downtime_events, lab_results)
+    requires_config: tuple[str, ...]  # plant.yaml settings (products.mass_kg, energy_baseline, quality_specs)
+
+    @property
+    def in_kpi_daily(self) -> bool:
+        """A day-grain KPI of marts.kpi_daily (and so a column of marts.kpi_daily_wide)."""
+        return self.mart.split(" ", 1)[0] == KPI_DAILY_MART
+
+
+def _words(cell: str | None) -> tuple[str, ...]:
+    return tuple((cell or "").split())
+
+
+@lru_cache(maxsize=4)
+def load_kpi_catalog(path: Path = KPI_CATALOG_CSV) -> dict[str, Kpi]:
+    """The KPI catalog in file order: the one list of KPIs dbt (kpi_daily, kpi_daily_wide), the onboarding
+    readiness report and the marts gate share. Requirement cells are space-separated lists; a signal must
+    be in the canonical signal catalog."""
+    signals = load_signal_catalog()
+    with path.open(newline="", encoding="utf-8") as handle:
+        kpis = {
+            row["kpi"]: Kpi(
+                kpi=row["kpi"],
+                name=row["name"],
+                unit=row["unit"],
+                grain=row["grain"],
+                mart=row["mart"],
+                requires_signals=_words(row["requires_signals"]),
+                requires_exports=_words(row["requires_exports"]),
+                requires_config=_words(row["requires_config"]),
+            )
+            for row in csv.DictReader(handle)
+        }
+    unknown = sorted({s for k in kpis.values() for s in k.requires_signals} - set(signals))
+    if unknown:
+        raise ValueError(f"{path.name}: requires_signals names {unknown}, which are not canonical signals")
+    return kpis
