@@ -3,58 +3,48 @@ how its latest export days parse (sample rows that failed, with reasons)."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from plant_assets.core.catalog import load_signal_catalog
-from plant_assets.core.settings import REPO_ROOT
+from plant_assets.core.catalog import Kpi, load_kpi_catalog, load_signal_catalog
 
-KPI_CATALOG_CSV = REPO_ROOT / "dbt_project" / "seeds" / "kpi_catalog.csv"
-RUNS, DOWNTIME, LAB = "production_runs", "downtime_events", "lab_results"
-LAB_NEEDS = "lab_results export and quality_specs"
-E, C = "energy_total", "production_count_total"
-# KPI -> (line signals every counted line needs, event exports needed, other needs). From kpi_catalog.csv.
+LAB = "lab_results"
+
+
+def _product_mass(plant: Any) -> str | None:
+    return None if any(p.mass_kg for p in plant.products) else "no product has mass_kg"
+
+
+def _quality_specs(plant: Any) -> str | None:
+    if plant.lab_results is None:
+        return None  # the missing lab_results export says it, in plain words
+    return None if plant.quality_specs else "no quality_specs (spec limits) in plant.yaml"
+
+
+# kpi_catalog.csv requires_config -> the gap it leaves in a plant (None: nothing missing). The energy baseline
+# period is a required part of plant.yaml; whether its days have data is not judged here.
+CONFIG_CHECKS = {
+    "products.mass_kg": _product_mass,
+    "energy_baseline": lambda plant: None,
+    "quality_specs": _quality_specs,
+}
+# an optional export the plant does not configure at all (plant.yaml has no such section)
+UNCONFIGURED_EXPORT = {
+    LAB: "no lab_results export configured in plant.yaml (a plant without lab data has no quality-deviation KPIs)",
+}
+
+
+# KPI -> (canonical signals, event exports, plant.yaml settings) it needs: the requires_* columns of
+# dbt_project/seeds/kpi_catalog.csv, the one list of KPIs.
 KPI_REQUIREMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "energy_kwh": ((E,), (), ()),
-    "units_produced": ((C,), (), ()),
-    "kwh_per_unit": ((E, C), (), ()),
-    "energy_per_ton": ((E, C), (RUNS,), ("product mass_kg",)),
-    "good_qty": ((), (RUNS,), ()),
-    "scrap_qty": ((), (RUNS,), ()),
-    "scrap_ratio": ((C,), (RUNS,), ()),
-    "unplanned_downtime_min": ((), (DOWNTIME,), ()),
-    "planned_downtime_min": ((), (DOWNTIME,), ()),
-    "unplanned_stop_count": ((), (DOWNTIME,), ()),
-    "planned_stop_count": ((), (DOWNTIME,), ()),
-    "mtbf_min": ((), (RUNS, DOWNTIME), ()),
-    "mttr_min": ((), (DOWNTIME,), ()),
-    "planned_busy_time_min": ((), (RUNS, DOWNTIME), ()),
-    "actual_production_time_min": ((), (RUNS, DOWNTIME), ()),
-    "availability": ((), (RUNS, DOWNTIME), ()),
-    "performance": ((C,), (RUNS, DOWNTIME), ()),
-    "quality_ratio": ((C,), (RUNS,), ()),
-    "oee": ((C,), (RUNS, DOWNTIME), ()),
-    "first_pass_yield": ((C,), (RUNS,), ()),
-    "throughput_rate": ((C,), (RUNS,), ()),
-    "technical_efficiency": ((), (RUNS, DOWNTIME), ()),
-    "kwh_per_unit_run": ((E, C), (RUNS,), ()),
-    "energy_per_ton_run": ((E, C), (RUNS,), ("product mass_kg",)),
-    "enpi_expected_kwh": ((E, C), (), ("energy baseline days",)),
-    "enpi_normalized": ((E, C), (), ("energy baseline days",)),
-    "enpi_ratio_vs_baseline": ((E, C), (), ("energy baseline days",)),
-    "motor_health": ((), (), ("motor_vibration_velocity on a motor",)),
-    "lab_sample_count": ((), (LAB,), (LAB_NEEDS,)),
-    "out_of_spec_share": ((), (LAB,), (LAB_NEEDS,)),
-    "cpk_min": ((), (LAB,), (LAB_NEEDS,)),
+    k.kpi: (k.requires_signals, k.requires_exports, k.requires_config) for k in load_kpi_catalog().values()
 }
 
 
 def kpi_catalog() -> list[str]:
-    with KPI_CATALOG_CSV.open(newline="", encoding="utf-8") as handle:
-        return [row["kpi"] for row in csv.DictReader(handle)]
+    return list(load_kpi_catalog())
 
 
 @dataclass
@@ -109,32 +99,8 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
 
     kpis: list[KpiStatus] = []
     line_ids = [line.id for line in plant.lines]
-    for kpi in kpi_catalog():
-        needs_sig, needs_stream, other = KPI_REQUIREMENTS.get(kpi, ((), (), ("unknown requirements",)))
-        gaps: list[str] = []
-        lines_ok = [lid for lid in line_ids if all(s in signals.get(lid, {}) for s in needs_sig)]
-        if needs_sig and not lines_ok:
-            gaps.append(f"no line has {', '.join(needs_sig)}")
-        elif needs_sig and len(lines_ok) < len(line_ids):
-            gaps.append(f"lines without {', '.join(needs_sig)}: {sorted(set(line_ids) - set(lines_ok))}")
-        for stream in needs_stream:
-            if stream == LAB and plant.lab_results is None:
-                continue  # said once below, in plain words
-            if days and not exports[stream]:
-                gaps.append(f"no {stream} export found")
-        if "product mass_kg" in other and not any(p.mass_kg for p in plant.products):
-            gaps.append("no product has mass_kg")
-        if "motor_vibration_velocity on a motor" in other and not any(
-                "motor_vibration_velocity" in sig for sig in signals.values()):
-            gaps.append("no motor_vibration_velocity tag")
-        if LAB_NEEDS in other:
-            if plant.lab_results is None:
-                gaps.append("no lab_results export configured in plant.yaml (a plant without lab data has no "
-                            "quality-deviation KPIs)")
-            elif not plant.quality_specs:
-                gaps.append("no quality_specs (spec limits) in plant.yaml")
-        fatal = [g for g in gaps if not g.startswith("lines without")]
-        kpis.append(KpiStatus(kpi, "missing" if fatal else "partial" if gaps else "ready", gaps))
+    for kpi in load_kpi_catalog().values():
+        kpis.append(_kpi_status(kpi, plant, catalog, signals, line_ids, exports, days))
 
     parse: dict[str, Any] = {"days": [d.isoformat() for d in days], "raw": 0, "accepted": 0, "quarantined": 0,
                              "reasons": {}, "failed_rows": [], "unmapped_tags": {}}
@@ -164,6 +130,34 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
     finally:
         con.close()
     return Readiness(plant.plant_id, signals, missing, kpis, exports, parse)
+
+
+def _kpi_status(kpi: Kpi, plant: Any, catalog: dict, signals: dict[str, dict[str, list[str]]],
+                line_ids: list[str], exports: dict[str, list[str]], days: list[date]) -> KpiStatus:
+    """ready, partial (some lines lack a line signal) or missing, with the gaps in plain words."""
+    gaps: list[str] = []
+    line_needs = [s for s in kpi.requires_signals if catalog[s].asset_level == "line"]
+    lines_ok = [lid for lid in line_ids if all(s in signals.get(lid, {}) for s in line_needs)]
+    if line_needs and not lines_ok:
+        gaps.append(f"no line has {', '.join(line_needs)}")
+    elif line_needs and len(lines_ok) < len(line_ids):
+        gaps.append(f"lines without {', '.join(line_needs)}: {sorted(set(line_ids) - set(lines_ok))}")
+    for s in kpi.requires_signals:
+        if catalog[s].asset_level == "motor" and not any(s in sig for sig in signals.values()):
+            gaps.append(f"no {s} tag")
+    for stream in kpi.requires_exports:
+        if getattr(plant, stream) is None:
+            gaps.append(UNCONFIGURED_EXPORT.get(stream, f"no {stream} export configured in plant.yaml"))
+        elif days and not exports[stream]:
+            gaps.append(f"no {stream} export found")
+    for need in kpi.requires_config:
+        if need not in CONFIG_CHECKS:
+            raise ValueError(f"kpi_catalog.csv: {kpi.kpi} requires_config {need!r}; known: {sorted(CONFIG_CHECKS)}")
+        gap = CONFIG_CHECKS[need](plant)
+        if gap:
+            gaps.append(gap)
+    fatal = [g for g in gaps if not g.startswith("lines without")]
+    return KpiStatus(kpi.kpi, "missing" if fatal else "partial" if gaps else "ready", gaps)
 
 
 def _recent_days(plant: Any, landing_dir: Path, look_back: int = 400, want: int = 3) -> list[date]:

@@ -71,8 +71,28 @@ def test_unrecognisable_tag_gets_no_signal():
     assert s.signal is None and s.confidence < 0.5
 
 
-def test_kpi_requirements_cover_the_catalog():
-    assert set(kpi_catalog()) <= set(KPI_REQUIREMENTS)
+def test_kpi_requirements_come_from_the_catalog():
+    """Every KPI's inputs are columns of seeds/kpi_catalog.csv, in a vocabulary readiness knows."""
+    from plant_assets.core.catalog import load_kpi_catalog
+    from plant_assets.ingest.exports import STREAMS
+    from plant_assets.onboarding.readiness import CONFIG_CHECKS
+
+    catalog = load_kpi_catalog()
+    assert list(KPI_REQUIREMENTS) == kpi_catalog() == list(catalog)
+    for kpi in catalog.values():
+        assert kpi.requires_signals or kpi.requires_exports or kpi.requires_config, kpi.kpi
+        assert set(kpi.requires_exports) <= set(STREAMS) - {"historian"}, kpi.kpi
+        assert set(kpi.requires_config) <= set(CONFIG_CHECKS), kpi.kpi
+
+
+def test_kpi_catalog_refuses_an_unknown_signal(tmp_path):
+    from plant_assets.core.catalog import KPI_CATALOG_CSV, load_kpi_catalog
+
+    text = KPI_CATALOG_CSV.read_text(encoding="utf-8")
+    bad = tmp_path / "kpi_catalog.csv"
+    bad.write_text(text.replace(",energy_total,,\n", ",energy_totl,,\n", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="energy_totl"):
+        load_kpi_catalog(bad)
 
 
 def test_plant_init_then_validate_then_readiness(demo, tmp_path, monkeypatch):
