@@ -4,12 +4,31 @@ historical kWh/unit band."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-KPIS = ("energy_kwh", "units_produced", "kwh_per_unit", "oee")
+from plant_assets.core.catalog import load_kpi_catalog
+from plant_assets.quality.suites import load_suite_definition
+
+SUITE = "marts_kpi_daily"
+BAND_KPI = "kwh_per_unit"  # the KPI whose own history draws the band
+FRAME_COLUMNS = ("plant_id", "production_date", "history_days", "history_median_kwh_per_unit")
+
+
+@lru_cache(maxsize=1)
+def gate_kpis() -> tuple[str, ...]:
+    """The KPIs a plant-day frame carries: the kpi_daily KPIs of the catalog (seeds/kpi_catalog.csv) that the
+    suite's expectations name, and the band KPI, in catalog order. A suite column that is neither such a KPI
+    nor a column the frame computes is refused, so a typo cannot judge an always-missing column."""
+    catalog = load_kpi_catalog()
+    named = {e["kwargs"]["column"] for e in load_suite_definition(SUITE)["expectations"] if "column" in e["kwargs"]}
+    unknown = sorted(named - set(FRAME_COLUMNS) - {k for k, v in catalog.items() if v.in_kpi_daily})
+    if unknown:
+        raise ValueError(f"suite {SUITE} names {unknown}: not kpi_daily KPIs of kpi_catalog.csv nor frame columns")
+    return tuple(k for k, v in catalog.items() if v.in_kpi_daily and (k in named or k == BAND_KPI))
 
 
 def ingest_gate_status(lake: Path, first_day: date, last_day: date) -> pd.DataFrame:
@@ -42,16 +61,17 @@ def kpi_day_frames(
     """One row per expected plant-day with its KPIs (NaN when missing) and its history median."""
     if not expected:
         return pd.DataFrame()
+    kpis = gate_kpis()
     first = min(d for _, d in expected) - timedelta(days=history_days)
     last = max(d for _, d in expected)
     long = con.execute(
         "select plant_id, production_date, kpi, value from marts.kpi_daily "
         "where production_date between ? and ? and kpi in (select unnest(?))",
-        [first, last, list(KPIS)],
+        [first, last, list(kpis)],
     ).df()
     wide = long.pivot_table(index=["plant_id", "production_date"], columns="kpi", values="value").reset_index()
     wide["production_date"] = pd.to_datetime(wide["production_date"]).dt.date
-    for kpi in KPIS:
+    for kpi in kpis:
         if kpi not in wide:
             wide[kpi] = float("nan")
     rows = []
@@ -60,8 +80,8 @@ def kpi_day_frames(
         today = mine[mine["production_date"] == day]
         history = mine[(mine["production_date"] < day) & (mine["production_date"] >= day - timedelta(days=history_days))]
         row = {"plant_id": plant_id, "production_date": day}
-        row |= {kpi: (float(today[kpi].iloc[0]) if len(today) else float("nan")) for kpi in KPIS}
-        row["history_days"] = int(history["kwh_per_unit"].notna().sum())
-        row["history_median_kwh_per_unit"] = float(history["kwh_per_unit"].median()) if len(history) else float("nan")
+        row |= {kpi: (float(today[kpi].iloc[0]) if len(today) else float("nan")) for kpi in kpis}
+        row["history_days"] = int(history[BAND_KPI].notna().sum())
+        row["history_median_kwh_per_unit"] = float(history[BAND_KPI].median()) if len(history) else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)

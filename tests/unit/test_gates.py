@@ -203,3 +203,30 @@ def test_historian_metrics_count_a_duplicate_hidden_behind_bad_quality(tmp_path)
     assert metrics.raw.iloc[0]["duplicate_keys"] == 1 and metrics.raw.iloc[0]["rows"] == len(records)
     alone = canonical_day_metrics(PLANT, _readings(tmp_path, rows, "good.parquet"), None, PLANT.day_window_utc(DAY))
     pd.testing.assert_frame_equal(metrics.canonical, alone)  # the bad copy is not a reading of the signal
+
+
+def test_marts_gate_kpis_are_the_catalog_kpis_its_suite_names():
+    from plant_assets.quality.marts_metrics import gate_kpis
+
+    assert gate_kpis() == ("energy_kwh", "units_produced", "kwh_per_unit", "oee")  # catalog order
+
+
+def test_marts_gate_frame_one_row_per_expected_plant_day():
+    import duckdb
+
+    from plant_assets.quality.marts_metrics import kpi_day_frames
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.kpi_daily (plant_id varchar, production_date date, kpi varchar, value double, unit varchar)")
+    rows = [("p", date(2026, 9, d), "kwh_per_unit", 0.1 * d, "kWh/unit") for d in range(1, 8)]
+    rows += [("p", date(2026, 9, 7), k, v, "x") for k, v in
+             (("energy_kwh", 700.0), ("units_produced", 1000.0), ("oee", 0.8), ("availability", 0.9))]
+    con.executemany("insert into marts.kpi_daily values (?, ?, ?, ?, ?)", rows)
+    frame = kpi_day_frames(con, [("p", date(2026, 9, 7)), ("q", date(2026, 9, 7))], 28)
+    assert list(frame.columns) == ["plant_id", "production_date", "energy_kwh", "units_produced", "kwh_per_unit",
+                                   "oee", "history_days", "history_median_kwh_per_unit"]
+    p, q = frame.to_dict("records")
+    assert (p["energy_kwh"], p["units_produced"], p["kwh_per_unit"], p["oee"]) == (700.0, 1000.0, pytest.approx(0.7), 0.8)
+    assert p["history_days"] == 6 and p["history_median_kwh_per_unit"] == pytest.approx(0.35)
+    assert q["history_days"] == 0 and all(q[k] != q[k] for k in ("energy_kwh", "oee", "history_median_kwh_per_unit"))
