@@ -624,6 +624,20 @@ def test_asset_hierarchy_benchmark_and_views(built):
     assert health[0] == ("green", "green", None) and health[1][:2] == ("red", "red")
 
 
+def test_wide_view_has_a_column_per_day_kpi_of_the_catalog(built):
+    """kpi_daily_wide's columns are generated from seeds/kpi_catalog.csv (mart marts.kpi_daily, catalog order)."""
+    from plant_assets.core.catalog import load_kpi_catalog
+
+    dbt, _ = built
+    day_kpis = [k for k, v in load_kpi_catalog().items() if v.in_kpi_daily]
+    columns = [c for (c,) in dbt.query(
+        "select column_name from information_schema.columns where table_schema = 'marts' "
+        "and table_name = 'kpi_daily_wide' order by ordinal_position"
+    )]
+    assert columns == ["plant_id", "production_date", *day_kpis]
+    assert {k for (k,) in dbt.query("select distinct kpi from marts.kpi_daily")} <= set(day_kpis)
+
+
 def test_docs_generate_documents_the_kpi_formulas(built):
     dbt, _ = built
     dbt("docs", "generate")

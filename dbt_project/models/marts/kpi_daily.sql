@@ -152,6 +152,7 @@ ratios as (
     from joined
 ),
 
+-- one column per KPI, named as its kpi in seeds/kpi_catalog.csv
 daily as (
     select
         plant_id,
@@ -184,35 +185,10 @@ daily as (
     from ratios
 ),
 
--- wide -> long; UNPIVOT leaves out NULL values (undefined KPIs)
+-- wide -> long, one row per KPI column of daily; UNPIVOT leaves out NULL values (undefined KPIs)
 long as (
     unpivot daily
-    on
-        energy_kwh,
-        units_produced,
-        kwh_per_unit,
-        energy_per_ton,
-        good_qty,
-        scrap_qty,
-        scrap_ratio,
-        unplanned_downtime_min,
-        planned_downtime_min,
-        unplanned_stop_count,
-        planned_stop_count,
-        mtbf_min,
-        mttr_min,
-        planned_busy_time_min,
-        actual_production_time_min,
-        availability,
-        performance,
-        quality_ratio,
-        oee,
-        first_pass_yield,
-        throughput_rate,
-        technical_efficiency,
-        lab_sample_count,
-        out_of_spec_share,
-        cpk_min
+    on columns(* exclude (plant_id, production_date))
     into name kpi value value
 )
 
