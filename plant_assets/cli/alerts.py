@@ -105,7 +105,7 @@ def deliver(
     """
     from plant_assets.core.plant_config import validate_plants
     from plant_assets.core.settings import get_settings
-    from plant_assets.operations.alerts.store import deliver_outbox, webhooks
+    from plant_assets.operations.alerts.outbox import deliver_outbox, webhooks
 
     plants, _ = validate_plants(get_settings().plants_dir)
     con = _connect()

@@ -9,6 +9,8 @@ hours share conditions, so their errors add up) nor the baseline days' residual 
 `validation=passed`).
 
 Scorecard (`actions.rollout_scorecard`): one row per plant, see `SCORECARD_COLUMNS`.
+
+`write_savings_and_scorecard` writes the three tables.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ import pandas as pd
 
 from ml.metrics import savings_uncertainty
 from plant_assets.core.plant_config import PlantConfig
-from plant_assets.operations.actions_tables import ALERTS, ENERGY_PERFORMANCE
+from plant_assets.operations.actions_tables import (
+    ALERTS,
+    ENERGY_PERFORMANCE,
+    ENERGY_SAVINGS,
+    ENERGY_SAVINGS_MONTHLY,
+    ROLLOUT_SCORECARD,
+    replace_table,
+)
 
 Z95 = 1.96
 # Reporting days in a row that cumulative savings must stay above their band to count as an improvement.
@@ -99,7 +108,6 @@ def _champion_tags(client, plant_id: str) -> dict:
     if client is None:
         return {}
     from ml.model_registry import CHAMPION, alias_version, registered_model_name
-
     from ml.templates import energy_baseline
 
     name = registered_model_name(energy_baseline.TEMPLATE.name, plant_id)
@@ -189,3 +197,15 @@ def build_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None
         })
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
 
+
+def write_savings_and_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None) -> dict[str, int]:
+    """Write actions.energy_savings, actions.energy_savings_monthly and actions.rollout_scorecard (whole tables,
+    atomically); returns the rows written to each."""
+    daily = build_savings(con, plants, client)
+    keep = ["plant_id", "production_date", "actual_kwh", "expected_kwh", "savings_kwh", "cumulative_savings_kwh",
+            "uncertainty_kwh", "model_name", "model_version"]
+    daily = daily[[c for c in keep if c in daily.columns]]
+    written = {"savings_days": replace_table(con, ENERGY_SAVINGS, daily),
+               "savings_months": replace_table(con, ENERGY_SAVINGS_MONTHLY, monthly_savings(daily))}
+    written["scorecard_plants"] = replace_table(con, ROLLOUT_SCORECARD, build_scorecard(con, lake, plants, client))
+    return written

@@ -20,17 +20,26 @@ pytestmark = pytest.mark.mutates_session
 OUTAGE_NIGHTS = (0, 5, 6, 9)
 
 
+def raise_operational_alerts(con, plants, first_day, last_day, **inputs) -> dict:
+    """What the operational_alerts asset does on a day range, with the given models and gate results."""
+    from plant_assets.operations.alerts.evaluation import raise_and_resolve
+    from plant_assets.operations.alerts.rules import rules_for
+    from plant_assets.operations.alerts.rules.base import OPERATIONAL, RuleInputs
+
+    counts, _ = raise_and_resolve(RuleInputs(con, plants, first_day, last_day, **inputs), rules_for(OPERATIONAL))
+    return counts
+
+
 @pytest.fixture(scope="module")
 def nightly(e2e_run):
     """Replay the window night by night (as the nightly schedule would), delivering after each night; the
     webhook is down on OUTAGE_NIGHTS."""
     from mlflow import MlflowClient
 
-    from plant_assets.defs.operations.alerts_and_scorecard import (
+    from plant_assets.operations.alerts.outbox import deliver_outbox
+    from plant_assets.operations.alerts.rules.quality_drift import (
         load_quality_champions,
-        raise_operational_alerts,
     )
-    from plant_assets.operations.alerts.store import deliver_outbox
 
     plants = e2e_run["plants"]
     uri = e2e_run["settings"].mlflow_tracking_uri
@@ -44,7 +53,7 @@ def nightly(e2e_run):
             day = e2e_run["first_day"]
             while day <= e2e_run["last_day"]:
                 rx.mode = "503" if len(nights) in OUTAGE_NIGHTS else "up"
-                counts = raise_operational_alerts(con, plants, day, day, versions={p: "1" for p in plants},
+                counts = raise_operational_alerts(con, plants, day, day, motor_versions={p: "1" for p in plants},
                                                   quality_models=champions)
                 sent = deliver_outbox(con, lambda plant_id: rx.url, max_attempts=2, backoff_seconds=0)
                 nights.append({"day": day, **counts, **{f"sent_{k}": v for k, v in sent.items()}})
@@ -113,11 +122,8 @@ def test_acknowledging_survives_a_rerun_and_the_scorecard_matches_the_onboarding
     from mlflow import MlflowClient
 
     from plant_assets.core.catalog import load_signal_catalog
-    from plant_assets.defs.operations.alerts_and_scorecard import (
-        compute_value_and_scorecard,
-        raise_operational_alerts,
-    )
     from plant_assets.operations.alerts.store import acknowledge, list_alerts
+    from plant_assets.operations.rollout_scorecard import write_savings_and_scorecard
     from plant_assets.quality.marts_metrics import ingest_gate_status
 
     plants, settings = e2e_run["plants"], e2e_run["settings"]
@@ -129,7 +135,7 @@ def test_acknowledging_survives_a_rerun_and_the_scorecard_matches_the_onboarding
         acknowledge(con, motor["alert_id"], "maintenance lead", at=motor["raised_at"] + pd.Timedelta(hours=2))
         raise_operational_alerts(con, plants, e2e_run["first_day"], e2e_run["last_day"])
         assert list_alerts(con, status="acknowledged")["alert_id"].tolist() == [motor["alert_id"]]
-        compute_value_and_scorecard(con, settings.lake_dir, plants, client)
+        write_savings_and_scorecard(con, settings.lake_dir, plants, client)
         card = con.execute("select * from actions.rollout_scorecard order by plant_id").df().set_index("plant_id")
         monthly = con.execute("select * from actions.energy_savings_monthly").df()
         from plant_assets.cli.report import render_report

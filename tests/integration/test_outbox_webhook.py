@@ -8,7 +8,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from plant_assets.operations.alerts.store import deliver_outbox, upsert_alerts
+from plant_assets.operations.alerts.outbox import deliver_outbox
+from plant_assets.operations.alerts.store import upsert_alerts
 from tests.webhook_receiver import WebhookReceiver
 
 

@@ -85,7 +85,7 @@ def test_condition_keys_are_stable_and_distinguish_assets():
 
 
 def test_motor_rule_yellow_then_red_and_healthy_motors_silent():
-    from plant_assets.operations.alerts.rules import build_motor_alerts, motor_severity
+    from plant_assets.operations.alerts.rules.motor_health import build_motor_alerts, motor_severity
 
     assert motor_severity({"alert": False, "zone": "A", "score": 1.0}) is None
     assert motor_severity({"alert": True, "zone": "B", "score": 7.0}) == "yellow"

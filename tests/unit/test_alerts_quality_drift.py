@@ -56,7 +56,7 @@ def setting():
 
 
 def test_the_drifting_line_raises_one_alert_and_healthy_lines_none(setting):
-    from plant_assets.operations.alerts.rules import (
+    from plant_assets.operations.alerts.rules.quality_drift import (
         build_quality_alerts,
         quality_clear_days,
         quality_line_days,
@@ -106,7 +106,7 @@ def test_the_drifting_line_raises_one_alert_and_healthy_lines_none(setting):
 
 
 def test_the_tolerance_is_configurable(setting):
-    from plant_assets.operations.alerts.rules import quality_line_days, score_quality
+    from plant_assets.operations.alerts.rules.quality_drift import quality_line_days, score_quality
 
     plants, models = setting
     lenient = {"plant_a": plants["plant_a"].model_copy(

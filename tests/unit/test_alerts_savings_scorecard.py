@@ -58,9 +58,7 @@ def test_no_savings_from_an_unvalidated_champion_and_none_measurable_without_imp
 def test_scorecard_and_report_from_a_small_warehouse(tmp_path):
     from plant_assets.cli.report import render_report
     from plant_assets.core.plant_config import load_plants
-    from plant_assets.defs.operations.alerts_and_scorecard import (
-        compute_value_and_scorecard,
-    )
+    from plant_assets.operations.rollout_scorecard import write_savings_and_scorecard
     from tests.conftest import REPO_ROOT
 
     plants = load_plants(REPO_ROOT / "plants")
@@ -83,7 +81,7 @@ def test_scorecard_and_report_from_a_small_warehouse(tmp_path):
         ('{plant_id}', 'open', timestamp '2026-09-27 06:00', null))
         t(plant_id, status, raised_at, acknowledged_at)""")
     baseline_end = plants[plant_id].energy_baseline.end
-    written = compute_value_and_scorecard(con, tmp_path / "lake", plants, client=None)
+    written = write_savings_and_scorecard(con, tmp_path / "lake", plants, client=None)
     assert written["scorecard_plants"] == len(plants)
     card = con.execute(f"select * from actions.rollout_scorecard where plant_id = '{plant_id}'").df().iloc[0]
     assert card["first_export_date"] == pd.Timestamp("2026-09-01") and card["days_first_export_to_first_kpi"] == 1

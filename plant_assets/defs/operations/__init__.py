@@ -2,8 +2,13 @@
 
 import dagster as dg
 
-from plant_assets.defs.operations.alerts_and_scorecard import alert_notifier, operational_alerts, rollout_scorecard
-from plant_assets.defs.operations.assets import energy_alerts, energy_performance
+from plant_assets.defs.operations.assets import (
+    alert_notifier,
+    energy_alerts,
+    energy_performance,
+    operational_alerts,
+    rollout_scorecard,
+)
 
 defs = dg.Definitions(
     assets=[energy_performance, energy_alerts, operational_alerts, alert_notifier, rollout_scorecard],

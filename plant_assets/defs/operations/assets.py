@@ -1,4 +1,5 @@
-"""Actions: champion scoring against the energy baseline, and alerts with an owner and a next step."""
+"""Operations assets: champion scoring against the energy baseline, alerts with an owner and a next step (the
+rules in `operations/alerts/rules/`), their delivery, and the measured value with the rollout scorecard."""
 
 
 import dagster as dg
@@ -13,18 +14,16 @@ from plant_assets.defs.resources import (
     PlantsResource,
     WarehouseResource,
 )
-from plant_assets.operations.actions_tables import (
-    ENERGY_PERFORMANCE,
-    ensure,
-    replace_days,
-)
-from plant_assets.operations.alerts.rules import energy_clear_days, with_condition_keys
-from plant_assets.operations.alerts.store import auto_resolve, upsert_alerts
-from plant_assets.operations.energy_scoring import (
-    build_energy_alerts,
-    daily_performance,
-)
-from plant_assets.quality.marts_metrics import failed_plant_days
+from plant_assets.operations.actions_tables import ENERGY_PERFORMANCE, replace_days
+from plant_assets.operations.alerts.evaluation import raise_and_resolve
+from plant_assets.operations.alerts.outbox import deliver_outbox, webhooks
+from plant_assets.operations.alerts.rules import rules_for
+from plant_assets.operations.alerts.rules.base import ENERGY, OPERATIONAL, RuleInputs
+from plant_assets.operations.alerts.rules.motor_health import motor_champion_versions
+from plant_assets.operations.alerts.rules.quality_drift import load_quality_champions
+from plant_assets.operations.energy_scoring import daily_performance
+from plant_assets.operations.rollout_scorecard import write_savings_and_scorecard
+from plant_assets.quality.marts_metrics import failed_plant_days, ingest_gate_status
 
 
 @dg.asset(
@@ -50,9 +49,9 @@ def energy_performance(
     lake: LakeResource,
 ) -> dg.MaterializeResult:
     import mlflow.lightgbm as mlflow_lightgbm
-    from ml.model_registry import CHAMPION, alias_version, registered_model_name
 
     from ml.explain import daily_drivers
+    from ml.model_registry import CHAMPION, alias_version, registered_model_name
     from ml.templates import energy_baseline as template
 
     first_day, last_day = partition_day_range(context)
@@ -123,17 +122,9 @@ def energy_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     first_day, last_day = partition_day_range(context)
     configs, _ = plants.all()
     with warehouse.connect() as con:
-        ensure(con, ENERGY_PERFORMANCE)
-        performance = con.execute(
-            f"select * from {ENERGY_PERFORMANCE} where production_date between ? and ?", [first_day, last_day]
-        ).df()
-        if len(performance):
-            performance["production_date"] = pd.to_datetime(performance["production_date"]).dt.date
-        alerts = build_energy_alerts(performance, configs)
         # Upsert, not replace: acknowledgements survive re-runs; new alerts go to the outbox in the same transaction.
-        counts = upsert_alerts(con, with_condition_keys(alerts))
         # Days back within tolerance resolve the plant's open energy alerts (alerting.auto_resolve_days in a row).
-        counts["resolved"] = auto_resolve(con, energy_clear_days(performance, configs), configs)
+        counts, alerts = raise_and_resolve(RuleInputs(con, configs, first_day, last_day), rules_for(ENERGY))
     written = len(alerts)
     preview = alerts[["plant_id", "production_date", "severity", "title"]].to_markdown(index=False) if written else "no alerts"
     return dg.MaterializeResult(
@@ -141,3 +132,78 @@ def energy_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                   "preview": dg.MetadataValue.md(preview)}
     )
 
+
+@dg.asset(
+    partitions_def=day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="operations",
+    kinds={"python", "duckdb"},
+    owners=[CENTRAL_TEAM],
+    pool="warehouse",
+    deps=[
+        dg.AssetKey(["marts", "fct_motor_health_daily"]),
+        dg.AssetDep("motor_health_model", partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetDep("quality_model", partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetKey(["marts", "fct_production_run"]),
+        energy_alerts,
+    ],
+    description="Motor health alerts (yellow / red, with the trend, the driver and the champion version) for "
+    "maintenance, quality-drift alerts (a line's scrap share above its quality champion's prediction beyond the "
+    "plant's tolerance) for quality, and failed data-quality gates for the central data team, de-duplicated per "
+    "condition into actions.alerts; alerts whose condition has cleared for alerting.auto_resolve_days resolve "
+    "themselves. New, escalated and resolved alerts are queued in actions.alert_outbox.",
+)
+def operational_alerts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, plants: PlantsResource, lake: LakeResource,
+    mlflow: MlflowResource,
+) -> dg.MaterializeResult:
+    first_day, last_day = partition_day_range(context)
+    configs, _ = plants.all()
+    client = mlflow.client()
+    versions = motor_champion_versions(client, configs)
+    failed = failed_plant_days(lake.lake, first_day, last_day)
+    status = ingest_gate_status(lake.lake, first_day, last_day)
+    checked = {(r.plant_id, pd.Timestamp(r.production_date).date()) for r in status.itertuples()}
+    champions = load_quality_champions(client, configs)
+    with warehouse.connect() as con:
+        inputs = RuleInputs(con, configs, first_day, last_day, failed_gates=failed, checked_gates=checked,
+                            motor_versions=versions, quality_models=champions)
+        counts, _ = raise_and_resolve(inputs, rules_for(OPERATIONAL))
+    return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in counts.items()})
+
+
+@dg.asset(
+    group_name="operations",
+    kinds={"python", "duckdb"},
+    owners=[CENTRAL_TEAM],
+    pool="warehouse",
+    deps=[energy_alerts, operational_alerts],
+    description="Drains actions.alert_outbox: posts each new or escalated alert as JSON to the plant's webhook "
+    "(Idempotency-Key = alert_id:revision) with retries and exponential backoff; undelivered rows stay queued.",
+)
+def alert_notifier(warehouse: WarehouseResource, plants: PlantsResource) -> dg.MaterializeResult:
+    configs, _ = plants.all()
+    with warehouse.connect() as con:
+        counts = deliver_outbox(con, webhooks(configs))
+    return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in counts.items()})
+
+
+@dg.asset(
+    group_name="operations",
+    kinds={"python", "duckdb", "mlflow"},
+    owners=[CENTRAL_TEAM],
+    pool="warehouse",
+    deps=[dg.AssetKey("energy_performance"), operational_alerts],
+    description="Measured value and the rollout scorecard: IPMVP avoided energy per plant and month "
+    "(champion baseline under reporting-period conditions - actual, cumulative, 95 % band; only from a champion "
+    "that passed validation) in actions.energy_savings(_monthly), and one row per plant in "
+    "actions.rollout_scorecard (onboarding, coverage, quarantine, gates, model adjustment, time to improvement, "
+    "alert acknowledgement).",
+)
+def rollout_scorecard(
+    warehouse: WarehouseResource, plants: PlantsResource, lake: LakeResource, mlflow: MlflowResource
+) -> dg.MaterializeResult:
+    configs, _ = plants.all()
+    with warehouse.connect() as con:
+        written = write_savings_and_scorecard(con, lake.lake, configs, mlflow.client())
+    return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in written.items()})

@@ -1,4 +1,4 @@
-"""Alert lifecycle and delivery: de-duplicated alerts in `actions.alerts`, an outbox, and a webhook notifier.
+"""The alerts table (`actions.alerts`): de-duplication and the lifecycle open -> acknowledged -> resolved.
 
 - A *condition* (plant, kind, asset) that persists updates one open alert instead of raising a new one each
   night (energy intensity is a daily KPI, so its condition also carries the production day).
@@ -8,32 +8,22 @@
   `alerting.auto_resolve_days` evaluated days in a row, an open or acknowledged alert is resolved with
   resolved_by = 'auto' and a resolution_reason, and a "resolved" event goes through the outbox.
 - Every new or escalated alert gets a new revision and a row in `actions.alert_outbox` (idempotency key =
-  alert_id:revision) in the same transaction as the alert change.
-- `deliver_outbox` posts pending outbox rows as JSON to the plant's webhook with retries, exponential
-  backoff and timeouts; a failure leaves the row pending (nothing is lost), a later call resumes.
+  alert_id:revision) in the same transaction as the alert change (`operations.alerts.outbox`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import time
-from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 import pandas as pd
 
 from plant_assets.core.plant_config import PlantConfig
-from plant_assets.operations.actions_tables import ALERT_OUTBOX as OUTBOX_TABLE
-from plant_assets.operations.actions_tables import ALERTS as ALERTS_TABLE
-from plant_assets.operations.actions_tables import ensure
+from plant_assets.operations.actions_tables import ALERT_OUTBOX, ALERTS, ensure, utc_now
+from plant_assets.operations.alerts.outbox import enqueue
 
 SEVERITY_RANK = {"info": 0, "yellow": 1, "warning": 1, "red": 2, "critical": 2}
 ACTIVE = ("open", "acknowledged")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def condition_key(plant_id: str, kind: str, asset_path: str, day: date | None = None) -> str:
@@ -42,36 +32,7 @@ def condition_key(plant_id: str, kind: str, asset_path: str, day: date | None = 
 
 
 def ensure_tables(con) -> None:
-    ensure(con, ALERTS_TABLE, OUTBOX_TABLE)
-
-
-def _payload(alert: dict) -> dict:
-    out = {}
-    for key, value in alert.items():
-        if isinstance(value, (datetime, date, pd.Timestamp)):
-            value = value.isoformat()
-        elif value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
-            value = str(value)
-        if isinstance(value, float) and pd.isna(value):
-            value = None
-        out[key] = value
-    if isinstance(out.get("evidence"), str):
-        try:
-            out["evidence"] = json.loads(out["evidence"])
-        except ValueError:
-            pass
-    return out
-
-
-def _enqueue(con, alert: dict, event: str, now: datetime) -> None:
-    key = f"{alert['alert_id']}:{alert['revision']}"
-    con.execute(
-        f"""insert into {OUTBOX_TABLE} (idempotency_key, alert_id, revision, plant_id, event, payload, status,
-               attempts, created_at, next_attempt_at) values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-            on conflict do nothing""",
-        [key, alert["alert_id"], alert["revision"], alert["plant_id"], event,
-         json.dumps(_payload(alert | {"event": event, "idempotency_key": key})), now, now],
-    )
+    ensure(con, ALERTS, ALERT_OUTBOX)
 
 
 def upsert_alerts(con, candidates: pd.DataFrame) -> dict[str, int]:
@@ -81,14 +42,14 @@ def upsert_alerts(con, candidates: pd.DataFrame) -> dict[str, int]:
     counts = {"new": 0, "escalated": 0, "updated": 0}
     if candidates is None or not len(candidates):
         return counts
-    now = _now()
+    now = utc_now()
     frame = candidates.sort_values("production_date")
     con.execute("begin")
     try:
         for key, rows in frame.groupby("condition_key", sort=False):
             rows = rows.sort_values("production_date")
             current = con.execute(
-                f"select * from {ALERTS_TABLE} where condition_key = ? and status in ('open', 'acknowledged') "
+                f"select * from {ALERTS} where condition_key = ? and status in ('open', 'acknowledged') "
                 "order by raised_at desc limit 1", [key]
             ).df()
             for rec in rows.to_dict("records"):
@@ -97,7 +58,7 @@ def upsert_alerts(con, candidates: pd.DataFrame) -> dict[str, int]:
                     # A resolved condition that comes back is a new alert (a new alert_id); a re-run of a day
                     # a resolved alert already covered is not.
                     previous, covered = con.execute(
-                        f"select count(*), max(last_seen_date) from {ALERTS_TABLE} where condition_key = ?", [key]
+                        f"select count(*), max(last_seen_date) from {ALERTS} where condition_key = ?", [key]
                     ).fetchone()
                     if covered is not None and day <= pd.Timestamp(covered).date():
                         continue
@@ -110,10 +71,10 @@ def upsert_alerts(con, candidates: pd.DataFrame) -> dict[str, int]:
                     )
                     columns = [c for c in alert if c in _alert_columns(con)]
                     con.execute(
-                        f"insert into {ALERTS_TABLE} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+                        f"insert into {ALERTS} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
                         [alert[c] for c in columns],
                     )
-                    _enqueue(con, alert, "raised", now)
+                    enqueue(con, alert, "raised", now)
                     counts["new"] += 1
                     current = pd.DataFrame([alert])
                     continue
@@ -136,11 +97,11 @@ def upsert_alerts(con, candidates: pd.DataFrame) -> dict[str, int]:
                     if rec.get(column) is not None and not (isinstance(rec[column], float) and pd.isna(rec[column])):
                         update[column] = rec[column]
                 sets = ", ".join(f"{c} = ?" for c in update)
-                con.execute(f"update {ALERTS_TABLE} set {sets} where alert_id = ?", [*update.values(), existing["alert_id"]])
+                con.execute(f"update {ALERTS} set {sets} where alert_id = ?", [*update.values(), existing["alert_id"]])
                 existing.update(update)
                 if escalated:
                     # Escalation re-opens the conversation: a new revision is delivered again.
-                    _enqueue(con, existing, "escalated", now)
+                    enqueue(con, existing, "escalated", now)
                     counts["escalated"] += 1
                 else:
                     counts["updated"] += 1
@@ -160,7 +121,7 @@ def _alert_columns(con) -> set[str]:
 
 def list_alerts(con, plant_id: str | None = None, status: str | None = None) -> pd.DataFrame:
     ensure_tables(con)
-    sql = f"select * from {ALERTS_TABLE} where 1=1"
+    sql = f"select * from {ALERTS} where 1=1"
     params: list = []
     if plant_id:
         sql += " and plant_id = ?"
@@ -173,22 +134,22 @@ def list_alerts(con, plant_id: str | None = None, status: str | None = None) -> 
 
 def _transition(con, alert_id: str, allowed: tuple[str, ...], sets: str, params: list) -> str:
     ensure_tables(con)
-    row = con.execute(f"select status from {ALERTS_TABLE} where alert_id = ?", [alert_id]).fetchone()
+    row = con.execute(f"select status from {ALERTS} where alert_id = ?", [alert_id]).fetchone()
     if row is None:
         raise KeyError(f"no alert {alert_id}")
     if row[0] not in allowed:
         raise ValueError(f"alert {alert_id} is {row[0]}")
-    con.execute(f"update {ALERTS_TABLE} set {sets} where alert_id = ?", [*params, alert_id])
-    return con.execute(f"select status from {ALERTS_TABLE} where alert_id = ?", [alert_id]).fetchone()[0]
+    con.execute(f"update {ALERTS} set {sets} where alert_id = ?", [*params, alert_id])
+    return con.execute(f"select status from {ALERTS} where alert_id = ?", [alert_id]).fetchone()[0]
 
 
 def acknowledge(con, alert_id: str, by: str, at: datetime | None = None) -> str:
     return _transition(con, alert_id, ("open",), "status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?",
-                       [at or _now(), by])
+                       [at or utc_now(), by])
 
 
 def resolve(con, alert_id: str, by: str, at: datetime | None = None) -> str:
-    return _transition(con, alert_id, ACTIVE, "status = 'resolved', resolved_at = ?, resolved_by = ?", [at or _now(), by])
+    return _transition(con, alert_id, ACTIVE, "status = 'resolved', resolved_at = ?, resolved_by = ?", [at or utc_now(), by])
 
 
 CLEAR_COLUMNS = ["plant_id", "kind", "asset_path", "production_date", "reason"]
@@ -206,14 +167,14 @@ def auto_resolve(con, clear: pd.DataFrame, plants: dict[str, PlantConfig], now: 
     ensure_tables(con)
     if clear is None or clear.empty:
         return 0
-    active = con.execute(f"select * from {ALERTS_TABLE} where status in ('open', 'acknowledged')").df()
+    active = con.execute(f"select * from {ALERTS} where status in ('open', 'acknowledged')").df()
     if active.empty:
         return 0
-    now = now or _now()
+    now = now or utc_now()
     last_condition = {
         (p, k, a): pd.Timestamp(d).date()
         for p, k, a, d in con.execute(
-            f"select plant_id, kind, asset_path, max(last_seen_date) from {ALERTS_TABLE} group by all").fetchall()
+            f"select plant_id, kind, asset_path, max(last_seen_date) from {ALERTS} group by all").fetchall()
         if d is not None
     }
     clear = clear.assign(production_date=pd.to_datetime(clear["production_date"]).dt.date)
@@ -248,87 +209,12 @@ def auto_resolve(con, clear: pd.DataFrame, plants: dict[str, PlantConfig], now: 
                 continue
             update |= {"clear_days": streak, "last_clear_date": last_clear, "updated_at": now}
             sets = ", ".join(f"{c} = ?" for c in update)
-            con.execute(f"update {ALERTS_TABLE} set {sets} where alert_id = ?", [*update.values(), alert["alert_id"]])
+            con.execute(f"update {ALERTS} set {sets} where alert_id = ?", [*update.values(), alert["alert_id"]])
             if update.get("status") == "resolved":
-                _enqueue(con, alert | update, "resolved", now)
+                enqueue(con, alert | update, "resolved", now)
                 resolved += 1
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     return resolved
-
-
-# ---------------------------------------------------------------- delivery
-
-
-def deliver_outbox(
-    con,
-    webhook_for: Callable[[str], str | None],
-    max_attempts: int = 4,
-    backoff_seconds: float = 0.5,
-    timeout_seconds: float = 5.0,
-    sleep: Callable[[float], None] = time.sleep,
-    client=None,
-) -> dict[str, int]:
-    """Post every pending outbox row to its plant's webhook (oldest first). Per row: up to `max_attempts`
-    tries with exponential backoff; a row that still fails stays pending with its error (retried on the
-    next call). Rows of plants without a webhook are marked 'no_endpoint' (kept; delivered once one is set).
-    The receiver de-duplicates on the `Idempotency-Key` header (alert_id:revision)."""
-    import httpx
-
-    ensure_tables(con)
-    counts = {"delivered": 0, "failed": 0, "no_endpoint": 0}
-    rows = con.execute(
-        f"select idempotency_key, plant_id, payload, attempts from {OUTBOX_TABLE} "
-        "where status in ('pending', 'no_endpoint') order by created_at, idempotency_key"
-    ).fetchall()
-    own_client = client is None
-    client = client or httpx.Client(timeout=timeout_seconds)
-    down: set[str] = set()  # endpoints that failed this call: later rows wait for the next call (keeps order)
-    try:
-        for key, plant_id, payload, attempts in rows:
-            url = webhook_for(plant_id)
-            if not url:
-                con.execute(f"update {OUTBOX_TABLE} set status = 'no_endpoint', last_error = 'no endpoint configured' "
-                            "where idempotency_key = ?", [key])
-                counts["no_endpoint"] += 1
-                continue
-            if url in down:
-                counts["failed"] += 1
-                continue
-            error = None
-            for attempt in range(max_attempts):
-                attempts += 1
-                try:
-                    response = client.post(url, content=payload, headers={
-                        "Content-Type": "application/json", "Idempotency-Key": key})
-                    if response.status_code < 300 or response.status_code == 409:
-                        error = None
-                        break
-                    error = f"HTTP {response.status_code}"
-                    if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
-                        break  # the receiver rejects it: retrying the same body will not help
-                except httpx.HTTPError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                if attempt < max_attempts - 1:
-                    sleep(backoff_seconds * 2 ** attempt)
-            now = _now()
-            if error is None:
-                con.execute(f"update {OUTBOX_TABLE} set status = 'delivered', attempts = ?, delivered_at = ?, "
-                            "last_error = null where idempotency_key = ?", [attempts, now, key])
-                counts["delivered"] += 1
-            else:
-                con.execute(f"update {OUTBOX_TABLE} set status = 'pending', attempts = ?, last_error = ?, "
-                            "next_attempt_at = ? where idempotency_key = ?",
-                            [attempts, error, now + timedelta(seconds=backoff_seconds * 2 ** max_attempts), key])
-                counts["failed"] += 1
-                down.add(url)
-    finally:
-        if own_client:
-            client.close()
-    return counts
-
-
-def webhooks(plants: dict[str, PlantConfig]) -> Callable[[str], str | None]:
-    return lambda plant_id: getattr(plants.get(plant_id), "webhook_url", None)
