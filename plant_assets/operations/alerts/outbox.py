@@ -120,4 +120,5 @@ def deliver_outbox(
 
 
 def webhooks(plants: dict[str, PlantConfig]) -> Callable[[str], str | None]:
+    """plant_id -> the plant's webhook URL (None when it has none), for `deliver_outbox`."""
     return lambda plant_id: getattr(plants.get(plant_id), "webhook_url", None)

@@ -27,11 +27,13 @@ ACTIVE = ("open", "acknowledged")
 
 
 def condition_key(plant_id: str, kind: str, asset_path: str, day: date | None = None) -> str:
+    """What de-duplicates alerts: one open alert per plant, kind and asset (and day, for a daily condition)."""
     parts = [plant_id, kind, asset_path] + ([str(day)] if day is not None else [])
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
 def ensure_tables(con) -> None:
+    """actions.alerts and actions.alert_outbox (written in one transaction)."""
     ensure(con, ALERTS, ALERT_OUTBOX)
 
 
