@@ -37,7 +37,7 @@ from plant_assets.ingest.contract import (
 )
 from plant_assets.ingest.parsing.classify import resolve_fold, rid_sql
 from plant_assets.ingest.parsing.options import check_delimiter, check_formats
-from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql, timestamp_sql
+from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql, timestamp_sql
 from plant_assets.ingest.parsing.source_files import (
     NONBLANK,
     SRC,

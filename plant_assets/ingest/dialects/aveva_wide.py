@@ -40,7 +40,7 @@ from plant_assets.ingest.parsing.knobs import (
     ts_parse_sql,
 )
 from plant_assets.ingest.parsing.options import check_delimiter, check_formats, check_options, timestamps_in
-from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
+from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
 from plant_assets.ingest.parsing.source_files import (
     NONBLANK,
     SRC,

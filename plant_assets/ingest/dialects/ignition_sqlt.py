@@ -36,7 +36,7 @@ from plant_assets.ingest.contract import (
 from plant_assets.ingest.parsing.classify import rid_sql
 from plant_assets.ingest.parsing.historian_run import run_historian
 from plant_assets.ingest.parsing.options import check_delimiter, check_options, quality_map
-from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql
+from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql
 from plant_assets.ingest.parsing.source_files import (
     NONBLANK,
     SRC,

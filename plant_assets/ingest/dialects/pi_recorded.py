@@ -28,7 +28,7 @@ from plant_assets.ingest.parsing.options import (
     quality_map,
     timestamps_in,
 )
-from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
+from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
 from plant_assets.ingest.parsing.source_files import (
     NONBLANK,
     SRC,

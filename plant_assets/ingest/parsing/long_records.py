@@ -31,7 +31,7 @@ from plant_assets.ingest.parsing.knobs import (
     scaled_sql,
     ts_parse_sql,
 )
-from plant_assets.ingest.parsing.rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
+from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
 from plant_assets.ingest.parsing.source_files import (
     NONBLANK,
     SRC,
