@@ -75,7 +75,6 @@ def _days_over(model, frame: pd.DataFrame, tolerance: float) -> tuple[int, float
 
 def energy_tables(hourly: pd.DataFrame, faults: list[dict], plants: dict) -> tuple[str, str, str, dict]:
     from ml.templates import energy_baseline as energy
-    from ml.training import evaluate_candidates
 
     waste = _fault_days(faults)
     clean = hourly[[d not in waste.get(p, set()) for p, d in zip(hourly["plant_id"], hourly["production_date"])]]
@@ -87,7 +86,7 @@ def energy_tables(hourly: pd.DataFrame, faults: list[dict], plants: dict) -> tup
     ], ignore_index=True)
     rows, facts = [], {"plants": {}}
     for pid in sorted(plants):
-        m, holdout, _ = evaluate_candidates(baseline, pid)
+        m, holdout, _ = energy.evaluate_candidates(baseline, pid)
         facts["plants"][pid] = m
         for variant, label in (("template", "template only (fit on the other plants)"), ("calibrated", "calibrated (init_model boosting)"),
                                ("local", "local from scratch"), ("residual_corrected", "template + residual correction"),
@@ -263,7 +262,7 @@ def ai4i_section(quick: bool) -> tuple[str, dict]:
 
 
 def quality_section(runs: pd.DataFrame) -> tuple[str, dict]:
-    from ml.train_quality import evaluate_candidates
+    from ml.templates.quality import evaluate_candidates
 
     rows, facts = [], {}
     for pid in sorted(runs["plant_id"].unique()):
@@ -355,7 +354,7 @@ the calibrated model under-predicted the heaviest day by 11%).
 
 ### Energy baseline after go-live: the production path on the rest of the window
 The registered instance (template on the other plants' baseline periods, calibrated on the plant's whole
-baseline period, ml/training.py) against from scratch on the same baseline period, on every routine day
+baseline period, ml/templates/energy_baseline.py) against from scratch on the same baseline period, on every routine day
 after the baseline. Energy alerts fire when actual kWh exceed the baseline by more than the tolerance.
 
 {table3}

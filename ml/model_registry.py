@@ -47,32 +47,3 @@ def find_version_with_fingerprint(client, name: str, fingerprint: str):
         if version.tags.get("training_data_fingerprint") == fingerprint:
             return version
     return None
-
-
-def model_card(plant_id: str, template: dict, metrics: dict, window: tuple[str, str], decision: str) -> str:
-    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items()))
-    assumptions = "\n".join(f"- {a}" for a in template["assumptions"])
-    retraining = "\n".join(f"- {r}" for r in template["retraining"])
-    return f"""# {template['name']} for {plant_id}
-
-**Template** `{template['name']}` v{template['version']} ({template['model_family']}), calibrated on
-{plant_id}'s baseline period {window[0]} to {window[1]} by continued boosting from the pooled template.
-
-**Predicts** `{template['target']}` per {template['grain']} from canonical features
-{', '.join(template['features'])}.
-
-**Decision**: {decision}
-
-## Holdout metrics (time-based, last 25% of the baseline days)
-| metric | value |
-|---|---|
-{rows}
-
-Acceptance: ASHRAE Guideline 14 hourly CV(RMSE) <= 30% and |NMBE| <= 10%.
-
-## Assumptions
-{assumptions}
-
-## Retraining rules
-{retraining}
-"""

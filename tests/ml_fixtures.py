@@ -36,3 +36,29 @@ def plant(plant_id: str, auto_promote: bool = False, start: date = date(2026, 9,
         energy_baseline=SimpleNamespace(start=start, end=end),
         models=SimpleNamespace(auto_promote=auto_promote, retrain_on_drift=False, drift_window_days=14),
     )
+
+
+def motor_days(degrade_from: int | None, motor_id: str, days: int = 12, seed: int = 0, plant_id: str = "p") -> pd.DataFrame:
+    """Daily motor-health rows (marts.fct_motor_health_daily) of one motor; from `degrade_from` on its vibration
+    and bearing temperature grow as a degrading bearing's do."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in range(days):
+        factor = 1.0 if degrade_from is None or d < degrade_from else 1.0 + 0.12 * (d - degrade_from + 1) ** 1.5
+        vib = 1.5 * factor * rng.normal(1, 0.01)
+        rows.append({"plant_id": plant_id, "motor_id": motor_id, "line_id": "L1", "production_date": pd.Timestamp("2026-09-07") + pd.Timedelta(days=d),
+                     "machine_class": "iso20816_group2_rigid", "vibration_mean_mms": vib, "vibration_max_mms": vib * 1.3,
+                     "bearing_temp_mean_c": 55 + 3 * (factor - 1) + rng.normal(0, 0.3), "zone": "B", "health": "green"})
+    return pd.DataFrame(rows)
+
+
+def production_runs(plant_id: str = "p", n: int = 200, seed: int = 0, every_hours: int = 3) -> pd.DataFrame:
+    """Production runs (marts.fct_production_run with the product family): heavy products scrap more."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2026-09-07") + pd.to_timedelta(np.arange(n) * every_hours, unit="h")
+    heavy = rng.random(n) < 0.4
+    total = rng.integers(5000, 20000, n)
+    scrap = (total * np.where(heavy, 0.045, 0.025) * rng.normal(1, 0.1, n)).astype(int)
+    return pd.DataFrame({"plant_id": plant_id, "order_id": [f"{plant_id}-{i}" for i in range(n)], "start_utc": start,
+                         "end_utc": start + pd.Timedelta(hours=2), "good_qty": total - scrap, "scrap_qty": scrap, "kwh_per_unit": 0.08,
+                         "production_date": start.normalize(), "family": np.where(heavy, "heavy", "standard")})

@@ -20,6 +20,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from ml import governance
+from ml.training import pinned_requirements
+from ml.use_case import AssetFacts, Candidate, Markdown, UseCase
+
+SOURCE = "marts.fct_motor_health_daily"
 FEATURES = ("vibration_ratio", "vibration_max_ratio", "temperature_delta_c")
 
 
@@ -59,9 +64,9 @@ TEMPLATE = MotorHealthSpec()
 
 def read_daily(con) -> pd.DataFrame:
     return con.execute(
-        """select plant_id, motor_id, line_id, production_date, machine_class, vibration_mean_mms,
+        f"""select plant_id, motor_id, line_id, production_date, machine_class, vibration_mean_mms,
                   vibration_max_mms, bearing_temp_mean_c, zone, health
-           from marts.fct_motor_health_daily order by plant_id, motor_id, production_date"""
+           from {SOURCE} order by plant_id, motor_id, production_date"""
     ).df()
 
 
@@ -212,3 +217,132 @@ def pyfunc_model(calibration: dict):
             return score(self.calibration, model_input)[["score"]]
 
     return _Model()
+
+
+def thresholds() -> list:
+    # In production there are no failure labels: a plant instance must stay silent on its healthy
+    # reference days (no alert on a healthy motor) and keep every motor scorable.
+    return [
+        governance.Threshold("reference_alert_days", 0.0, greater_is_better=False),
+        governance.Threshold("motors_scored", 1.0, greater_is_better=True),
+    ]
+
+
+def candidates(standardized: pd.DataFrame, plant_id: str) -> dict[str, dict]:
+    pooled_model = fit_template(standardized)
+    plant = standardized[standardized["plant_id"] == plant_id]
+    return {
+        "template": pooled_model,
+        "calibrated": calibrate(pooled_model, plant),
+        "local": fit_local(plant),
+    }
+
+
+def plant_metrics(model: dict, plant_frame: pd.DataFrame) -> dict[str, float]:
+    alerted = alerts(score(model, plant_frame))
+    ref = alerted[alerted["is_reference"]]
+    return {
+        "reference_alert_days": float(ref["alert"].sum()),
+        "alert_days": float(alerted["alert"].sum()),
+        "motors_alerted": float(alerted.loc[alerted["alert"], "motor_id"].nunique()),
+        "motors_scored": float(alerted["motor_id"].nunique()),
+        "reference_days": float(model.get("n_reference", 0)),
+    } | {f"sigma_{k}": float(v) for k, v in model["sigma"].items()}
+
+
+def model_card(plant_id: str, spec: dict, metrics: dict, window: tuple[str, str]) -> str:
+    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items()))
+    return f"""# motor_health for {plant_id}
+
+**Template** `{spec['name']}` v{spec['version']} ({spec['model_family']}); the spread of each standardized
+feature is fit on every plant's healthy reference days and calibrated on {plant_id}'s own ({window[0]} to {window[1]}).
+
+**Alert rule**: score > {spec['params']['alert_z']} sigmas on {spec['params']['consecutive_days']} consecutive days,
+or ISO 20816-3 zone D. Features: {', '.join(spec['features'])}.
+
+**Decision**: {{decision}}
+
+| metric | value |
+|---|---|
+{rows}
+
+Assumptions: {'; '.join(spec['assumptions'])}.
+"""
+
+
+def pyfunc_logger(calibration: dict, plant_rows: pd.DataFrame):
+    """`Candidate.log_model`: the calibrated detector as an MLflow pyfunc scoring the standardized features."""
+    inputs = plant_rows[list(FEATURES)].astype("float64")
+
+    def log_model(registered_name: str):
+        import mlflow.pyfunc
+        from mlflow.models import infer_signature
+
+        return mlflow.pyfunc.log_model(
+            name="model", python_model=pyfunc_model(calibration),
+            signature=infer_signature(inputs, score(calibration, plant_rows)[["score"]]),
+            input_example=inputs.head(5), registered_model_name=registered_name,
+            pip_requirements=pinned_requirements("pandas", "numpy"),
+        )
+
+    return log_model
+
+
+class MotorHealth(UseCase):
+    spec = TEMPLATE
+    title = "Motor health / anomaly detector"
+    asset = AssetFacts(
+        name="motor_health_model",
+        kinds=("python", "mlflow"),
+        reads=(SOURCE,),
+        description="The motor health template (ml/templates/motor_health.py): per-motor standardized vibration and "
+        "bearing temperature, spread fit on every plant's healthy reference days, calibrated on this plant, "
+        "registered in MLflow as `motor_health.<plant>`.",
+    )
+
+    def read(self, con, plants: dict) -> pd.DataFrame:
+        return standardize(read_daily(con))
+
+    def missing_data(self, data: pd.DataFrame, plant) -> str | None:
+        if data[data["plant_id"] == plant.plant_id].empty:
+            return f"{plant.plant_id}: no motor vibration data yet"
+        return None
+
+    def candidate(self, client, name: str, plant, standardized: pd.DataFrame) -> Candidate:
+        plant_id = plant.plant_id
+        models = candidates(standardized, plant_id)
+        plant_rows = standardized[standardized["plant_id"] == plant_id]
+        metrics = {}
+        for variant, model in models.items():
+            metrics |= {f"{variant}_{k}": v for k, v in plant_metrics(model, plant_rows).items()}
+        calibrated = models["calibrated"]
+        window = (str(plant_rows["production_date"].min().date()), str(plant_rows["production_date"].max().date()))
+        return Candidate(
+            log_model=pyfunc_logger(calibrated, plant_rows),
+            dataset=plant_rows[["plant_id", "motor_id", "production_date", *FEATURES, "zone"]], target=None,
+            metrics=metrics, candidate_metrics=plant_metrics(calibrated, plant_rows),
+            champion_metrics=None,  # no labels in production: nothing to compare the champion on
+            thresholds=thresholds(), window=window, card=model_card(plant_id, TEMPLATE.as_dict(), metrics, window),
+        )
+
+    def report(self, outcome: dict, data: pd.DataFrame, plant_id: str, connect) -> dict:
+        return super().report(outcome, data, plant_id, connect) | {
+            "vibration_vs_iso20816_zones": Markdown(vibration_zones_markdown(data, plant_id, connect)),
+        }
+
+
+def vibration_zones_markdown(data: pd.DataFrame, plant_id: str, connect) -> str:
+    """Markdown image: the plant's motors' daily vibration against their machine classes' zone boundaries."""
+    from ml.plots import markdown_image, motor_vibration_zones
+
+    with connect() as con:
+        classes = con.execute(
+            "select machine_class, ab_boundary_mms, bc_boundary_mms, cd_boundary_mms from staging.machine_classes"
+        ).fetchall()
+    mine = data[(data["plant_id"] == plant_id) & data["vibration_mean_mms"].notna()]
+    png = motor_vibration_zones(mine, {c: (ab, bc, cd) for c, ab, bc, cd in classes},
+                                f"{plant_id}: daily vibration vs ISO 20816-3 zones")
+    return markdown_image(png, f"{plant_id} motor vibration against ISO 20816-3 zones")
+
+
+USE_CASE = MotorHealth()

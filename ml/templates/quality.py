@@ -8,11 +8,19 @@ from-scratch model on a time-based holdout.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from ml import governance
+from ml.training import lightgbm_champion, lightgbm_logger, time_split
+from ml.use_case import AssetFacts, Candidate, UseCase
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+
+SOURCE = "marts.fct_production_run"
 FEATURES = ("duration_min", "rate_per_min", "heavy_share", "kwh_per_unit", "start_hour_utc")
 
 
@@ -51,7 +59,7 @@ def read_runs(con) -> pd.DataFrame:
     """Runs with canonical features; the product family comes from the registry (lake/registry/products)."""
     runs = con.execute(
         "select plant_id, order_id, line_id, product_code, production_date, start_utc, end_utc, good_qty, "
-        "scrap_qty, units_produced, energy_kwh, kwh_per_unit from marts.fct_production_run"
+        f"scrap_qty, units_produced, energy_kwh, kwh_per_unit from {SOURCE}"
     ).df()
     try:
         products = con.execute("select plant_id, product_code, family from staging.stg_registry__products").df()
@@ -80,19 +88,27 @@ def features(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _dataset(frame: pd.DataFrame) -> lgb.Dataset:
+    import lightgbm as lgb
+
     return lgb.Dataset(frame[list(FEATURES)], label=frame[TEMPLATE.target].astype(float), params={"verbosity": -1}, free_raw_data=False)
 
 
 def fit_template(pooled: pd.DataFrame) -> lgb.Booster:
+    import lightgbm as lgb
+
     return lgb.train(TEMPLATE.params, _dataset(pooled), num_boost_round=TEMPLATE.pooled_rounds)
 
 
 def calibrate(template: lgb.Booster, plant_frame: pd.DataFrame) -> lgb.Booster:
+    import lightgbm as lgb
+
     return lgb.train(TEMPLATE.params, _dataset(plant_frame), num_boost_round=TEMPLATE.calibration_rounds,
                      init_model=template, keep_training_booster=True)
 
 
 def fit_local(plant_frame: pd.DataFrame) -> lgb.Booster:
+    import lightgbm as lgb
+
     return lgb.train(TEMPLATE.params, _dataset(plant_frame), num_boost_round=TEMPLATE.pooled_rounds)
 
 
@@ -111,12 +127,76 @@ def evaluate(model: lgb.Booster, frame: pd.DataFrame) -> dict[str, float]:
 
 
 def thresholds():
-    from ml.governance import Threshold
-
-    return [Threshold("mae_scrap_share", TEMPLATE.validation["mae_scrap_share_max"], greater_is_better=False, champion_tolerance=0.005)]
+    return [governance.Threshold("mae_scrap_share", TEMPLATE.validation["mae_scrap_share_max"], greater_is_better=False, champion_tolerance=0.005)]
 
 
-def time_split(frame: pd.DataFrame, holdout_share: float = 0.25) -> tuple[pd.DataFrame, pd.DataFrame]:
-    days = sorted(frame["production_date"].unique())
-    cut = days[max(1, int(round(len(days) * (1 - holdout_share)))) - 1]
-    return frame[frame["production_date"] <= cut], frame[frame["production_date"] > cut]
+def evaluate_candidates(runs: pd.DataFrame, plant_id: str) -> tuple[dict, pd.DataFrame]:
+    """Template-only vs calibrated vs local-from-scratch on the plant's time-based holdout. The template is fit
+    on every plant's training days; a plant with a single day of runs has nothing to hold out and all of its
+    runs train the template (it cannot be the plant evaluated: that one must have a holdout)."""
+    train_parts, holdouts = [], {}
+    for pid, frame in runs.groupby("plant_id"):
+        if pid != plant_id and frame["production_date"].nunique() < 2:
+            train_parts.append(frame)
+            continue
+        train, holdout = time_split(frame)
+        train_parts.append(train)
+        holdouts[pid] = holdout
+    pooled_train = pd.concat(train_parts, ignore_index=True)
+    plant_train, holdout = pooled_train[pooled_train["plant_id"] == plant_id], holdouts[plant_id]
+    pooled_model = fit_template(pooled_train)
+    models = {"template": pooled_model, "calibrated": calibrate(pooled_model, plant_train), "local": fit_local(plant_train)}
+    metrics = {f"{v}_{k}": x for v, m in models.items() for k, x in evaluate(m, holdout).items()}
+    metrics["adjustment_mae_points"] = 100 * (metrics["template_mae_scrap_share"] - metrics["calibrated_mae_scrap_share"])
+    return metrics, holdout
+
+
+def model_card(plant_id: str, metrics: dict, window: tuple[str, str]) -> str:
+    spec = TEMPLATE
+    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items()))
+    return (f"# quality for {plant_id}\n\n**Template** `{spec.name}` v{spec.version} ({spec.model_family}), calibrated by "
+            f"continued boosting on {plant_id}'s runs {window[0]} to {window[1]}. Predicts {spec.target} per run.\n\n"
+            f"**Decision**: {{decision}}\n\n| metric | value |\n|---|---|\n{rows}\n\nAcceptance: holdout MAE <= "
+            f"{spec.validation['mae_scrap_share_max']:.0%} scrap share.\n")
+
+
+class Quality(UseCase):
+    spec = TEMPLATE
+    title = "Scrap share per production run"
+    asset = AssetFacts(
+        name="quality_model",
+        kinds=("lightgbm", "mlflow"),
+        reads=(SOURCE,),
+        description="The quality template (ml/templates/quality.py): scrap share per production run, pooled LightGBM "
+        "calibrated on this plant by continued boosting, registered in MLflow as `quality.<plant>`.",
+    )
+
+    def read(self, con, plants: dict) -> pd.DataFrame:
+        return read_runs(con)
+
+    def missing_data(self, data: pd.DataFrame, plant) -> str | None:
+        if data[data["plant_id"] == plant.plant_id]["production_date"].nunique() < 4:
+            return f"{plant.plant_id}: fewer than 4 days of production runs"
+        return None
+
+    def fingerprint_rows(self, data: pd.DataFrame) -> pd.DataFrame:
+        return data[list(FEATURES) + ["scrap_share"]]
+
+    def candidate(self, client, name: str, plant, runs: pd.DataFrame) -> Candidate:
+        plant_id = plant.plant_id
+        metrics, holdout = evaluate_candidates(runs, plant_id)
+        champion = lightgbm_champion(client, name)  # evaluated on the candidate's holdout: a fair comparison
+        plant_rows = runs[runs["plant_id"] == plant_id]
+        final = calibrate(fit_template(runs), plant_rows)
+        window = (str(plant_rows["production_date"].min().date()), str(plant_rows["production_date"].max().date()))
+        return Candidate(
+            log_model=lightgbm_logger(final, plant_rows[list(FEATURES)], predict(final, plant_rows)),
+            dataset=plant_rows[["plant_id", "order_id", "production_date", *FEATURES, TEMPLATE.target]], target=TEMPLATE.target,
+            metrics=metrics,
+            candidate_metrics={k[len("calibrated_"):]: v for k, v in metrics.items() if k.startswith("calibrated_")},
+            champion_metrics=None if champion is None else evaluate(champion, holdout),
+            thresholds=thresholds(), window=window, card=model_card(plant_id, metrics, window),
+        )
+
+
+USE_CASE = Quality()

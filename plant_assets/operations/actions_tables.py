@@ -7,7 +7,7 @@ they are written. Every writer goes through here.
 - Whole tables shaped by their frame (`replace_table`): actions.energy_savings, actions.energy_savings_monthly
   and actions.rollout_scorecard (`operations.rollout_scorecard`).
 
-actions.model_incidents is created by its writer from `ml.drift_monitor.INCIDENTS_DDL` (the ml package does
+actions.model_incidents is created by its writer from `ml.drift.INCIDENTS_DDL` (the ml package does
 not import plant_assets).
 
 Timestamps in these tables are naive UTC (`utc_now`).

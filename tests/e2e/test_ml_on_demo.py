@@ -93,8 +93,6 @@ def test_motor_health_and_quality_register_per_plant(e2e_run, tmp_path):
     from ml import governance
     from ml.templates import motor_health as motor
     from ml.templates import quality
-    from ml.train_motor_health import train_and_register as train_motor
-    from ml.train_quality import train_and_register as train_quality
 
     uri = f"sqlite:///{tmp_path / 'm.db'}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -107,13 +105,13 @@ def test_motor_health_and_quality_register_per_plant(e2e_run, tmp_path):
             std = motor.standardize(motor.read_daily(con))
             runs = quality.read_runs(con)
         plant = e2e_run["plants"]["plant_c"]
-        health = train_motor(client, tmp_path / "art", plant, std, "fp-motor", "test")
+        health = motor.USE_CASE.train_and_register(client, tmp_path / "art", plant, std, "fp-motor", "test")
         assert health["alias"] == "champion", health["decision"]  # demo plants auto-promote
         assert health["metrics"]["calibrated_reference_alert_days"] == 0
         scorer = mlflow.pyfunc.load_model("models:/motor_health.plant_c@champion")
         scored = scorer.predict(std[std["plant_id"] == "plant_c"][list(motor.FEATURES)])
         assert scored["score"].max() > motor.TEMPLATE.params["alert_z"]
-        q = train_quality(client, tmp_path / "art", plant, runs, "fp-quality", "test")
+        q = quality.USE_CASE.train_and_register(client, tmp_path / "art", plant, runs, "fp-quality", "test")
         assert q["metrics"]["calibrated_mae_scrap_share"] < 0.02, q["metrics"]
         assert {r["model"] for r in governance.list_models(client)} == {"motor_health.plant_c", "quality.plant_c"}
     finally:
@@ -122,15 +120,12 @@ def test_motor_health_and_quality_register_per_plant(e2e_run, tmp_path):
 
 
 def test_drift_opens_on_the_energy_waste_plant(e2e_run):
-    from ml.drift_monitor import energy_drift
     from ml.templates import energy_baseline as energy
-    from plant_assets.core.warehouse import read_line_energy_hourly
 
     with _warehouse(e2e_run) as con:
-        hourly = energy.plant_hourly_features(read_line_energy_hourly(con))
-    hourly["production_date"] = pd.to_datetime(hourly["production_date"])
+        hourly = energy.read_plant_hours(con)
     client = _client(e2e_run)
-    reports = {pid: energy_drift(client, e2e_run["plants"][pid], hourly[hourly["plant_id"] == pid])
+    reports = {pid: energy.USE_CASE.drift.report(client, e2e_run["plants"][pid], hourly[hourly["plant_id"] == pid])
                for pid in ("plant_a", "plant_b", "plant_c")}
     assert reports["plant_b"]["crossed"], reports["plant_b"]
     assert reports["plant_b"]["incident_id"]

@@ -74,7 +74,7 @@ def test_train_challenger_approve_rollback_on_server(server, monkeypatch):
     from typer.testing import CliRunner
 
     from ml import governance
-    from ml.training import train_and_register
+    from ml.templates.energy_baseline import USE_CASE as energy_baseline
     from plant_assets.cli import app
 
     url, root = server
@@ -86,7 +86,7 @@ def test_train_challenger_approve_rollback_on_server(server, monkeypatch):
     site = plant("plant_s", auto_promote=False)
     pooled = pd.concat([plant_hours("plant_s", seed=1), plant_hours("plant_t", seed=2, base_kw=80, run_kw=170)], ignore_index=True)
 
-    first = train_and_register(client, root / "artifacts", site, pooled, fingerprint="fp-1", code_version="test")
+    first = energy_baseline.train_and_register(client, root / "artifacts", site, pooled, fingerprint="fp-1", code_version="test")
     assert first["alias"] == "challenger", first["decision"]
     assert governance.alias_version(client, name, "champion") is None
     version = client.get_model_version(name, first["version"])
@@ -100,11 +100,11 @@ def test_train_challenger_approve_rollback_on_server(server, monkeypatch):
     governance.approve(client, name, first["version"], by="Ana Energy", reason="first baseline reviewed")
     assert governance.alias_version(client, name, "champion") == first["version"]
 
-    again = train_and_register(client, root / "artifacts", site, pooled, fingerprint="fp-1", code_version="test")
+    again = energy_baseline.train_and_register(client, root / "artifacts", site, pooled, fingerprint="fp-1", code_version="test")
     assert again["reused"] and again["version"] == first["version"]  # same data: no new version
 
     newer = pd.concat([plant_hours("plant_s", seed=3), plant_hours("plant_t", seed=2, base_kw=80, run_kw=170)], ignore_index=True)
-    second = train_and_register(client, root / "artifacts", site, newer, fingerprint="fp-2", code_version="test")
+    second = energy_baseline.train_and_register(client, root / "artifacts", site, newer, fingerprint="fp-2", code_version="test")
     assert second["alias"] == "challenger", second["decision"]  # validated against the champion on the same holdout
     assert governance.alias_version(client, name, "champion") == first["version"]
 

@@ -1,16 +1,20 @@
-"""Templates, drift and explanations on small synthetic data (no MLflow, no pipeline)."""
+"""Templates, drift and explanations on small synthetic data (no pipeline; MLflow only in a temp SQLite store)."""
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from ml import drift
 from ml.explain import contributions, daily_drivers
 from ml.templates import energy_baseline as energy
 from ml.templates import motor_health as motor
 from ml.templates import quality
-from tests.ml_fixtures import plant_hours
+from ml.training import time_split
+from ml.use_case import Markdown
+from tests.ml_fixtures import motor_days, plant, plant_hours, production_runs
 
 
 def test_psi_and_retraining_rules():
@@ -26,7 +30,7 @@ def test_psi_and_retraining_rules():
 def test_energy_calibration_meets_g14_and_beats_template_on_an_unseen_plant():
     other = pd.concat([plant_hours("plant_x", seed=1), plant_hours("plant_y", seed=2, base_kw=90, run_kw=200)])
     mine = plant_hours("plant_z", days=14, seed=3, base_kw=40, run_kw=110, kwh_per_unit=0.12)
-    train, test = energy.time_split(mine)
+    train, test = time_split(mine)
     template = energy.fit_template(other)
     calibrated = energy.calibrate(template, train)
     t, c = energy.evaluate(template, test), energy.evaluate(calibrated, test)
@@ -69,20 +73,8 @@ def test_top_drivers_in_words():
     assert len(first) == 3 and "expected energy" in first[0]["text"]
 
 
-def _motor_days(degrade_from: int | None, motor_id: str, days: int = 12, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for d in range(days):
-        factor = 1.0 if degrade_from is None or d < degrade_from else 1.0 + 0.12 * (d - degrade_from + 1) ** 1.5
-        vib = 1.5 * factor * rng.normal(1, 0.01)
-        rows.append({"plant_id": "p", "motor_id": motor_id, "line_id": "L1", "production_date": pd.Timestamp("2026-09-07") + pd.Timedelta(days=d),
-                     "machine_class": "iso20816_group2_rigid", "vibration_mean_mms": vib, "vibration_max_mms": vib * 1.3,
-                     "bearing_temp_mean_c": 55 + 3 * (factor - 1) + rng.normal(0, 0.3), "zone": "B", "health": "green"})
-    return pd.DataFrame(rows)
-
-
 def test_motor_health_flags_degradation_before_failure_only():
-    daily = pd.concat([_motor_days(4, "M-bad"), _motor_days(None, "M-ok1", seed=1), _motor_days(None, "M-ok2", seed=2)])
+    daily = pd.concat([motor_days(4, "M-bad"), motor_days(None, "M-ok1", seed=1), motor_days(None, "M-ok2", seed=2)])
     std = motor.standardize(daily)
     model = motor.calibrate(motor.fit_template(std), std)
     alerted = motor.alerts(motor.score(model, std))
@@ -94,16 +86,81 @@ def test_motor_health_flags_degradation_before_failure_only():
 
 
 def test_quality_features_and_fit():
-    rng = np.random.default_rng(0)
-    n = 200
-    start = pd.Timestamp("2026-09-07") + pd.to_timedelta(np.arange(n) * 3, unit="h")
-    heavy = rng.random(n) < 0.4
-    total = rng.integers(5000, 20000, n)
-    scrap = (total * np.where(heavy, 0.045, 0.025) * rng.normal(1, 0.1, n)).astype(int)
-    runs = pd.DataFrame({"plant_id": "p", "order_id": np.arange(n).astype(str), "start_utc": start, "end_utc": start + pd.Timedelta(hours=2),
-                         "good_qty": total - scrap, "scrap_qty": scrap, "kwh_per_unit": 0.08, "production_date": start.normalize(),
-                         "family": np.where(heavy, "heavy", "standard")})
-    frame = quality.features(runs)
-    train, test = quality.time_split(frame)
+    frame = quality.features(production_runs())
+    train, test = time_split(frame)
     metrics = quality.evaluate(quality.fit_template(train), test)
     assert metrics["mae_scrap_share"] < 0.01
+
+
+def test_time_split_holds_out_at_least_one_day_and_refuses_a_single_day():
+    def days(n):
+        return pd.DataFrame({"production_date": pd.date_range("2026-09-07", periods=n).repeat(2)})
+
+    for n, (train_days, holdout_days) in {2: (1, 1), 3: (2, 1), 4: (3, 1), 12: (9, 3)}.items():
+        train, holdout = time_split(days(n))
+        assert (train["production_date"].nunique(), holdout["production_date"].nunique()) == (train_days, holdout_days), n
+        assert train["production_date"].max() < holdout["production_date"].min()
+    with pytest.raises(ValueError, match="at least 2 days"):
+        time_split(days(1))
+
+
+def test_quality_candidates_pool_a_plant_with_a_single_day_of_runs():
+    """A plant with one day of runs cannot be split: all of it trains the template, the other plants still train."""
+    runs = quality.features(pd.concat([production_runs("p", n=64), production_runs("new", n=4, seed=1, every_hours=4)]))
+    assert runs.loc[runs["plant_id"] == "new", "production_date"].nunique() == 1
+    metrics, holdout = quality.evaluate_candidates(runs, "p")
+    assert set(holdout["plant_id"]) == {"p"} and metrics["calibrated_mae_scrap_share"] < 0.02
+    with pytest.raises(ValueError, match="at least 2 days"):
+        quality.evaluate_candidates(runs, "new")
+
+
+@pytest.fixture()
+def mlflow_client(tmp_path):
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'm.db'}"
+    tracking, registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    yield MlflowClient(tracking_uri=uri, registry_uri=uri)
+    mlflow.set_tracking_uri(tracking)
+    mlflow.set_registry_uri(registry)
+
+
+def test_motor_health_and_quality_register_through_the_shared_flow(mlflow_client, tmp_path):
+    """Both use cases go through UseCase.train_and_register: same result keys, same governance tags, their own
+    model card; the same data again reuses the version."""
+    site = plant("p", auto_promote=True)
+    daily = pd.concat([motor_days(None, "M1"), motor_days(None, "M2", seed=1)])
+    cases = {
+        motor.USE_CASE: motor.standardize(daily),
+        quality.USE_CASE: quality.features(pd.concat([production_runs("p", n=96), production_runs("q", n=96, seed=1)])),
+    }
+    results = {}
+    for use_case, data in cases.items():
+        assert use_case.missing_data(data, site) is None
+        fingerprint = use_case.fingerprint(data)
+        first = use_case.train_and_register(mlflow_client, tmp_path / "art", site, data, fingerprint, "test")
+        assert set(first) == {"model_name", "version", "alias", "metrics", "decision", "reused", "run_id", "validation"}
+        assert first["model_name"] == f"{use_case.name}.p" and first["alias"] == "champion", first["decision"]
+        version = mlflow_client.get_model_version(first["model_name"], first["version"])
+        assert version.tags["use_case"] == use_case.name and version.tags["template_version"] == use_case.spec.version
+        assert version.tags["training_data_fingerprint"] == fingerprint and version.tags["validation"] == "passed"
+        assert version.description.startswith(f"# {use_case.name} for p") and "{decision}" not in version.description
+        registered = mlflow_client.get_registered_model(first["model_name"])
+        assert registered.description == f"{use_case.title} for Test plant p, calibrated from the common template."
+        again = use_case.train_and_register(mlflow_client, tmp_path / "art", site, data, fingerprint, "test")
+        assert again["reused"] and again["version"] == first["version"] and again["alias"] == "champion"
+        results[use_case.name] = first
+
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema staging")
+        con.execute("create table staging.machine_classes as select 'iso20816_group2_rigid' as machine_class, "
+                    "1.4::double as ab_boundary_mms, 2.8::double as bc_boundary_mms, 4.5::double as cd_boundary_mms")
+    report = motor.USE_CASE.report(results["motor_health"], cases[motor.USE_CASE], "p", lambda: duckdb.connect(str(warehouse), read_only=True))
+    assert list(report) == ["registered_model", "version", "alias", "decision", "metrics", "vibration_vs_iso20816_zones"]
+    assert isinstance(report["metrics"], Markdown) and "data:image/png;base64," in report["vibration_vs_iso20816_zones"]
+    report = quality.USE_CASE.report(results["quality"], cases[quality.USE_CASE], "p", connect=None)
+    assert report["registered_model"] == "quality.p" and report["alias"] == "champion" and list(report)[-1] == "metrics"

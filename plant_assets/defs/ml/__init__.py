@@ -1,7 +1,9 @@
-"""ML stage: per-plant model instances calibrated from the common templates (ml/templates/)."""
+"""ML stage: per-plant model instances calibrated from the common templates, one asset per use case in
+ml/templates/ (and its drift monitor's), built in assets.py; nothing here lists the use cases."""
 
 import dagster as dg
 
-from plant_assets.defs.ml.assets import energy_baseline_model, energy_model_drift, motor_health_model, quality_model
+from ml.templates import use_cases
+from plant_assets.defs.ml.assets import ml_assets
 
-defs = dg.Definitions(assets=[energy_baseline_model, motor_health_model, quality_model, energy_model_drift])
+defs = dg.Definitions(assets=ml_assets(use_cases()))
