@@ -154,7 +154,7 @@ def run(
     last_day: str = typer.Option((DEMO_START + timedelta(days=DEMO_DAYS - 1)).isoformat(),
                                  help="Last day (inclusive), YYYY-MM-DD."),
     plant: list[str] = typer.Option(None, "--plant", help="Only this plant (repeatable); default: every valid plant."),
-    train: bool = typer.Option(True, help="Train and register the per-plant energy models."),
+    train: bool = typer.Option(True, help="Train and register every use case's per-plant models (the train_models job)."),
 ) -> None:
     """Materialize the nightly graph (ingest, gates, dbt, training, scoring, alerts) for a window of days.
 

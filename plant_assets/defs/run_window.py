@@ -101,7 +101,7 @@ def run_window(
     report.runs += 1
 
     if train:
-        training = defs.resolve_job_def("train_energy_models")
+        training = defs.resolve_job_def("train_models")
         for plant_id in plant_ids:
             progress(f"train {plant_id}")
             result = training.execute_in_process(

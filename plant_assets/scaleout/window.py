@@ -77,7 +77,7 @@ def run_window_distributed(
         report.runs += 1
 
         if train:
-            training = defs.resolve_job_def("train_energy_models")
+            training = defs.resolve_job_def("train_models")
             args = [(training.name, training.get_tags_for_partition_key(p, None)) for p in plant_ids]
             outcomes = list(orchestrators.map(_launch_args, args))
             report.runs += len(outcomes)

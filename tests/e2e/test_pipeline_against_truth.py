@@ -115,7 +115,7 @@ def test_retraining_on_the_same_data_registers_no_new_version(e2e_run):
     uri = e2e_run["settings"].mlflow_tracking_uri
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     before = len(client.search_model_versions("name = 'energy_baseline.plant_b'"))
-    result = defs.resolve_job_def("train_energy_models").execute_in_process(
+    result = defs.resolve_job_def("train_models").execute_in_process(
         instance=e2e_run["instance"], partition_key="plant_b"
     )
     assert result.success

@@ -30,10 +30,11 @@ standardize_job = dg.define_asset_job(
 )
 
 training_job = dg.define_asset_job(
-    "train_energy_models",
+    "train_models",
     selection=dg.AssetSelection.groups("ml"),
     partitions_def=plant_partitions,
-    description="Fit the common energy template and calibrate, evaluate and register one plant's instance.",
+    description="Train every ML use case for one plant (ml/templates/): fit each common template, calibrate, evaluate "
+    "and register the plant's instance, then check its energy baseline champion for drift.",
 )
 
 registry_job = dg.define_asset_job(
