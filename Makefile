@@ -12,7 +12,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(STATE)/mlflow.db
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test ui dagster-home lock bench clean scale-demo
+.PHONY: install demo test test-fast ui dagster-home lock bench clean scale-demo
 
 install: $(BIN)/.installed
 
@@ -32,7 +32,11 @@ demo: install dagster-home
 	$(BIN)/plant-assets demo
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
+
+# The inner loop: unit and integration tests, without the e2e pipeline, the browser or the scale-out services.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not e2e and not browser and not scale" --durations=10
 
 ui: install dagster-home
 	@echo "Dagster UI: http://127.0.0.1:3000   MLflow UI: http://127.0.0.1:5000   (Ctrl-C stops both)"

@@ -60,8 +60,19 @@ os.environ.update(
 os.environ.pop("DAGSTER_HOME", None)
 
 
+# Markers by folder, so a test cannot trigger the e2e pipeline (or a browser, or the scale-out services)
+# without carrying the marker that `make test-fast` deselects.
+FOLDER_MARKERS = {"e2e": ("e2e",), "browser": ("e2e", "browser")}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests that inject faults into the shared e2e state run after every test that reads it."""
+    """Mark by folder; tests that inject faults into the shared e2e state run after every test that reads it."""
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(REPO_ROOT / "tests").parts
+        for folder in parts[:-1]:
+            for marker in FOLDER_MARKERS.get(folder, ()):
+                if item.get_closest_marker(marker) is None:
+                    item.add_marker(marker)
     items.sort(key=lambda item: item.get_closest_marker("mutates_session") is not None)
 
 
