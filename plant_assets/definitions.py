@@ -9,8 +9,8 @@ import pkgutil
 import dagster as dg
 
 from plant_assets import defs as defs_package
-from plant_assets.defs.resources import build_resources
 from plant_assets.defs.executor import executor_from_env
+from plant_assets.defs.resources import build_resources
 
 
 def stage_definitions() -> list[dg.Definitions]:

@@ -46,6 +46,7 @@ def _require_version(client, model: str, version: str | None = None) -> None:
 TRACKING = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI).")
 BY = typer.Option(..., "--by", help="Who decides (name or e-mail); recorded on the version.")
 REASON = typer.Option(..., "--reason", help="Why; recorded on the version.")
+MODEL = typer.Argument(..., help="Registered model, e.g. energy_baseline.plant_a")
 
 # The headline metric shown per use case.
 HEADLINE = {
@@ -91,48 +92,46 @@ def list_models(
     console.print(table)
 
 
+def _decide(decision: str, model: str, version: str, by: str, reason: str, tracking_uri: str | None, hint: str):
+    """Run one governance decision (ml.governance.approve / reject) on an existing version; a refusal exits with `hint`."""
+    from ml import governance
+
+    client = _client(tracking_uri)
+    _require_version(client, model, version)
+    try:
+        return getattr(governance, decision)(client, model, version, by, reason)
+    except governance.GovernanceError as exc:
+        fail(str(exc), hint)
+
+
 @app.command("approve")
-def approve(model: str = typer.Argument(..., help="Registered model, e.g. energy_baseline.plant_a"),
+def approve(model: str = MODEL,
             version: str = typer.Argument(..., help="Version number (the current @challenger)"),
             by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
     """Promote the @challenger to @champion (scoring switches to it on its next run).
 
     Example: plant-assets models approve energy_baseline.plant_a 2 --by jane.doe --reason "CV(RMSE) 9 % < 15 %"
     """
-    from ml.governance import GovernanceError
-    from ml.governance import approve as do
-
-    client = _client(tracking_uri)
-    _require_version(client, model, version)
-    try:
-        previous = do(client, model, version, by, reason)
-    except GovernanceError as exc:
-        fail(str(exc), "`plant-assets models list` shows the current @challenger")
+    previous = _decide("approve", model, version, by, reason, tracking_uri,
+                       "`plant-assets models list` shows the current @challenger")
     console.print(f"{model} v{version} is @champion (approved by {by}); previous champion: {('v' + previous) if previous else 'none'}")
 
 
 @app.command("reject")
-def reject(model: str = typer.Argument(..., help="Registered model, e.g. energy_baseline.plant_a"),
+def reject(model: str = MODEL,
            version: str = typer.Argument(..., help="Version number to reject"),
            by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
     """Reject a version: it loses @challenger and the decision is recorded.
 
     Example: plant-assets models reject energy_baseline.plant_a 3 --by jane.doe --reason "trained on a shutdown week"
     """
-    from ml.governance import GovernanceError
-    from ml.governance import reject as do
-
-    client = _client(tracking_uri)
-    _require_version(client, model, version)
-    try:
-        do(client, model, version, by, reason)
-    except GovernanceError as exc:
-        fail(str(exc), f"`plant-assets models rollback {model}` moves @champion back to the previous version")
+    _decide("reject", model, version, by, reason, tracking_uri,
+            f"`plant-assets models rollback {model}` moves @champion back to the previous version")
     console.print(f"{model} v{version} rejected by {by}")
 
 
 @app.command("rollback")
-def rollback(model: str = typer.Argument(..., help="Registered model, e.g. energy_baseline.plant_a"),
+def rollback(model: str = MODEL,
              by: str = BY, reason: str = REASON, tracking_uri: str = TRACKING) -> None:
     """Move @champion back to the previous champion.
 

@@ -7,9 +7,10 @@ Python reads the same file to validate tag maps and convert units.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 from plant_assets.core.settings import REPO_ROOT
 
@@ -29,23 +30,19 @@ class CanonicalSignal:
     description: str
 
 
+def _read_seed(path: Path, cls: type, **convert: Callable[[str], Any]) -> dict[str, Any]:
+    """A seed CSV as `cls` instances keyed by their first field; `convert` turns named cells from text."""
+    key = fields(cls)[0].name
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {
+        row[key]: cls(**{f.name: convert.get(f.name, str)(row[f.name]) for f in fields(cls)}) for row in rows
+    }
+
+
 @lru_cache(maxsize=4)
 def load_signal_catalog(path: Path = SIGNAL_CATALOG_CSV) -> dict[str, CanonicalSignal]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return {
-            row["signal"]: CanonicalSignal(
-                signal=row["signal"],
-                quantity=row["quantity"],
-                canonical_unit=row["canonical_unit"],
-                kind=row["kind"],
-                asset_level=row["asset_level"],
-                min_value=float(row["min_value"]),
-                max_value=float(row["max_value"]),
-                max_level_factor=float(row["max_level_factor"]),
-                description=row["description"],
-            )
-            for row in csv.DictReader(handle)
-        }
+    return _read_seed(path, CanonicalSignal, min_value=float, max_value=float, max_level_factor=float)
 
 
 KPI_CATALOG_CSV = REPO_ROOT / "dbt_project" / "seeds" / "kpi_catalog.csv"
@@ -81,20 +78,7 @@ def load_kpi_catalog(path: Path = KPI_CATALOG_CSV) -> dict[str, Kpi]:
     readiness report and the marts gate share. Requirement cells are space-separated lists; a signal must
     be in the canonical signal catalog."""
     signals = load_signal_catalog()
-    with path.open(newline="", encoding="utf-8") as handle:
-        kpis = {
-            row["kpi"]: Kpi(
-                kpi=row["kpi"],
-                name=row["name"],
-                unit=row["unit"],
-                grain=row["grain"],
-                mart=row["mart"],
-                requires_signals=_words(row["requires_signals"]),
-                requires_exports=_words(row["requires_exports"]),
-                requires_config=_words(row["requires_config"]),
-            )
-            for row in csv.DictReader(handle)
-        }
+    kpis = _read_seed(path, Kpi, requires_signals=_words, requires_exports=_words, requires_config=_words)
     unknown = sorted({s for k in kpis.values() for s in k.requires_signals} - set(signals))
     if unknown:
         raise ValueError(f"{path.name}: requires_signals names {unknown}, which are not canonical signals")

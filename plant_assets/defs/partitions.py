@@ -6,12 +6,13 @@ training by plant. A new plant folder appears as a new partition on the next cod
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 
 from plant_assets.core.plant_config import plant_folders
 from plant_assets.core.settings import get_settings
+from plant_assets.standardize.dbt_build import days_of_window
 
 FIRST_PRODUCTION_DAY = "2026-09-01"
 
@@ -28,10 +29,10 @@ plant_partitions = dg.StaticPartitionsDefinition(plant_ids())
 plant_day_partitions = dg.MultiPartitionsDefinition({"day": day_partitions, "plant": plant_partitions})
 
 
-def partition_day_range(context: dg.AssetExecutionContext) -> tuple[date, date]:
-    """The inclusive production-day range of a run of a day-partitioned asset: one day, or a backfill's range."""
+def partition_day_range(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> tuple[date, date]:
+    """The inclusive production-day range of a run of a day-partitioned asset or check: one day, or a backfill's."""
     window = context.partition_time_window
-    return window.start.date(), (window.end - timedelta(days=1)).date()
+    return days_of_window(window.start, window.end)
 
 
 def plant_day_key(plant_id: str, day: date | str) -> dg.MultiPartitionKey:

@@ -25,31 +25,15 @@ from typing import Any, Literal, Sequence
 
 import duckdb
 
-from plant_assets.ingest.contract import (
-    BAD_TIMESTAMP,
-    BAD_VALUE,
-    DOWNTIME_SCHEMA,
-    MALFORMED_ROW,
-    OUTSIDE_PARTITION_DAY,
-    RUNS_SCHEMA,
-    DialectConfigError,
-    ParsedExport,
-)
+from plant_assets.ingest import contract
+from plant_assets.ingest.parsing import source_files
 from plant_assets.ingest.parsing.classify import resolve_fold, rid_sql
 from plant_assets.ingest.parsing.options import check_delimiter, check_formats
-from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql, timestamp_sql
-from plant_assets.ingest.parsing.source_files import (
-    NONBLANK,
-    SRC,
-    WS,
-    SourceFile,
-    delimiter_hint,
-    field_sql,
-    find_columns,
-    raw_sql,
-    short,
-    split_fields_sql,
-    split_params,
+from plant_assets.ingest.parsing.record_rules import (
+    Rule,
+    day_params,
+    rule_sql,
+    timestamp_sql,
 )
 from plant_assets.ingest.parsing.sql import run_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun, run_stream
@@ -70,10 +54,10 @@ _FIELDS = {
 
 def _qty_rules(name: str) -> list[Rule]:
     return [
-        Rule(f"{name}_text = ''", BAD_VALUE, f"format('{name} is empty (column {{}})', ${name}_col)"),
-        Rule(f"{name} IS NULL", BAD_VALUE,
+        Rule(f"{name}_text = ''", contract.BAD_VALUE, f"format('{name} is empty (column {{}})', ${name}_col)"),
+        Rule(f"{name} IS NULL", contract.BAD_VALUE,
              f"format('{name} ''{{}}'' (column {{}}) is not a number', {name}_text, ${name}_col)"),
-        Rule(f"NOT isfinite({name}) OR {name} < 0", BAD_VALUE,
+        Rule(f"NOT isfinite({name}) OR {name} < 0", contract.BAD_VALUE,
              f"format('{name} {{}} (column {{}}) is not a finite number >= 0', {name}_text, ${name}_col)"),
     ]
 
@@ -84,7 +68,7 @@ def parse_events(
     files: Sequence[Path | str],
     day: date,
     con: duckdb.DuckDBPyConnection,
-) -> ParsedExport:
+) -> contract.ParsedExport:
     """Parse a plant-day of production-run or downtime-event exports."""
     if kind not in _FIELDS:
         raise ValueError(f"kind must be 'production_runs' or 'downtime_events', got {kind!r}")
@@ -94,43 +78,43 @@ def parse_events(
     formats = check_formats(con, export.timestamp_format, where)
     mode = export.timestamps_in
     if mode not in ("local", "utc"):
-        raise DialectConfigError(f"{where}: timestamps_in must be 'local' or 'utc', got {mode!r}")
+        raise contract.DialectConfigError(f"{where}: timestamps_in must be 'local' or 'utc', got {mode!r}")
     wanted = {k: export.columns[k] for k in _FIELDS[kind]}
     runs = kind == "production_runs"
     cat_keys = list(export.category_map)
     cat_vals = [export.category_map[k] for k in cat_keys]
 
-    def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
-        pos, missing = find_columns(sf.header, wanted)
+    def parse_file(run: StreamRun, sf: source_files.SourceFile) -> str | None:
+        pos, missing = source_files.find_columns(sf.header, wanted)
         if missing:
             return (
-                f"header {short(', '.join(sf.header))!r} lacks column(s) {missing} configured in {kind}.columns"
-                + delimiter_hint(sf.header_raw, delim)
+                f"header {source_files.short(', '.join(sf.header))!r} lacks column(s) {missing} configured in {kind}.columns"
+                + source_files.delimiter_hint(sf.header_raw, delim)
             )
         start = timestamp_sql(run.day, mode, "start_parsed")
         end = timestamp_sql(run.day, mode, "end_parsed")
         zone = "local time" if mode == "local" else "UTC"
         rules = [
-            Rule("f IS NULL", MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
-            Rule("nf <> $nf", MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
-            Rule("start_parsed IS NULL", BAD_TIMESTAMP,
+            Rule("f IS NULL", contract.MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
+            Rule("nf <> $nf", contract.MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
+            Rule("start_parsed IS NULL", contract.BAD_TIMESTAMP,
                  "format('start ''{}'' (column {}) does not match the format {}', start_text, $start_col, $fmt_text)"),
-            Rule("start_gap", BAD_TIMESTAMP,
+            Rule("start_gap", contract.BAD_TIMESTAMP,
                  "format('start {} does not exist in {} (skipped by the DST change)', start_parsed, $tz_name)"),
-            Rule("start_outside", OUTSIDE_PARTITION_DAY,
+            Rule("start_outside", contract.OUTSIDE_PARTITION_DAY,
                  f"format('start ({zone}) {{}} is outside production day {{}} ({{}} local, [{{}}, {{}}) UTC)', "
                  "start_parsed, $day_text, $tz_name, $tz_u0, $tz_u1)"),
-            Rule("end_text <> '' AND end_parsed IS NULL", BAD_TIMESTAMP,
+            Rule("end_text <> '' AND end_parsed IS NULL", contract.BAD_TIMESTAMP,
                  "format('end ''{}'' (column {}) does not match the format {}', end_text, $end_col, $fmt_text)"),
-            Rule("end_gap", BAD_TIMESTAMP,
+            Rule("end_gap", contract.BAD_TIMESTAMP,
                  "format('end {} does not exist in {} (skipped by the DST change)', end_parsed, $tz_name)"),
-            Rule("NOT list_contains($lines::VARCHAR[], line_text)", BAD_VALUE,
+            Rule("NOT list_contains($lines::VARCHAR[], line_text)", contract.BAD_VALUE,
                  "format('line ''{}'' (column {}) is not a line of {}', line_text, $line_id_col, $plant_id)"),
         ]
         if runs:
             rules += [
-                Rule("order_text = ''", BAD_VALUE, "format('order id (column {}) is empty', $order_id_col)"),
-                Rule("NOT list_contains($products::VARCHAR[], product_text)", BAD_VALUE,
+                Rule("order_text = ''", contract.BAD_VALUE, "format('order id (column {}) is empty', $order_id_col)"),
+                Rule("NOT list_contains($products::VARCHAR[], product_text)", contract.BAD_VALUE,
                      "format('product ''{}'' (column {}) is not a product of {}', product_text, $product_code_col, "
                      "$plant_id)"),
                 *_qty_rules("good_qty"),
@@ -138,19 +122,19 @@ def parse_events(
             ]
         else:
             rules += [
-                Rule("category IS NULL", BAD_VALUE,
+                Rule("category IS NULL", contract.BAD_VALUE,
                      "format('category ''{}'' (column {}) is not in category_map {}', category_text, "
                      "$category_col, $cat_text)"),
             ]
         number, code, detail = rule_sql(rules)
-        col = lambda key: field_sql("f", pos.get(key))  # noqa: E731
+        col = lambda key: source_files.field_sql("f", pos.get(key))  # noqa: E731
         sql = f"""
         INSERT INTO {run.cls} (rid, order_id, line_id, product_code, start_utc, end_utc, end_local, end_off2,
                                good_qty, scrap_qty, reason, category, raw_record, reason_code, reason_detail,
                                fold_local, fold_off2, fold_line)
         WITH s AS (
-            SELECT source_line, line, {split_fields_sql()} AS f
-            FROM {SRC} WHERE source_line > $header_line AND {NONBLANK}
+            SELECT source_line, line, {source_files.split_fields_sql()} AS f
+            FROM {source_files.SRC} WHERE source_line > $header_line AND {source_files.NONBLANK}
         ), p AS (
             SELECT source_line, line, f, len(f) AS nf,
                    {col('order_id')} AS order_text, {col('line_id')} AS line_text,
@@ -182,12 +166,12 @@ def parse_events(
         SELECT {rid_sql('$file_idx', 'source_line')}, order_text, line_text, product_text,
                start_utc0, end_utc0, CASE WHEN end_off2 IS NOT NULL THEN end_local END, end_off2,
                good_qty, scrap_qty, nullif(reason_text, ''), category,
-               CASE WHEN rule_no IS NOT NULL THEN {raw_sql()} END, {code}, {detail},
+               CASE WHEN rule_no IS NOT NULL THEN {source_files.raw_sql()} END, {code}, {detail},
                CASE WHEN start_off2 IS NOT NULL THEN start_local END, start_off2,
                CASE WHEN start_off2 IS NOT NULL THEN line END
         FROM c"""
         params = {
-            **split_params(delim),
+            **source_files.split_params(delim),
             **day_params(run.day, formats),
             "file_idx": sf.idx,
             "header_line": sf.header_line,
@@ -198,7 +182,7 @@ def parse_events(
             "cat_keys": cat_keys,
             "cat_vals": cat_vals,
             "cat_text": str(dict(export.category_map)),
-            "ws": WS,
+            "ws": source_files.WS,
             **{f"{k}_col": v for k, v in wanted.items()},
         }
         run.insert(sf, sql, params)
@@ -220,7 +204,7 @@ def parse_events(
             f"""UPDATE {run.cls} SET reason_code = $code,
                 reason_detail = format('end {{}} is before start {{}} (UTC)', end_utc, start_utc)
             WHERE reason_code IS NULL AND end_utc < start_utc""",
-            {"code": BAD_TIMESTAMP},
+            {"code": contract.BAD_TIMESTAMP},
         )
 
     if runs:
@@ -228,13 +212,13 @@ def parse_events(
         what = "this order, line and start were"
         select = "order_id, line_id, product_code, start_utc, end_utc, good_qty, scrap_qty"
         order = "line_id, start_utc, order_id, rid"
-        schema = RUNS_SCHEMA
+        schema = contract.RUNS_SCHEMA
     else:
         keys = ("line_id", "start_utc")
         what = "this line and start were"
         select = "line_id, start_utc, end_utc, reason, category"
         order = "line_id, start_utc, rid"
-        schema = DOWNTIME_SCHEMA
+        schema = contract.DOWNTIME_SCHEMA
     return run_stream(
         plant,
         files,

@@ -27,29 +27,15 @@ import duckdb
 import pyarrow as pa
 
 from plant_assets.core.units import conversion_to
-from plant_assets.ingest.contract import (
-    BAD_TIMESTAMP,
-    BAD_VALUE,
-    MALFORMED_ROW,
-    OUTSIDE_PARTITION_DAY,
-    DialectConfigError,
-    ParsedExport,
-)
+from plant_assets.ingest import contract
+from plant_assets.ingest.parsing import source_files
 from plant_assets.ingest.parsing.classify import resolve_fold, rid_sql
 from plant_assets.ingest.parsing.options import check_delimiter, check_formats
-from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql, timestamp_sql
-from plant_assets.ingest.parsing.source_files import (
-    NONBLANK,
-    SRC,
-    WS,
-    SourceFile,
-    delimiter_hint,
-    field_sql,
-    find_columns,
-    raw_sql,
-    short,
-    split_fields_sql,
-    split_params,
+from plant_assets.ingest.parsing.record_rules import (
+    Rule,
+    day_params,
+    rule_sql,
+    timestamp_sql,
 )
 from plant_assets.ingest.parsing.sql import run_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun, run_stream
@@ -111,16 +97,16 @@ def _convert_units(run: StreamRun) -> None:
             reason_detail = format('unit ''{{}}'' cannot be converted to the spec unit ''{{}}'' of {{}} / {{}}',
                                    reported_unit, spec_unit, product_code, characteristic)
         WHERE reason_code IS NULL AND value IS NULL""",
-        {"code": BAD_VALUE},
+        {"code": contract.BAD_VALUE},
     )
 
 
-def parse_lab_results(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> ParsedExport:
+def parse_lab_results(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> contract.ParsedExport:
     """Parse a plant-day of lab results exports (the plant must have a `lab_results` section)."""
     export = plant.lab_results
     where = f"{plant.plant_id}: lab_results"
     if export is None:
-        raise DialectConfigError(f"{where}: plant.yaml has no lab_results section")
+        raise contract.DialectConfigError(f"{where}: plant.yaml has no lab_results section")
     delim = check_delimiter(export.delimiter, where)
     formats = check_formats(con, export.timestamp_format, where)
     mode = export.timestamps_in
@@ -129,48 +115,48 @@ def parse_lab_results(plant: Any, files: Sequence[Path | str], day: date, con: d
     char_keys = list(export.characteristic_map)
     char_vals = [export.characteristic_map[k] for k in char_keys]
 
-    def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
-        pos, missing = find_columns(sf.header, wanted)
+    def parse_file(run: StreamRun, sf: source_files.SourceFile) -> str | None:
+        pos, missing = source_files.find_columns(sf.header, wanted)
         if missing:
             return (
-                f"header {short(', '.join(sf.header))!r} lacks column(s) {missing} configured in lab_results.columns"
-                + delimiter_hint(sf.header_raw, delim)
+                f"header {source_files.short(', '.join(sf.header))!r} lacks column(s) {missing} configured in lab_results.columns"
+                + source_files.delimiter_hint(sf.header_raw, delim)
             )
         sampled = timestamp_sql(run.day, mode, "sampled_parsed")
         zone = "local time" if mode == "local" else "UTC"
         rules = [
-            Rule("f IS NULL", MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
-            Rule("nf <> $nf", MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
-            Rule("sampled_parsed IS NULL", BAD_TIMESTAMP,
+            Rule("f IS NULL", contract.MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
+            Rule("nf <> $nf", contract.MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
+            Rule("sampled_parsed IS NULL", contract.BAD_TIMESTAMP,
                  "format('sampled-at ''{}'' (column {}) does not match the format {}', sampled_text, "
                  "$sampled_at_col, $fmt_text)"),
-            Rule("sampled_gap", BAD_TIMESTAMP,
+            Rule("sampled_gap", contract.BAD_TIMESTAMP,
                  "format('sampled-at {} does not exist in {} (skipped by the DST change)', sampled_parsed, $tz_name)"),
-            Rule("sampled_outside", OUTSIDE_PARTITION_DAY,
+            Rule("sampled_outside", contract.OUTSIDE_PARTITION_DAY,
                  f"format('sampled-at ({zone}) {{}} is outside production day {{}} ({{}} local, [{{}}, {{}}) UTC)', "
                  "sampled_parsed, $day_text, $tz_name, $tz_u0, $tz_u1)"),
-            Rule("NOT list_contains($lines::VARCHAR[], line_text)", BAD_VALUE,
+            Rule("NOT list_contains($lines::VARCHAR[], line_text)", contract.BAD_VALUE,
                  "format('line ''{}'' (column {}) is not a line of {}', line_text, $line_id_col, $plant_id)"),
-            Rule("sample_text = ''", BAD_VALUE, "format('sample id (column {}) is empty', $sample_id_col)"),
-            Rule("NOT list_contains($products::VARCHAR[], product_text)", BAD_VALUE,
+            Rule("sample_text = ''", contract.BAD_VALUE, "format('sample id (column {}) is empty', $sample_id_col)"),
+            Rule("NOT list_contains($products::VARCHAR[], product_text)", contract.BAD_VALUE,
                  "format('product ''{}'' (column {}) is not a product of {}', product_text, $product_code_col, "
                  "$plant_id)"),
-            Rule("spec_idx IS NULL", BAD_VALUE,
+            Rule("spec_idx IS NULL", contract.BAD_VALUE,
                  "format('no spec limits for product {} and characteristic ''{}'' (column {}) in quality_specs', "
                  "product_text, characteristic_text, $characteristic_col)"),
-            Rule("value_text = ''", BAD_VALUE, "format('value is empty (column {})', $value_col)"),
-            Rule("reported_value IS NULL OR NOT isfinite(reported_value)", BAD_VALUE,
+            Rule("value_text = ''", contract.BAD_VALUE, "format('value is empty (column {})', $value_col)"),
+            Rule("reported_value IS NULL OR NOT isfinite(reported_value)", contract.BAD_VALUE,
                  "format('value ''{}'' (column {}) is not a finite number', value_text, $value_col)"),
         ]
         number, code, detail = rule_sql(rules)
-        col = lambda key: field_sql("f", pos.get(key))  # noqa: E731
+        col = lambda key: source_files.field_sql("f", pos.get(key))  # noqa: E731
         sql = f"""
         INSERT INTO {run.cls} (rid, sample_id, order_id, line_id, product_code, characteristic, sampled_at_utc,
                                reported_value, reported_unit, spec_unit, raw_record, reason_code, reason_detail,
                                fold_local, fold_off2, fold_line)
         WITH s AS (
-            SELECT source_line, line, {split_fields_sql()} AS f
-            FROM {SRC} WHERE source_line > $header_line AND {NONBLANK}
+            SELECT source_line, line, {source_files.split_fields_sql()} AS f
+            FROM {source_files.SRC} WHERE source_line > $header_line AND {source_files.NONBLANK}
         ), p AS (
             SELECT source_line, line, f, len(f) AS nf,
                    {col('sample_id')} AS sample_text, {col('order_id')} AS order_text,
@@ -198,12 +184,12 @@ def parse_lab_results(plant: Any, files: Sequence[Path | str], day: date, con: d
         SELECT {rid_sql('$file_idx', 'source_line')}, sample_text, nullif(order_text, ''), line_text, product_text,
                characteristic_name, sampled_utc0, reported_value, nullif(unit_text, ''),
                ($spec_units::VARCHAR[])[spec_idx],
-               CASE WHEN rule_no IS NOT NULL THEN {raw_sql()} END, {code}, {detail},
+               CASE WHEN rule_no IS NOT NULL THEN {source_files.raw_sql()} END, {code}, {detail},
                CASE WHEN sampled_off2 IS NOT NULL THEN sampled_local END, sampled_off2,
                CASE WHEN sampled_off2 IS NOT NULL THEN line END
         FROM c"""
         params = {
-            **split_params(delim),
+            **source_files.split_params(delim),
             **day_params(run.day, formats),
             "file_idx": sf.idx,
             "header_line": sf.header_line,
@@ -217,7 +203,7 @@ def parse_lab_results(plant: Any, files: Sequence[Path | str], day: date, con: d
             "char_keys": char_keys,
             "char_vals": char_vals,
             "decimal_comma": export.decimal == ",",
-            "ws": WS,
+            "ws": source_files.WS,
             **{f"{k}_col": v for k, v in wanted.items()},
         }
         run.insert(sf, sql, params)

@@ -2,14 +2,6 @@
 
 import dagster as dg
 
-from plant_assets.defs.ingest.assets import (
-    plant_registry,
-    raw_downtime_events,
-    raw_historian,
-    raw_lab_results,
-    raw_production_runs,
-)
+from plant_assets.defs.ingest import assets
 
-defs = dg.Definitions(
-    assets=[plant_registry, raw_historian, raw_production_runs, raw_downtime_events, raw_lab_results],
-)
+defs = dg.Definitions(assets=dg.load_assets_from_modules([assets]))

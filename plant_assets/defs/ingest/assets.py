@@ -15,7 +15,11 @@ from plant_assets.core.owners import CENTRAL_TEAM, PLANT_TEAMS
 from plant_assets.core.settings import work_connection
 from plant_assets.defs.partitions import plant_day_partitions, split_plant_day
 from plant_assets.defs.resources import LakeResource, PlantsResource
-from plant_assets.ingest.contract import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA, ParsedExport
+from plant_assets.ingest.contract import (
+    QUARANTINE_SCHEMA,
+    RECONCILIATION_SCHEMA,
+    ParsedExport,
+)
 from plant_assets.ingest.exports import (
     files_for_day,
     parse_events,

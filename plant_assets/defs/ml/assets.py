@@ -31,6 +31,10 @@ def plant_configs_or_fail(plants: PlantsResource, plant_id: str) -> dict:
     return configs
 
 
+# Every ML asset: one partition per plant, run by the central team, one at a time against the warehouse.
+PER_PLANT_ML_ASSET = dict(partitions_def=plant_partitions, group_name="ml", owners=[CENTRAL_TEAM], pool="warehouse")
+
+
 def dagster_metadata(values: dict) -> dict:
     """A use case's plain-valued metadata, with its `Markdown` values rendered as Markdown."""
     return {key: dg.MetadataValue.md(str(value)) if isinstance(value, Markdown) else value for key, value in values.items()}
@@ -42,11 +46,8 @@ def model_asset(use_case: UseCase) -> dg.AssetsDefinition:
 
     @dg.asset(
         name=facts.name,
-        partitions_def=plant_partitions,
-        group_name="ml",
         kinds=set(facts.kinds),
-        owners=[CENTRAL_TEAM],
-        pool="warehouse",
+        **PER_PLANT_ML_ASSET,
         # A plant's model learns from every day of its training window.
         deps=[dg.AssetDep(dg.AssetKey(table.split(".")), partition_mapping=dg.AllPartitionMapping()) for table in facts.reads],
         description=facts.description,
@@ -80,11 +81,8 @@ def drift_asset(use_case: UseCase, monitor: DriftMonitor, model: dg.AssetsDefini
 
     @dg.asset(
         name=facts.name,
-        partitions_def=plant_partitions,
-        group_name="ml",
         kinds=set(facts.kinds),
-        owners=[CENTRAL_TEAM],
-        pool="warehouse",
+        **PER_PLANT_ML_ASSET,
         deps=[model],
         description=facts.description,
     )

@@ -2,14 +2,6 @@
 
 import dagster as dg
 
-from plant_assets.defs.operations.assets import (
-    alert_notifier,
-    energy_alerts,
-    energy_performance,
-    operational_alerts,
-    rollout_scorecard,
-)
+from plant_assets.defs.operations import assets
 
-defs = dg.Definitions(
-    assets=[energy_performance, energy_alerts, operational_alerts, alert_notifier, rollout_scorecard],
-)
+defs = dg.Definitions(assets=dg.load_assets_from_modules([assets]))

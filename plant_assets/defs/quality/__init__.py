@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from plant_assets.defs.quality.checks import exports_are_fresh, historian_gates, marts_kpi_gate
+from plant_assets.defs.quality import checks
 
-defs = dg.Definitions(asset_checks=[historian_gates, marts_kpi_gate, exports_are_fresh])
+defs = dg.Definitions(asset_checks=dg.load_asset_checks_from_modules([checks]))

@@ -16,6 +16,7 @@ from plant_assets.core import lake as lake_paths
 from plant_assets.core.plant_config import PlantConfig
 from plant_assets.defs.partitions import (
     day_partitions,
+    partition_day_range,
     plant_day_partitions,
     split_plant_day,
 )
@@ -185,8 +186,7 @@ MIN_HISTORY_DAYS = 7  # below this a plant has no band yet
 def marts_kpi_gate(
     context: dg.AssetCheckExecutionContext, lake: LakeResource, plants: PlantsResource, warehouse: WarehouseResource
 ):
-    window = context.partition_time_window
-    first_day, last_day = window.start.date(), (window.end - timedelta(days=1)).date()
+    first_day, last_day = partition_day_range(context)
     configs, _ = plants.all()
     status = ingest_gate_status(lake.lake, first_day, last_day)
     ingest_ok = status.groupby(["plant_id", "production_date"])["passed"].all() if len(status) else pd.Series(dtype=bool)

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from plant_assets.defs.standardize.assets import plant_kpi_models
-from plant_assets.defs.standardize.publish import analyst_warehouse
+from plant_assets.defs.standardize import assets, publish
 
-defs = dg.Definitions(assets=[plant_kpi_models, analyst_warehouse])
+defs = dg.Definitions(assets=dg.load_assets_from_modules([assets, publish]))

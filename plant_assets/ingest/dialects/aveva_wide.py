@@ -20,15 +20,8 @@ from typing import Any, Sequence
 
 import duckdb
 
-from plant_assets.ingest.contract import (
-    BAD_TIMESTAMP,
-    BAD_VALUE,
-    MALFORMED_ROW,
-    OUTSIDE_PARTITION_DAY,
-    UNKNOWN_TAG,
-    DialectConfigError,
-    ParsedExport,
-)
+from plant_assets.ingest import contract
+from plant_assets.ingest.parsing import record_rules, source_files
 from plant_assets.ingest.parsing.classify import rid_sql
 from plant_assets.ingest.parsing.historian_run import WIDE_TIME_KEY, run_historian
 from plant_assets.ingest.parsing.knobs import (
@@ -39,21 +32,11 @@ from plant_assets.ingest.parsing.knobs import (
     scaled_sql,
     ts_parse_sql,
 )
-from plant_assets.ingest.parsing.options import check_delimiter, check_formats, check_options, timestamps_in
-from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
-from plant_assets.ingest.parsing.source_files import (
-    NONBLANK,
-    SRC,
-    WS,
-    SourceFile,
-    delimiter_hint,
-    field_sql,
-    find_columns,
-    num_sql,
-    raw_sql,
-    short,
-    split_fields_sql,
-    split_params,
+from plant_assets.ingest.parsing.options import (
+    check_delimiter,
+    check_formats,
+    check_options,
+    timestamps_in,
 )
 from plant_assets.ingest.parsing.sql import run_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun
@@ -70,7 +53,7 @@ def _options(plant: Any, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     check_options(opts, OPTIONS, where)
     ts_col = opts.get("timestamp_column", "DateTime")
     if not isinstance(ts_col, str) or not ts_col.strip():
-        raise DialectConfigError(f"{where}: timestamp_column must be a non-empty string, got {ts_col!r}")
+        raise contract.DialectConfigError(f"{where}: timestamp_column must be a non-empty string, got {ts_col!r}")
     formats = check_formats(con, opts.get("timestamp_format", "%Y-%m-%d %H:%M:%S.%g"), where)
     return {
         "formats": formats,
@@ -91,21 +74,21 @@ def wide_parse_file(opts: dict[str, Any]):
     """The per-file step of a wide export (this dialect, and generic's layout wide): a record per (line, tag) cell."""
     knobs = opts["knobs"]
 
-    def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
+    def parse_file(run: StreamRun, sf: source_files.SourceFile) -> str | None:
         if not relocate_header(run.con, sf, opts["delim"], knobs["skip_lines"]):
             return f"no header line after the {knobs['skip_lines']} preamble line(s)"
-        pos, missing = find_columns(sf.header, {"ts": opts["ts_col"]})
+        pos, missing = source_files.find_columns(sf.header, {"ts": opts["ts_col"]})
         if missing:
             return (
-                f"header {short(', '.join(sf.header))!r} has no {opts['ts_col']!r} column"
-                + delimiter_hint(sf.header_raw, opts["delim"])
+                f"header {source_files.short(', '.join(sf.header))!r} has no {opts['ts_col']!r} column"
+                + source_files.delimiter_hint(sf.header_raw, opts["delim"])
             )
         names = list(sf.header)
         if len(names) > 1 and names[-1] == "":
             names.pop()  # a trailing delimiter on every line is not a tag column
         tag_cols = [(i + 1, name) for i, name in enumerate(names) if i + 1 != pos["ts"]]
         if not tag_cols:
-            return f"header {short(', '.join(sf.header))!r} has no tag columns" + delimiter_hint(
+            return f"header {source_files.short(', '.join(sf.header))!r} has no tag columns" + source_files.delimiter_hint(
                 sf.header_raw, opts["delim"]
             )
         if len(tag_cols) > MAX_COLUMNS:
@@ -117,23 +100,23 @@ def wide_parse_file(opts: dict[str, Any]):
         col_tag = [t for _, t in tag_cols]
         col_idx = [known.get(t) for t in col_tag]
 
-        ts = timestamp_sql(run.day, opts["mode"], "ts_parsed")
+        ts = record_rules.timestamp_sql(run.day, opts["mode"], "ts_parsed")
         ts["outside"] = outside_sql(run.day, knobs, "ts_parsed")
         rules = [
-            Rule("f IS NULL", MALFORMED_ROW,
+            record_rules.Rule("f IS NULL", contract.MALFORMED_ROW,
                  "format('unbalanced quotes: the line cannot be split into fields (tag column {} ''{}'')', pos, tag)"),
-            Rule("nf <> $nf", MALFORMED_ROW,
+            record_rules.Rule("nf <> $nf", contract.MALFORMED_ROW,
                  "format('line has {} fields, the header has {}: cannot locate tag column {} ''{}''', "
                  "nf, $nf, pos, tag)"),
-            Rule("tag_idx IS NULL", UNKNOWN_TAG,
+            record_rules.Rule("tag_idx IS NULL", contract.UNKNOWN_TAG,
                  "format('tag ''{}'' (column {}) is not in the tag map of {}', tag, pos, $plant_id)"),
-            *timestamp_rules(run.day, opts["mode"], "ts_parsed", "ts_text"),
-            Rule("v_num IS NULL AND cell <> ''", BAD_VALUE,
+            *record_rules.timestamp_rules(run.day, opts["mode"], "ts_parsed", "ts_text"),
+            record_rules.Rule("v_num IS NULL AND cell <> ''", contract.BAD_VALUE,
                  "format('value ''{}'' of tag ''{}'' is not a number', cell, tag)"),
-            Rule("NOT isfinite(v_num)", BAD_VALUE,
+            record_rules.Rule("NOT isfinite(v_num)", contract.BAD_VALUE,
                  "format('value ''{}'' of tag ''{}'' is not a finite number', cell, tag)"),
         ]
-        _, code, detail = rule_sql(rules)
+        _, code, detail = record_rules.rule_sql(rules)
         # Rules 1, 2 and 4-6 are about the line: decided once per line, then per cell only 3, 7 and 8.
         line_rule = (
             f"CASE WHEN f IS NULL THEN 1 WHEN nf <> $nf THEN 2 WHEN ts_parsed IS NULL THEN 4 "
@@ -143,17 +126,17 @@ def wide_parse_file(opts: dict[str, Any]):
             "CASE WHEN line_rule <= 2 THEN line_rule WHEN tag_idx IS NULL THEN 3 WHEN line_rule IS NOT NULL "
             "THEN line_rule WHEN v_num IS NULL AND cell <> '' THEN 7 WHEN NOT isfinite(v_num) THEN 8 END"
         )
-        assert [r.code for r in rules] == [MALFORMED_ROW, MALFORMED_ROW, UNKNOWN_TAG, BAD_TIMESTAMP, BAD_TIMESTAMP,
-                                           OUTSIDE_PARTITION_DAY, BAD_VALUE, BAD_VALUE]
+        assert [r.code for r in rules] == [contract.MALFORMED_ROW, contract.MALFORMED_ROW, contract.UNKNOWN_TAG, contract.BAD_TIMESTAMP, contract.BAD_TIMESTAMP,
+                                           contract.OUTSIDE_PARTITION_DAY, contract.BAD_VALUE, contract.BAD_VALUE]
         sql = f"""
         INSERT INTO {run.cls} (rid, tag_idx, ts_utc, value, quality, status_text, raw_record, reason_code,
                                reason_detail, fold_local, fold_off2, fold_line)
         WITH s AS (
-            SELECT source_line, line, {split_fields_sql()} AS f
-            FROM {SRC} WHERE source_line > $data_after AND {NONBLANK}
+            SELECT source_line, line, {source_files.split_fields_sql()} AS f
+            FROM {source_files.SRC} WHERE source_line > $data_after AND {source_files.NONBLANK}
         ), r AS (
-            SELECT source_line, line, f, len(f) AS nf, {field_sql('f', pos['ts'])} AS ts_text,
-                   {ts_parse_sql(knobs, field_sql('f', pos['ts']))} AS ts_parsed
+            SELECT source_line, line, f, len(f) AS nf, {source_files.field_sql('f', pos['ts'])} AS ts_text,
+                   {ts_parse_sql(knobs, source_files.field_sql('f', pos['ts']))} AS ts_parsed
             FROM s
         ), t AS (
             SELECT source_line, f, nf, ts_text, ts_parsed, {ts['ts_utc']} AS ts_utc, {line_rule} AS line_rule,
@@ -168,19 +151,19 @@ def wide_parse_file(opts: dict[str, Any]):
                    ($col_idx::INTEGER[])[sub] AS tag_idx, f[($col_pos::INTEGER[])[sub]] AS cell
             FROM u
         ), c2 AS (
-            SELECT c.*, {num_sql(num_text_sql(knobs, 'cell'))} AS v_num FROM c
+            SELECT c.*, {source_files.num_sql(num_text_sql(knobs, 'cell'))} AS v_num FROM c
         ), d AS (
             SELECT c2.*, {cell_rule} AS rule_no FROM c2
         )
         SELECT {rid_sql('$file_idx', 'source_line', 'sub')}, tag_idx, ts_utc, {scaled_sql(knobs, 'v_num')},
                CASE WHEN v_num IS NULL THEN 'bad' ELSE 'good' END, CASE WHEN v_num IS NULL THEN $no_data END,
                CASE WHEN rule_no > 2 THEN format('{{}}={{}}; {{}}={{}}', $ts_col, ts_text, tag, cell)
-                    WHEN rule_no IS NOT NULL THEN {raw_sql()} END,
+                    WHEN rule_no IS NOT NULL THEN {source_files.raw_sql()} END,
                {code}, {detail}, fold_local, off2, CASE WHEN off2 IS NOT NULL THEN line END
         FROM d"""
         params = {
-            **split_params(opts["delim"]),
-            **day_params(run.day, opts["formats"]),
+            **source_files.split_params(opts["delim"]),
+            **record_rules.day_params(run.day, opts["formats"]),
             "file_idx": sf.idx,
             "data_after": sf.header_line + knobs["skip_after_header"],
             **knob_params(knobs),
@@ -192,7 +175,7 @@ def wide_parse_file(opts: dict[str, Any]):
             "col_pos": col_pos,
             "col_tag": col_tag,
             "col_idx": col_idx,
-            "ws": WS,
+            "ws": source_files.WS,
         }
         run.insert(sf, sql, params)
         return None
@@ -200,7 +183,7 @@ def wide_parse_file(opts: dict[str, Any]):
     return parse_file
 
 
-def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> ParsedExport:
+def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> contract.ParsedExport:
     """Parse a plant-day of AVEVA WideHistory exports (one record per (row, tag) cell)."""
     opts = _options(plant, con)
     # All cells of a line share its timestamp: a DST fold is resolved per file, not per tag.

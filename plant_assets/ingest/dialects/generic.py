@@ -30,7 +30,11 @@ import duckdb
 
 from plant_assets.ingest.contract import DialectConfigError, ParsedExport
 from plant_assets.ingest.dialects import aveva_wide
-from plant_assets.ingest.parsing.historian_run import LONG_TIME_KEY, WIDE_TIME_KEY, run_historian
+from plant_assets.ingest.parsing.historian_run import (
+    LONG_TIME_KEY,
+    WIDE_TIME_KEY,
+    run_historian,
+)
 from plant_assets.ingest.parsing.knobs import KNOBS, parse_knobs
 from plant_assets.ingest.parsing.long_records import (
     LongSpec,

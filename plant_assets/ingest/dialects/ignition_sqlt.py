@@ -23,36 +23,16 @@ from typing import Any, Sequence
 
 import duckdb
 
-from plant_assets.ingest.contract import (
-    BAD_TIMESTAMP,
-    BAD_VALUE,
-    MALFORMED_ROW,
-    OUTSIDE_PARTITION_DAY,
-    QUALITIES,
-    UNKNOWN_TAG,
-    DialectConfigError,
-    ParsedExport,
-)
+from plant_assets.ingest import contract
+from plant_assets.ingest.parsing import source_files
 from plant_assets.ingest.parsing.classify import rid_sql
 from plant_assets.ingest.parsing.historian_run import run_historian
-from plant_assets.ingest.parsing.options import check_delimiter, check_options, quality_map
-from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql
-from plant_assets.ingest.parsing.source_files import (
-    NONBLANK,
-    SRC,
-    WS,
-    SourceFile,
-    delimiter_hint,
-    exec_on_source,
-    field_sql,
-    find_columns,
-    num_sql,
-    open_source,
-    raw_sql,
-    short,
-    split_fields_sql,
-    split_params,
+from plant_assets.ingest.parsing.options import (
+    check_delimiter,
+    check_options,
+    quality_map,
 )
+from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun
 
 OPTIONS = ("tag_table", "delimiter", "dataintegrity_quality", "default_quality")
@@ -79,11 +59,11 @@ def _options(plant: Any) -> dict[str, Any]:
         or any(c in tag_table for c in "/\\\0")
         or tag_table.strip() in (".", "..")
     ):
-        raise DialectConfigError(f"{where}: tag_table must be a bare file name in the landing folder, got {tag_table!r}")
+        raise contract.DialectConfigError(f"{where}: tag_table must be a bare file name in the landing folder, got {tag_table!r}")
     qmap = quality_map(opts.get("dataintegrity_quality"), {192: "good"}, f"{where}.dataintegrity_quality", int)
     default = opts.get("default_quality", "bad")
-    if default not in QUALITIES:
-        raise DialectConfigError(f"{where}: default_quality must be one of {list(QUALITIES)}, got {default!r}")
+    if default not in contract.QUALITIES:
+        raise contract.DialectConfigError(f"{where}: default_quality must be one of {list(contract.QUALITIES)}, got {default!r}")
     return {
         "tag_table": tag_table.strip(),
         "delim": check_delimiter(opts.get("delimiter", ","), where),
@@ -106,34 +86,34 @@ def _load_tag_table(run: StreamRun, folder: Path, n: int, opts: dict[str, Any]) 
         inside = False
     if not inside:
         return te, f"tag table {opts['tag_table']!r} resolves outside the landing folder"
-    sf = SourceFile(len(run.files) + n, path, path.name)
-    open_source(run.ws, sf, opts["delim"])
+    sf = source_files.SourceFile(len(run.files) + n, path, path.name)
+    source_files.open_source(run.ws, sf, opts["delim"])
     if sf.problem:
         return te, f"tag table {sf.name}: {sf.problem}"
     if not sf.header_line:
         return te, f"tag table {sf.name} has no header"
-    pos, missing = find_columns(sf.header, TE_COLUMNS)
+    pos, missing = source_files.find_columns(sf.header, TE_COLUMNS)
     if missing:
         return te, (
-            f"tag table {sf.name} header {short(', '.join(sf.header))!r} lacks {missing}"
-            + delimiter_hint(sf.header_raw, opts["delim"])
+            f"tag table {sf.name} header {source_files.short(', '.join(sf.header))!r} lacks {missing}"
+            + source_files.delimiter_hint(sf.header_raw, opts["delim"])
         )
-    exec_on_source(
+    source_files.exec_on_source(
         run.ws,
         sf,
         f"""INSERT INTO {te}
         WITH s AS (
-            SELECT source_line, {split_fields_sql()} AS f FROM {SRC}
-            WHERE source_line > $header_line AND {NONBLANK}
+            SELECT source_line, {source_files.split_fields_sql()} AS f FROM {source_files.SRC}
+            WHERE source_line > $header_line AND {source_files.NONBLANK}
         ), p AS (
-            SELECT TRY_CAST({field_sql('f', pos['id'])} AS BIGINT) AS id,
-                   arg_min({field_sql('f', pos['tagpath'])}, source_line) AS tagpath
+            SELECT TRY_CAST({source_files.field_sql('f', pos['id'])} AS BIGINT) AS id,
+                   arg_min({source_files.field_sql('f', pos['tagpath'])}, source_line) AS tagpath
             FROM s WHERE f IS NOT NULL GROUP BY ALL
         )
         SELECT p.id, p.tagpath, t.tag_idx
         FROM p LEFT JOIN {run.tags} AS t ON t.source_tag = p.tagpath
         WHERE p.id IS NOT NULL""",
-        {**split_params(opts["delim"]), "header_line": sf.header_line, "ws": WS},
+        {**source_files.split_params(opts["delim"]), "header_line": sf.header_line, "ws": source_files.WS},
     )
     return te, None
 
@@ -141,38 +121,38 @@ def _load_tag_table(run: StreamRun, folder: Path, n: int, opts: dict[str, Any]) 
 def _parse_file(opts: dict[str, Any]):
     tag_tables: dict[Path, tuple[str, str | None]] = {}
 
-    def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
-        pos, missing = find_columns(sf.header, DATA_COLUMNS)
+    def parse_file(run: StreamRun, sf: source_files.SourceFile) -> str | None:
+        pos, missing = source_files.find_columns(sf.header, DATA_COLUMNS)
         if set(missing) - {"intvalue", "floatvalue"} or {"intvalue", "floatvalue"} <= set(missing):
             return (
-                f"header {short(', '.join(sf.header))!r} lacks column(s) {missing}; expected "
+                f"header {source_files.short(', '.join(sf.header))!r} lacks column(s) {missing}; expected "
                 "tagid,intvalue,floatvalue,stringvalue,datevalue,dataintegrity,t_stamp"
-                + delimiter_hint(sf.header_raw, opts["delim"])
+                + source_files.delimiter_hint(sf.header_raw, opts["delim"])
             )
         folder = sf.path.parent
         if folder not in tag_tables:
             tag_tables[folder] = _load_tag_table(run, folder, len(tag_tables), opts)
         te, te_problem = tag_tables[folder]
         rules = [
-            Rule("f IS NULL", MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
-            Rule("nf <> $nf", MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
-            Rule("tagid IS NULL", UNKNOWN_TAG, "format('tagid ''{}'' is not an integer', tagid_text)"),
-            Rule("$te_problem::VARCHAR IS NOT NULL", UNKNOWN_TAG,
+            Rule("f IS NULL", contract.MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
+            Rule("nf <> $nf", contract.MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
+            Rule("tagid IS NULL", contract.UNKNOWN_TAG, "format('tagid ''{}'' is not an integer', tagid_text)"),
+            Rule("$te_problem::VARCHAR IS NOT NULL", contract.UNKNOWN_TAG,
                  "format('cannot resolve tagid {}: {}', tagid, $te_problem::VARCHAR)"),
-            Rule("tagpath IS NULL", UNKNOWN_TAG, "format('tagid {} is not in the tag table {}', tagid, $te_name)"),
-            Rule("tag_idx IS NULL", UNKNOWN_TAG,
+            Rule("tagpath IS NULL", contract.UNKNOWN_TAG, "format('tagid {} is not in the tag table {}', tagid, $te_name)"),
+            Rule("tag_idx IS NULL", contract.UNKNOWN_TAG,
                  "format('tag path ''{}'' (tagid {}) is not in the tag map of {}', tagpath, tagid, $plant_id)"),
-            Rule("ts_parsed IS NULL", BAD_TIMESTAMP,
+            Rule("ts_parsed IS NULL", contract.BAD_TIMESTAMP,
                  "format('t_stamp ''{}'' is not epoch milliseconds', ts_text)"),
-            Rule("outside", OUTSIDE_PARTITION_DAY,
+            Rule("outside", contract.OUTSIDE_PARTITION_DAY,
                  "format('UTC {} is outside production day {} ({} local, [{}, {}) UTC)', "
                  "ts_parsed, $day_text, $tz_name, $tz_u0, $tz_u1)"),
-            Rule("di IS NULL", BAD_VALUE, "format('dataintegrity ''{}'' is not an integer', di_text)"),
-            Rule("iv IS NULL AND int_text <> ''", BAD_VALUE, "format('intvalue ''{}'' is not a number', int_text)"),
-            Rule("fv IS NULL AND float_text <> ''", BAD_VALUE,
+            Rule("di IS NULL", contract.BAD_VALUE, "format('dataintegrity ''{}'' is not an integer', di_text)"),
+            Rule("iv IS NULL AND int_text <> ''", contract.BAD_VALUE, "format('intvalue ''{}'' is not a number', int_text)"),
+            Rule("fv IS NULL AND float_text <> ''", contract.BAD_VALUE,
                  "format('floatvalue ''{}'' is not a number', float_text)"),
-            Rule("NOT isfinite(v_num)", BAD_VALUE, "format('value {} is not a finite number', v_num)"),
-            Rule("v_num IS NULL AND quality <> 'bad'", BAD_VALUE,
+            Rule("NOT isfinite(v_num)", contract.BAD_VALUE, "format('value {} is not a finite number', v_num)"),
+            Rule("v_num IS NULL AND quality <> 'bad'", contract.BAD_VALUE,
                  "format('no numeric value (intvalue and floatvalue are empty) with dataintegrity {}', di)"),
         ]
         number, code, detail = rule_sql(rules)
@@ -180,18 +160,18 @@ def _parse_file(opts: dict[str, Any]):
         INSERT INTO {run.cls} (rid, tag_idx, ts_utc, value, quality, status_text, raw_record, reason_code,
                                reason_detail)
         WITH s AS (
-            SELECT source_line, line, {split_fields_sql()} AS f
-            FROM {SRC} WHERE source_line > $header_line AND {NONBLANK}
+            SELECT source_line, line, {source_files.split_fields_sql()} AS f
+            FROM {source_files.SRC} WHERE source_line > $header_line AND {source_files.NONBLANK}
         ), p AS (
             SELECT source_line, line, f, len(f) AS nf,
-                   {field_sql('f', pos['tagid'])} AS tagid_text, {field_sql('f', pos.get('int'))} AS int_text,
-                   {field_sql('f', pos.get('float'))} AS float_text, {field_sql('f', pos['di'])} AS di_text,
-                   {field_sql('f', pos['ts'])} AS ts_text
+                   {source_files.field_sql('f', pos['tagid'])} AS tagid_text, {source_files.field_sql('f', pos.get('int'))} AS int_text,
+                   {source_files.field_sql('f', pos.get('float'))} AS float_text, {source_files.field_sql('f', pos['di'])} AS di_text,
+                   {source_files.field_sql('f', pos['ts'])} AS ts_text
             FROM s
         ), q AS (
-            SELECT p.*, {num_sql('tagid_text', 'BIGINT')} AS tagid, {num_sql('ts_text', 'BIGINT')} AS ms,
-                   {num_sql('di_text', 'BIGINT')} AS di, {num_sql('int_text')} AS iv,
-                   {num_sql('float_text')} AS fv
+            SELECT p.*, {source_files.num_sql('tagid_text', 'BIGINT')} AS tagid, {source_files.num_sql('ts_text', 'BIGINT')} AS ms,
+                   {source_files.num_sql('di_text', 'BIGINT')} AS di, {source_files.num_sql('int_text')} AS iv,
+                   {source_files.num_sql('float_text')} AS fv
             FROM p
         ), j AS (
             SELECT q.*, te.tagpath, te.tag_idx,
@@ -206,10 +186,10 @@ def _parse_file(opts: dict[str, Any]):
         )
         SELECT {rid_sql('$file_idx', 'source_line')}, tag_idx, ts_parsed,
                CASE WHEN quality = 'bad' THEN NULL ELSE v_num END, quality, di_text,
-               CASE WHEN rule_no IS NOT NULL THEN {raw_sql()} END, {code}, {detail}
+               CASE WHEN rule_no IS NOT NULL THEN {source_files.raw_sql()} END, {code}, {detail}
         FROM c"""
         params = {
-            **split_params(opts["delim"]),
+            **source_files.split_params(opts["delim"]),
             **day_params(run.day),
             "file_idx": sf.idx,
             "header_line": sf.header_line,
@@ -221,7 +201,7 @@ def _parse_file(opts: dict[str, Any]):
             "di_vals": opts["di_vals"],
             "di_default": opts["di_default"],
             "q192": dict(zip(opts["di_keys"], opts["di_vals"])).get(192, opts["di_default"]),
-            "ws": WS,
+            "ws": source_files.WS,
         }
         run.insert(sf, sql, params)
         return None
@@ -229,7 +209,7 @@ def _parse_file(opts: dict[str, Any]):
     return parse_file
 
 
-def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> ParsedExport:
+def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> contract.ParsedExport:
     """Parse a plant-day of Ignition sqlt_data exports (tag paths from the sqlth_te tag table)."""
     opts = _options(plant)
     # Timestamps are UTC: no DST fold to resolve.

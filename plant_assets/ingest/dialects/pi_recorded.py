@@ -18,7 +18,8 @@ from typing import Any, Sequence
 
 import duckdb
 
-from plant_assets.ingest.contract import BAD_VALUE, MALFORMED_ROW, UNKNOWN_TAG, DialectConfigError, ParsedExport
+from plant_assets.ingest import contract
+from plant_assets.ingest.parsing import record_rules, source_files
 from plant_assets.ingest.parsing.classify import rid_sql
 from plant_assets.ingest.parsing.historian_run import LONG_TIME_KEY, run_historian
 from plant_assets.ingest.parsing.options import (
@@ -27,21 +28,6 @@ from plant_assets.ingest.parsing.options import (
     check_options,
     quality_map,
     timestamps_in,
-)
-from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
-from plant_assets.ingest.parsing.source_files import (
-    NONBLANK,
-    SRC,
-    WS,
-    SourceFile,
-    delimiter_hint,
-    field_sql,
-    find_columns,
-    num_sql,
-    raw_sql,
-    short,
-    split_fields_sql,
-    split_params,
 )
 from plant_assets.ingest.parsing.stream_run import StreamRun
 
@@ -74,7 +60,7 @@ def _options(plant: Any, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     check_options(opts, OPTIONS, where)
     states = opts.get("digital_states", DEFAULT_DIGITAL_STATES)
     if not isinstance(states, (list, tuple)) or not all(isinstance(s, str) and s.strip() for s in states):
-        raise DialectConfigError(f"{where}: digital_states must be a list of non-empty strings, got {states!r}")
+        raise contract.DialectConfigError(f"{where}: digital_states must be a list of non-empty strings, got {states!r}")
     status = quality_map(opts.get("status_quality"), DEFAULT_STATUS_QUALITY, f"{where}.status_quality")
     lowered = {k.strip().lower(): v for k, v in status.items()}
     # Exact spellings first (cheap), the case-insensitive lookup only for the rest.
@@ -95,39 +81,39 @@ def _options(plant: Any, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _parse_file(opts: dict[str, Any]):
-    def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
-        pos, missing = find_columns(sf.header, COLUMNS)
+    def parse_file(run: StreamRun, sf: source_files.SourceFile) -> str | None:
+        pos, missing = source_files.find_columns(sf.header, COLUMNS)
         if set(missing) - {"Status"}:
             return (
-                f"header {short(', '.join(sf.header))!r} lacks column(s) {missing}; expected Tag,Timestamp,Value,Status"
-                + delimiter_hint(sf.header_raw, opts["delim"])
+                f"header {source_files.short(', '.join(sf.header))!r} lacks column(s) {missing}; expected Tag,Timestamp,Value,Status"
+                + source_files.delimiter_hint(sf.header_raw, opts["delim"])
             )
-        ts = timestamp_sql(run.day, opts["mode"], "ts_parsed")
+        ts = record_rules.timestamp_sql(run.day, opts["mode"], "ts_parsed")
         rules = [
-            Rule("f IS NULL", MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
-            Rule("nf <> $nf", MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
-            Rule("tag_idx IS NULL", UNKNOWN_TAG, "format('tag ''{}'' is not in the tag map of {}', tag, $plant_id)"),
-            *timestamp_rules(run.day, opts["mode"], "ts_parsed", "ts_text"),
-            Rule("v_text = ''", BAD_VALUE, "'value is empty'"),
-            Rule("v_num IS NULL AND NOT is_state", BAD_VALUE,
+            record_rules.Rule("f IS NULL", contract.MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
+            record_rules.Rule("nf <> $nf", contract.MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
+            record_rules.Rule("tag_idx IS NULL", contract.UNKNOWN_TAG, "format('tag ''{}'' is not in the tag map of {}', tag, $plant_id)"),
+            *record_rules.timestamp_rules(run.day, opts["mode"], "ts_parsed", "ts_text"),
+            record_rules.Rule("v_text = ''", contract.BAD_VALUE, "'value is empty'"),
+            record_rules.Rule("v_num IS NULL AND NOT is_state", contract.BAD_VALUE,
                  "format('value ''{}'' is neither a number nor a known digital state', v_text)"),
-            Rule("NOT isfinite(v_num)", BAD_VALUE, "format('value ''{}'' is not a finite number', v_text)"),
+            record_rules.Rule("NOT isfinite(v_num)", contract.BAD_VALUE, "format('value ''{}'' is not a finite number', v_text)"),
         ]
-        number, code, detail = rule_sql(rules)
+        number, code, detail = record_rules.rule_sql(rules)
         tag_idx = run.tag_lookup("p.tag")
         sql = f"""
         INSERT INTO {run.cls} (rid, tag_idx, ts_utc, value, quality, status_text, raw_record, reason_code,
                                reason_detail, fold_local, fold_off2, fold_line)
         WITH s AS (
-            SELECT source_line, line, {split_fields_sql()} AS f
-            FROM {SRC} WHERE source_line > $header_line AND {NONBLANK}
+            SELECT source_line, line, {source_files.split_fields_sql()} AS f
+            FROM {source_files.SRC} WHERE source_line > $header_line AND {source_files.NONBLANK}
         ), p AS (
             SELECT source_line, line, f, len(f) AS nf,
-                   {field_sql('f', pos['tag'])} AS tag, {field_sql('f', pos['ts'])} AS ts_text,
-                   {field_sql('f', pos['value'])} AS v_text, {field_sql('f', pos.get('status'))} AS st_text
+                   {source_files.field_sql('f', pos['tag'])} AS tag, {source_files.field_sql('f', pos['ts'])} AS ts_text,
+                   {source_files.field_sql('f', pos['value'])} AS v_text, {source_files.field_sql('f', pos.get('status'))} AS st_text
             FROM s
         ), q AS (
-            SELECT p.*, {tag_idx} AS tag_idx, try_strptime(ts_text, $fmt) AS ts_parsed, {num_sql('v_text')} AS v_num
+            SELECT p.*, {tag_idx} AS tag_idx, try_strptime(ts_text, $fmt) AS ts_parsed, {source_files.num_sql('v_text')} AS v_num
             FROM p
         ), r AS (
             SELECT q.*, {ts['ts_local']} AS ts_local, {ts['ts_utc']} AS ts_utc, {ts['in_gap']} AS in_gap,
@@ -150,18 +136,18 @@ def _parse_file(opts: dict[str, Any]):
         SELECT {rid_sql('$file_idx', 'source_line')}, tag_idx, ts_utc,
                CASE WHEN quality = 'bad' THEN NULL ELSE v_num END, quality,
                CASE WHEN is_state THEN v_text ELSE nullif(st_text, '') END,
-               CASE WHEN rule_no IS NOT NULL THEN {raw_sql()} END, {code}, {detail},
+               CASE WHEN rule_no IS NOT NULL THEN {source_files.raw_sql()} END, {code}, {detail},
                CASE WHEN off2 IS NOT NULL THEN ts_local END, off2, CASE WHEN off2 IS NOT NULL THEN line END
         FROM c"""
         params = {
-            **split_params(opts["delim"]),
-            **day_params(run.day, opts["formats"]),
+            **source_files.split_params(opts["delim"]),
+            **record_rules.day_params(run.day, opts["formats"]),
             "file_idx": sf.idx,
             "header_line": sf.header_line,
             "nf": len(sf.header),
             "plant_id": run.plant_id,
             **{k: opts[k] for k in ("states", "status_exact_keys", "status_exact_vals", "status_keys", "status_vals")},
-            "ws": WS,
+            "ws": source_files.WS,
         }
         run.insert(sf, sql, params)
         return None
@@ -169,7 +155,7 @@ def _parse_file(opts: dict[str, Any]):
     return parse_file
 
 
-def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> ParsedExport:
+def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> contract.ParsedExport:
     """Parse a plant-day of PI recorded-values exports."""
     opts = _options(plant, con)
     return run_historian(plant, files, day, con, opts["delim"], _parse_file(opts), time_key=LONG_TIME_KEY)

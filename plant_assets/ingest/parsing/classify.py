@@ -7,14 +7,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import pyarrow as pa
 
-from plant_assets.ingest.contract import (
-    DUPLICATE,
-    QUARANTINE_SCHEMA,
-    RECONCILIATION_SCHEMA,
-    UNREADABLE_FILE,
-    ParsedExport,
-)
-from plant_assets.ingest.parsing.source_files import NONBLANK, SRC, WS, SourceFile, exec_on_source, raw_sql
+from plant_assets.ingest import contract
+from plant_assets.ingest.parsing import source_files
 from plant_assets.ingest.parsing.sql import copy_to_parquet, run_sql
 from plant_assets.ingest.parsing.workspace import Workspace
 
@@ -31,17 +25,17 @@ def rid_sql(file_idx_sql: str, line_sql: str, sub_sql: str = "0") -> str:
     return f"(({file_idx_sql})::BIGINT << 47) | (({line_sql})::BIGINT << {RID_LINE_SHIFT}) | ({sub_sql})::BIGINT"
 
 
-def insert_unreadable(run: "StreamRun", sf: SourceFile, problem: str) -> int:
+def insert_unreadable(run: "StreamRun", sf: source_files.SourceFile, problem: str) -> int:
     """Quarantine every non-blank line of a file as unreadable_file (one record at line 0 if it has none)."""
     detail = f"{sf.name}: {problem}"
-    params = {"i": sf.idx, "code": UNREADABLE_FILE, "detail": detail, "ws": WS}
+    params = {"i": sf.idx, "code": contract.UNREADABLE_FILE, "detail": detail, "ws": source_files.WS}
     n = 0
     if sf.lines is not None:
-        n = exec_on_source(
+        n = source_files.exec_on_source(
             run.ws,
             sf,
             f"""INSERT INTO {run.cls} (rid, raw_record, reason_code, reason_detail)
-            SELECT {rid_sql('$i', 'source_line')}, {raw_sql()}, $code, $detail FROM {SRC} WHERE {NONBLANK}""",
+            SELECT {rid_sql('$i', 'source_line')}, {source_files.raw_sql()}, $code, $detail FROM {source_files.SRC} WHERE {source_files.NONBLANK}""",
             params,
         )[0][0]
     if n == 0:
@@ -152,7 +146,7 @@ def mark_duplicates(run: "StreamRun", keys: Sequence[str], what: str, params: di
                             || ((d.keep_rid >> {RID_LINE_SHIFT}) & 2147483647)::VARCHAR || '; this copy is dropped'
         FROM {dups} AS d
         WHERE {cls}.reason_code IS NULL AND {join} AND {cls}.rid <> d.keep_rid""",
-        {**params, "code": DUPLICATE, "what": what, "names": [f.name for f in run.files]},
+        {**params, "code": contract.DUPLICATE, "what": what, "names": [f.name for f in run.files]},
     )
 
 
@@ -164,12 +158,12 @@ def fill_raw_records(run: "StreamRun") -> None:
     )
     for (idx,) in todo:
         sf = run.files[int(idx)]
-        exec_on_source(
+        source_files.exec_on_source(
             run.ws,
             sf,
             f"""UPDATE {run.cls} SET raw_record = s.raw
             FROM (
-                SELECT source_line, {raw_sql()} AS raw FROM {SRC}
+                SELECT source_line, {source_files.raw_sql()} AS raw FROM {source_files.SRC}
                 WHERE source_line IN (SELECT {LINE_OF} FROM {run.cls}
                                       WHERE reason_code IS NOT NULL AND raw_record IS NULL AND {FILE_OF} = $i)
             ) AS s
@@ -187,7 +181,7 @@ def finish(
     accepted_schema: pa.Schema,
     key_params: dict[str, Any],
     enum_types: dict[str, str] | None = None,
-) -> ParsedExport:
+) -> contract.ParsedExport:
     """The three output tables. `accepted_select` lists output columns (source_file, source_line added here).
 
     The sort runs on the narrow cls columns; names (tag, file) are looked up after it, which is cheaper.
@@ -204,7 +198,7 @@ def finish(
     sql = f"""SELECT $names[{FILE_OF} + 1] AS source_file, {LINE_OF} AS source_line,
                coalesce(raw_record, '') AS raw_record, reason_code, reason_detail
         FROM {run.cls} WHERE reason_code IS NOT NULL ORDER BY rid"""
-    quarantine_file, _ = copy_to_parquet(con, sql, params, QUARANTINE_SCHEMA)
+    quarantine_file, _ = copy_to_parquet(con, sql, params, contract.QUARANTINE_SCHEMA)
     counts: dict[int, tuple[int, int]] = {}
     reasons: dict[str, int] = {}
     for idx, code, n in run_sql(con, f"SELECT {FILE_OF}, reason_code, count(*) FROM {run.cls} GROUP BY ALL"):
@@ -212,7 +206,7 @@ def finish(
         counts[int(idx)] = (acc + int(n), quar) if code is None else (acc, quar + int(n))
         if code is not None:
             reasons[code] = reasons.get(code, 0) + int(n)
-    rec_rows: dict[str, list[Any]] = {c: [] for c in RECONCILIATION_SCHEMA.names}
+    rec_rows: dict[str, list[Any]] = {c: [] for c in contract.RECONCILIATION_SCHEMA.names}
     for sf in run.files:
         acc, quar = counts.get(sf.idx, (0, 0))
         raw = run.raw_counts.get(sf.idx, 0)
@@ -222,8 +216,8 @@ def finish(
         rec_rows["raw_records"].append(raw)
         rec_rows["accepted_records"].append(acc)
         rec_rows["quarantined_records"].append(quar)
-    return ParsedExport(
-        reconciliation=pa.table(rec_rows, schema=RECONCILIATION_SCHEMA),
+    return contract.ParsedExport(
+        reconciliation=pa.table(rec_rows, schema=contract.RECONCILIATION_SCHEMA),
         accepted_file=accepted_file,
         quarantine_file=quarantine_file,
         accepted_schema=accepted_schema,

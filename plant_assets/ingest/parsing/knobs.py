@@ -24,7 +24,12 @@ import duckdb
 
 from plant_assets.ingest.contract import DialectConfigError
 from plant_assets.ingest.parsing.options import check_formats
-from plant_assets.ingest.parsing.source_files import NONBLANK, WS, SourceFile, split_header
+from plant_assets.ingest.parsing.source_files import (
+    NONBLANK,
+    WS,
+    SourceFile,
+    split_header,
+)
 from plant_assets.ingest.parsing.sql import run_sql
 
 EPOCH_UNITS = {"epoch_s": 1_000_000, "epoch_ms": 1_000, "epoch_us": 1}

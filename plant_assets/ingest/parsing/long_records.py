@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from plant_assets.ingest.contract import BAD_VALUE, MALFORMED_ROW, QUALITIES, UNKNOWN_TAG, DialectConfigError
+from plant_assets.ingest import contract
+from plant_assets.ingest.parsing import record_rules, source_files
 from plant_assets.ingest.parsing.classify import rid_sql
 from plant_assets.ingest.parsing.knobs import (
     knob_params,
@@ -30,20 +31,6 @@ from plant_assets.ingest.parsing.knobs import (
     relocate_header,
     scaled_sql,
     ts_parse_sql,
-)
-from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql, timestamp_rules, timestamp_sql
-from plant_assets.ingest.parsing.source_files import (
-    NONBLANK,
-    SRC,
-    WS,
-    SourceFile,
-    delimiter_hint,
-    field_sql,
-    find_columns,
-    raw_sql,
-    short,
-    split_fields_sql,
-    split_params,
 )
 from plant_assets.ingest.parsing.stream_run import StreamRun
 
@@ -68,31 +55,31 @@ class LongSpec:
 
 def check_columns(columns: Any, where: str, optional: tuple[str, ...] = ("svalue", "quality", "unit")) -> dict[str, str]:
     if not isinstance(columns, dict) or not all(isinstance(v, str) and v.strip() for v in columns.values()):
-        raise DialectConfigError(f"{where}: columns must map tag/ts/value/... to header names, got {columns!r}")
+        raise contract.DialectConfigError(f"{where}: columns must map tag/ts/value/... to header names, got {columns!r}")
     missing = [k for k in ("tag", "ts", "value") if k not in columns]
     unknown = sorted(set(columns) - {"tag", "ts", "value", *optional})
     if missing or unknown:
-        raise DialectConfigError(f"{where}: columns needs tag, ts and value (optional: {list(optional)}); "
+        raise contract.DialectConfigError(f"{where}: columns needs tag, ts and value (optional: {list(optional)}); "
                                  f"missing {missing}, unknown {unknown}")
     return {k: v.strip() for k, v in columns.items()}
 
 
 def check_quality(mode: Any, raw_map: Any, where: str) -> tuple[str, dict[Any, str]]:
     if mode not in QUALITY_MODES:
-        raise DialectConfigError(f"{where}: quality_mode must be one of {list(QUALITY_MODES)}, got {mode!r}")
+        raise contract.DialectConfigError(f"{where}: quality_mode must be one of {list(QUALITY_MODES)}, got {mode!r}")
     if raw_map is None:
         return mode, {}
     if not isinstance(raw_map, dict):
-        raise DialectConfigError(f"{where}: quality_map must map source quality to good/uncertain/bad")
+        raise contract.DialectConfigError(f"{where}: quality_map must map source quality to good/uncertain/bad")
     out: dict[Any, str] = {}
     for key, value in raw_map.items():
-        if value not in QUALITIES:
-            raise DialectConfigError(f"{where}: quality_map {key!r} -> {value!r}; use one of {list(QUALITIES)}")
+        if value not in contract.QUALITIES:
+            raise contract.DialectConfigError(f"{where}: quality_map {key!r} -> {value!r}; use one of {list(contract.QUALITIES)}")
         if mode == "code":
             try:
                 key = int(key)
             except (TypeError, ValueError):
-                raise DialectConfigError(f"{where}: quality_map key {key!r} is not an integer code") from None
+                raise contract.DialectConfigError(f"{where}: quality_map key {key!r} is not an integer code") from None
         else:
             key = str(key).strip().lower()
         out[key] = value
@@ -118,49 +105,49 @@ def long_parse_file(spec: LongSpec):
     """A parse_file for base.run_historian reading one reading a line."""
     knobs = spec.knobs
 
-    def parse_file(run: StreamRun, sf: SourceFile) -> str | None:
+    def parse_file(run: StreamRun, sf: source_files.SourceFile) -> str | None:
         if not relocate_header(run.con, sf, spec.delim, knobs.get("skip_lines", 0)):
             return f"no header line after the {knobs.get('skip_lines')} preamble line(s)"
-        pos, missing = find_columns(sf.header, spec.columns)
+        pos, missing = source_files.find_columns(sf.header, spec.columns)
         required = {spec.columns[k] for k in ("tag", "ts", "value")}
         if set(missing) & required:
             expected = ",".join(spec.columns.values())
-            return (f"header {short(', '.join(sf.header))!r} lacks column(s) {sorted(set(missing) & required)}; "
-                    f"expected {expected}" + delimiter_hint(sf.header_raw, spec.delim))
+            return (f"header {source_files.short(', '.join(sf.header))!r} lacks column(s) {sorted(set(missing) & required)}; "
+                    f"expected {expected}" + source_files.delimiter_hint(sf.header_raw, spec.delim))
         if len(set(sf.header)) < len(sf.header) and any(sf.header.count(c) > 1 for c in spec.columns.values()):
             dup = sorted({c for c in spec.columns.values() if sf.header.count(c) > 1})
             return f"header names column(s) {dup} more than once; cannot tell which one holds the data"
         keyed = {k: pos.get(k) for k in spec.columns}
-        ts = timestamp_sql(run.day, knobs["mode"], "ts_parsed")
+        ts = record_rules.timestamp_sql(run.day, knobs["mode"], "ts_parsed")
         ts["outside"] = outside_sql(run.day, knobs, "ts_parsed")
         rules = [
-            Rule("f IS NULL", MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
-            Rule("nf <> $nf", MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
-            Rule("tag_idx IS NULL", UNKNOWN_TAG, "format('tag ''{}'' is not in the tag map of {}', tag, $plant_id)"),
-            *timestamp_rules(run.day, knobs["mode"], "ts_parsed", "ts_text"),
-            Rule("u_text <> '' AND u_text <> ($tag_units::VARCHAR[])[tag_idx]", BAD_VALUE,
+            record_rules.Rule("f IS NULL", contract.MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
+            record_rules.Rule("nf <> $nf", contract.MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
+            record_rules.Rule("tag_idx IS NULL", contract.UNKNOWN_TAG, "format('tag ''{}'' is not in the tag map of {}', tag, $plant_id)"),
+            *record_rules.timestamp_rules(run.day, knobs["mode"], "ts_parsed", "ts_text"),
+            record_rules.Rule("u_text <> '' AND u_text <> ($tag_units::VARCHAR[])[tag_idx]", contract.BAD_VALUE,
                  "format('unit ''{}'' differs from the tag map''s source_unit ''{}'' for tag ''{}'' (a unit change? "
                  "update tag_map.csv)', u_text, ($tag_units::VARCHAR[])[tag_idx], tag)"),
-            Rule("v_text = '' AND src_quality <> 'bad'", BAD_VALUE, "'value is empty'"),
-            Rule("v_num IS NULL AND v_text <> '' AND NOT is_state AND src_quality <> 'bad'", BAD_VALUE,
+            record_rules.Rule("v_text = '' AND src_quality <> 'bad'", contract.BAD_VALUE, "'value is empty'"),
+            record_rules.Rule("v_num IS NULL AND v_text <> '' AND NOT is_state AND src_quality <> 'bad'", contract.BAD_VALUE,
                  "format('value ''{}'' is neither a number nor a known digital state', v_text)"),
-            Rule("NOT isfinite(v_num)", BAD_VALUE, "format('value ''{}'' is not a finite number', v_text)"),
+            record_rules.Rule("NOT isfinite(v_num)", contract.BAD_VALUE, "format('value ''{}'' is not a finite number', v_text)"),
         ]
-        number, code, detail = rule_sql(rules)
+        number, code, detail = record_rules.rule_sql(rules)
         tag_idx = run.tag_lookup("p.tag")
-        svalue = field_sql("f", keyed.get("svalue"))
-        v_text = f"coalesce(nullif({field_sql('f', keyed['value'])}, ''), nullif({svalue}, ''), '')"
+        svalue = source_files.field_sql("f", keyed.get("svalue"))
+        v_text = f"coalesce(nullif({source_files.field_sql('f', keyed['value'])}, ''), nullif({svalue}, ''), '')"
         sql = f"""
         INSERT INTO {run.cls} (rid, tag_idx, ts_utc, value, quality, status_text, raw_record, reason_code,
                                reason_detail, fold_local, fold_off2, fold_line)
         WITH s AS (
-            SELECT source_line, line, {split_fields_sql()} AS f
-            FROM {SRC} WHERE source_line > $data_after AND {NONBLANK}
+            SELECT source_line, line, {source_files.split_fields_sql()} AS f
+            FROM {source_files.SRC} WHERE source_line > $data_after AND {source_files.NONBLANK}
         ), p AS (
             SELECT source_line, line, f, len(f) AS nf,
-                   {field_sql('f', keyed['tag'])} AS tag, {field_sql('f', keyed['ts'])} AS ts_text,
-                   {v_text} AS v_text, {field_sql('f', keyed.get('quality'))} AS q_text,
-                   coalesce({field_sql('f', keyed.get('unit'))}, '') AS u_text
+                   {source_files.field_sql('f', keyed['tag'])} AS tag, {source_files.field_sql('f', keyed['ts'])} AS ts_text,
+                   {v_text} AS v_text, {source_files.field_sql('f', keyed.get('quality'))} AS q_text,
+                   coalesce({source_files.field_sql('f', keyed.get('unit'))}, '') AS u_text
             FROM s
         ), q AS (
             SELECT p.*, {tag_idx} AS tag_idx, {ts_parse_sql(knobs, 'ts_text')} AS ts_parsed,
@@ -182,14 +169,14 @@ def long_parse_file(spec: LongSpec):
                CASE WHEN quality = 'bad' THEN NULL ELSE {scaled_sql(knobs, 'v_num')} END, quality,
                CASE WHEN is_state OR (v_num IS NULL AND v_text <> '') THEN v_text
                     WHEN quality <> 'good' THEN coalesce(nullif(q_text, ''), 'No Data') END,
-               CASE WHEN rule_no IS NOT NULL THEN {raw_sql()} END, {code}, {detail},
+               CASE WHEN rule_no IS NOT NULL THEN {source_files.raw_sql()} END, {code}, {detail},
                CASE WHEN off2 IS NOT NULL THEN ts_local END, off2, CASE WHEN off2 IS NOT NULL THEN line END
         FROM c"""
         q_keys = [k for k in spec.quality_map if not isinstance(k, int)]
         q_codes = [k for k in spec.quality_map if isinstance(k, int)]
         params = {
-            **split_params(spec.delim),
-            **day_params(run.day, knobs["formats"]),
+            **source_files.split_params(spec.delim),
+            **record_rules.day_params(run.day, knobs["formats"]),
             **knob_params(knobs),
             "file_idx": sf.idx,
             "data_after": sf.header_line + knobs.get("skip_after_header", 0),
@@ -200,7 +187,7 @@ def long_parse_file(spec: LongSpec):
             "tag_units": [spec.tag_units.get(t, "") for t in run.tag_names],
             "q_codes": q_codes,
             "q_vals": [spec.quality_map[k] for k in (q_codes if spec.quality_mode == "code" else q_keys)],
-            "ws": WS,
+            "ws": source_files.WS,
         }
         run.insert(sf, sql, params)
         return None

@@ -6,7 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from plant_assets.ingest.contract import BAD_TIMESTAMP, OUTSIDE_PARTITION_DAY, REASON_CODES
+from plant_assets.ingest.contract import (
+    BAD_TIMESTAMP,
+    OUTSIDE_PARTITION_DAY,
+    REASON_CODES,
+)
 from plant_assets.ingest.parsing.local_day import LocalDay
 
 

@@ -20,7 +20,12 @@ from plant_assets.ingest.parsing.classify import (
     mark_duplicates,
 )
 from plant_assets.ingest.parsing.local_day import LocalDay, as_day
-from plant_assets.ingest.parsing.source_files import SourceFile, exec_on_source, open_source, source_files
+from plant_assets.ingest.parsing.source_files import (
+    SourceFile,
+    exec_on_source,
+    open_source,
+    source_files,
+)
 from plant_assets.ingest.parsing.sql import run_sql
 from plant_assets.ingest.parsing.workspace import Workspace
 

@@ -9,24 +9,17 @@ import pandas as pd
 
 from plant_assets.core.plant_config import PlantConfig
 from plant_assets.operations.actions_tables import utc_now
-from plant_assets.operations.alerts.rules.base import (
-    ALERT_COLUMNS,
-    AlertRule,
-    Decisions,
-    RuleInputs,
-    alert_id,
-    clear_days,
-)
+from plant_assets.operations.alerts.rules import base
 from plant_assets.operations.alerts.store import condition_key
 
 KIND = "data_quality"
 
 
-class DataQuality(AlertRule):
+class DataQuality(base.AlertRule):
     name = KIND
 
-    def evaluate(self, inputs: RuleInputs) -> Decisions:
-        return Decisions(
+    def evaluate(self, inputs: base.RuleInputs) -> base.Decisions:
+        return base.Decisions(
             raised=build_gate_alerts(inputs.failed_gates, inputs.plants),
             cleared=gate_clear_days(inputs.checked_gates, inputs.failed_gates, inputs.plants),
         )
@@ -44,7 +37,7 @@ def build_gate_alerts(failed: set, plants: dict[str, PlantConfig]) -> pd.DataFra
             continue
         path = plant.isa95_path()
         rows.append({
-            "alert_id": alert_id(plant_id, KIND, path, day),
+            "alert_id": base.alert_id(plant_id, KIND, path, day),
             "condition_key": condition_key(plant_id, KIND, path),
             "plant_id": plant_id, "production_date": day, "asset_path": path, "kind": KIND,
             "severity": "warning", "owner_role": "central_data_team", "owner": plant.owner_for("central_data_team"),
@@ -55,7 +48,7 @@ def build_gate_alerts(failed: set, plants: dict[str, PlantConfig]) -> pd.DataFra
             "evidence": json.dumps({"failed_day": str(day)}), "model_name": None, "model_version": None,
             "status": "open", "raised_at": utc_now(),
         })
-    return pd.DataFrame(rows, columns=ALERT_COLUMNS)
+    return pd.DataFrame(rows, columns=base.ALERT_COLUMNS)
 
 
 def gate_clear_days(checked: set, failed: set, plants: dict[str, PlantConfig]) -> pd.DataFrame:
@@ -63,4 +56,4 @@ def gate_clear_days(checked: set, failed: set, plants: dict[str, PlantConfig]) -
     ok = pd.DataFrame([(p, d) for p, d in sorted(set(checked) - set(failed)) if p in plants],
                       columns=["plant_id", "production_date"])
     ok = ok.assign(kind=KIND, asset_path=[plants[p].isa95_path() for p in ok["plant_id"]])
-    return clear_days(ok, "data-quality gates passed")
+    return base.clear_days(ok, "data-quality gates passed")

@@ -13,26 +13,19 @@ import pandas as pd
 
 from plant_assets.core.plant_config import PlantConfig
 from plant_assets.operations.actions_tables import ENERGY_PERFORMANCE, ensure, utc_now
-from plant_assets.operations.alerts.rules.base import (
-    ENERGY,
-    AlertRule,
-    Decisions,
-    RuleInputs,
-    alert_id,
-    clear_days,
-)
+from plant_assets.operations.alerts.rules import base
 from plant_assets.operations.alerts.store import condition_key
 
 KIND = "energy_intensity"
 
 
-class EnergyIntensity(AlertRule):
+class EnergyIntensity(base.AlertRule):
     name = KIND
-    phase = ENERGY
+    phase = base.ENERGY
 
-    def evaluate(self, inputs: RuleInputs) -> Decisions:
+    def evaluate(self, inputs: base.RuleInputs) -> base.Decisions:
         performance = read_performance(inputs.con, inputs.first_day, inputs.last_day)
-        return Decisions(
+        return base.Decisions(
             raised=with_condition_keys(build_energy_alerts(performance, inputs.plants)),
             cleared=energy_clear_days(performance, inputs.plants),
         )
@@ -72,7 +65,7 @@ def build_energy_alerts(performance: pd.DataFrame, plants: dict[str, PlantConfig
         day: date = rec.production_date
         rows.append(
             {
-                "alert_id": alert_id(rec.plant_id, KIND, plant.isa95_path(), day),
+                "alert_id": base.alert_id(rec.plant_id, KIND, plant.isa95_path(), day),
                 "plant_id": rec.plant_id,
                 "production_date": day,
                 "asset_path": plant.isa95_path(),
@@ -127,8 +120,8 @@ def with_condition_keys(energy_alerts: pd.DataFrame) -> pd.DataFrame:
 def energy_clear_days(performance: pd.DataFrame, plants: dict[str, PlantConfig]) -> pd.DataFrame:
     """Plant-days whose energy per unit was within tolerance of the champion baseline."""
     if performance is None or performance.empty:
-        return clear_days(pd.DataFrame(), "")
+        return base.clear_days(pd.DataFrame(), "")
     ok = performance[performance["deviation"].notna() & (performance["deviation"] <= performance["tolerance"])
                      & performance["plant_id"].isin(list(plants))]
     ok = ok.assign(kind=KIND, asset_path=[plants[p].isa95_path() for p in ok["plant_id"]])
-    return clear_days(ok, "energy intensity within tolerance of the baseline")
+    return base.clear_days(ok, "energy intensity within tolerance of the baseline")

@@ -12,15 +12,7 @@ import pandas as pd
 
 from plant_assets.core.plant_config import PlantConfig
 from plant_assets.operations.actions_tables import utc_now
-from plant_assets.operations.alerts.rules.base import (
-    ALERT_COLUMNS,
-    AlertRule,
-    Decisions,
-    RuleInputs,
-    alert_id,
-    clear_days,
-    no_alerts,
-)
+from plant_assets.operations.alerts.rules import base
 from plant_assets.operations.alerts.store import condition_key
 
 KIND = "motor_health"
@@ -28,14 +20,14 @@ KIND = "motor_health"
 RED_ZONES = ("D",)
 
 
-class MotorHealth(AlertRule):
+class MotorHealth(base.AlertRule):
     name = KIND
 
-    def evaluate(self, inputs: RuleInputs) -> Decisions:
+    def evaluate(self, inputs: base.RuleInputs) -> base.Decisions:
         from ml.templates import motor_health as motor
 
         scored = score_motors(motor.read_daily(inputs.con))
-        return Decisions(
+        return base.Decisions(
             raised=build_motor_alerts(scored, inputs.plants, inputs.first_day, inputs.last_day, dict(inputs.motor_versions)),
             cleared=motor_clear_days(scored, inputs.plants, inputs.first_day, inputs.last_day),
         )
@@ -90,7 +82,7 @@ def build_motor_alerts(
     versions = versions or {}
     rows = []
     if scored is None or scored.empty:
-        return no_alerts()
+        return base.no_alerts()
     scored = scored.sort_values(["plant_id", "motor_id", "production_date"]).copy()
     scored["trend_3d"] = scored.groupby(["plant_id", "motor_id"])["score"].diff(2) / 2
     for row in scored.to_dict("records"):
@@ -111,7 +103,7 @@ def build_motor_alerts(
             "and watch the trend daily."
         )
         rows.append({
-            "alert_id": alert_id(row["plant_id"], KIND, path),
+            "alert_id": base.alert_id(row["plant_id"], KIND, path),
             "condition_key": condition_key(row["plant_id"], KIND, path),
             "plant_id": row["plant_id"], "production_date": day, "asset_path": path, "kind": KIND,
             "severity": severity, "owner_role": "maintenance", "owner": plant.owner_for("maintenance"),
@@ -128,15 +120,15 @@ def build_motor_alerts(
             "model_name": f"motor_health.{row['plant_id']}", "model_version": versions.get(row["plant_id"]),
             "status": "open", "raised_at": utc_now(),
         })
-    return pd.DataFrame(rows, columns=ALERT_COLUMNS)
+    return pd.DataFrame(rows, columns=base.ALERT_COLUMNS)
 
 
 def motor_clear_days(scored: pd.DataFrame, plants: dict[str, PlantConfig], first_day: date, last_day: date) -> pd.DataFrame:
     """Motor-days in the range on which the template did not flag the motor (back to its normal level)."""
     if scored is None or scored.empty:
-        return clear_days(pd.DataFrame(), "")
+        return base.clear_days(pd.DataFrame(), "")
     ok = scored[~scored["alert"].astype(bool) & scored["plant_id"].isin(list(plants))
                 & scored["production_date"].between(first_day, last_day)]
     ok = ok.assign(kind=KIND, asset_path=[plants[p].isa95_path(l, m) for p, l, m in
                                                     zip(ok["plant_id"], ok["line_id"], ok["motor_id"])])
-    return clear_days(ok, "motor health back to green (the template no longer flags it)")
+    return base.clear_days(ok, "motor health back to green (the template no longer flags it)")

@@ -13,30 +13,22 @@ import pandas as pd
 
 from plant_assets.core.plant_config import PlantConfig
 from plant_assets.operations.actions_tables import utc_now
-from plant_assets.operations.alerts.rules.base import (
-    ALERT_COLUMNS,
-    AlertRule,
-    Decisions,
-    RuleInputs,
-    alert_id,
-    clear_days,
-    no_alerts,
-)
+from plant_assets.operations.alerts.rules import base
 from plant_assets.operations.alerts.store import condition_key
 
 KIND = "quality_drift"
 
 
-class QualityDrift(AlertRule):
+class QualityDrift(base.AlertRule):
     name = KIND
 
-    def evaluate(self, inputs: RuleInputs) -> Decisions:
+    def evaluate(self, inputs: base.RuleInputs) -> base.Decisions:
         from ml.templates import quality
 
         models = dict(inputs.quality_models)
         runs = score_quality(quality.read_runs(inputs.con), models)
         line_days = quality_line_days(runs, inputs.plants)
-        return Decisions(
+        return base.Decisions(
             raised=build_quality_alerts(line_days, runs, models, inputs.plants, inputs.first_day, inputs.last_day),
             cleared=quality_clear_days(line_days, inputs.plants, inputs.first_day, inputs.last_day),
         )
@@ -139,7 +131,7 @@ def build_quality_alerts(
     quality champion predicts beyond the tolerance; critical beyond twice the tolerance."""
     rows = []
     if line_days is None or line_days.empty:
-        return no_alerts()
+        return base.no_alerts()
     for row in line_days[line_days["drifting"]].to_dict("records"):
         day, plant = row["production_date"], plants[row["plant_id"]]
         if not (first_day <= day <= last_day):
@@ -158,7 +150,7 @@ def build_quality_alerts(
             (f"; the expected scrap itself trends {trend:+.2f} points/day" if pd.notna(trend) and abs(trend) >= 0.1 else "")
         )
         rows.append({
-            "alert_id": alert_id(row["plant_id"], KIND, path),
+            "alert_id": base.alert_id(row["plant_id"], KIND, path),
             "condition_key": condition_key(row["plant_id"], KIND, path),
             "plant_id": row["plant_id"], "production_date": day, "asset_path": path, "kind": KIND,
             "severity": severity, "owner_role": "quality", "owner": plant.owner_for("quality"),
@@ -180,12 +172,12 @@ def build_quality_alerts(
             "model_name": f"quality.{row['plant_id']}", "model_version": row["model_version"],
             "status": "open", "raised_at": utc_now(),
         })
-    return pd.DataFrame(rows, columns=ALERT_COLUMNS)
+    return pd.DataFrame(rows, columns=base.ALERT_COLUMNS)
 
 
 def quality_clear_days(line_days: pd.DataFrame, plants: dict[str, PlantConfig], first_day: date, last_day: date) -> pd.DataFrame:
     if line_days is None or line_days.empty:
-        return clear_days(pd.DataFrame(), "")
+        return base.clear_days(pd.DataFrame(), "")
     ok = line_days[~line_days["drifting"] & line_days["production_date"].between(first_day, last_day)]
     ok = ok.assign(kind=KIND, asset_path=[plants[p].isa95_path(l) for p, l in zip(ok["plant_id"], ok["line_id"])])
-    return clear_days(ok, "scrap share back within tolerance of the quality model")
+    return base.clear_days(ok, "scrap share back within tolerance of the quality model")
