@@ -98,7 +98,15 @@ def test_each_alert_revision_reaches_the_webhook_exactly_once_across_the_outage(
     assert down["sent_failed"].sum() >= 3, "the outage hit the energy alerts, the yellow and the red alert"
     assert (outbox["status"] == "delivered").all(), outbox[["idempotency_key", "status", "last_error"]]
     assert sorted(rx.accepted) == sorted(outbox["idempotency_key"]) and rx.duplicates == 0
-    assert nightly["rerun"] == {"new": 0, "escalated": 0, "updated": nightly["rerun"]["updated"], "resolved": 0}
+    # The re-run re-sees each still-open operational alert once (on its last seen day) and skips older days.
+    from plant_assets.operations.alerts.rules import rules_for
+    from plant_assets.operations.alerts.rules.base import OPERATIONAL
+
+    operational = {rule.name for rule in rules_for(OPERATIONAL)}
+    still_open = nightly["alerts"][nightly["alerts"]["kind"].isin(operational)
+                                   & nightly["alerts"]["status"].isin(["open", "acknowledged"])]
+    assert len(still_open) >= 1, "the red motor alert stays open to the end of the window"
+    assert nightly["rerun"] == {"new": 0, "escalated": 0, "updated": len(still_open), "resolved": 0}
     assert nightly["again"]["delivered"] == 0
 
 
@@ -112,7 +120,9 @@ def test_energy_waste_alerts_are_delivered_and_healthy_assets_raise_none(nightly
     motor = alerts[alerts["kind"] == "motor_health"]
     assert set(motor["asset_path"].str.rsplit("/", n=1).str[-1]) == {fault["motor_id"]}
     assert set(alerts["kind"]) <= {"energy_intensity", "motor_health", "quality_drift", "data_quality"}
-    assert alerts["kind"].ne("data_quality").all() or set(alerts.loc[alerts["kind"] == "data_quality", "owner_role"]) == {"central_data_team"}
+    # The demo window's exports are clean (no gate fails), so it raises no data-quality alert at all; the
+    # data-quality rule's owner and lifecycle are checked where gates fail (tests/unit/test_alerts_rules.py).
+    assert alerts["kind"].ne("data_quality").all(), alerts[alerts["kind"] == "data_quality"]
 
 
 def test_acknowledging_survives_a_rerun_and_the_scorecard_matches_the_onboarding(nightly, e2e_run):

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from plant_assets.operations.rollout_scorecard import (
     daily_savings,
@@ -88,8 +89,12 @@ def test_scorecard_and_report_from_a_small_warehouse(tmp_path):
     assert abs(card["quarantined_share"] - 50 / 3000) < 1e-9
     assert abs(card["alert_ack_rate"] - 2 / 3) < 1e-9 and card["median_hours_to_ack"] == 3.0
     assert 0 < card["tag_map_coverage"] <= 1
-    if baseline_end < perf["production_date"].max():
-        assert card["cumulative_savings_kwh"] is not None
+    # Savings are counted after the plant's baseline period: the sum of expected - actual over those days.
+    reporting = perf[pd.to_datetime(perf["production_date"]) > pd.Timestamp(baseline_end)]
+    assert len(reporting) > 0, "the fixture must reach past the plant's baseline period"
+    expected_savings = float((reporting["expected_kwh"] - reporting["actual_kwh"]).sum())
+    assert pd.notna(card["cumulative_savings_kwh"]) and card["cumulative_savings_kwh"] == pytest.approx(expected_savings, rel=1e-9)
+    assert pd.notna(card["savings_uncertainty_kwh"]) and card["savings_uncertainty_kwh"] > 0
     page = render_report(con, plant_id, tmp_path / "reports")
     text = page.read_text()
     assert "data:image/png;base64" in text and "Alerts acknowledged" in text and "67%" in text
