@@ -242,3 +242,19 @@ def test_plant_init_drafts_the_items_of_a_sample(tmp_path):
     assert read.day == date(2018, 7, 10) and read.tags == sorted(items)
     assert read.stats["Sload"].n_good == 14 and read.stats["Sload"].max == max(
         float(f[2]) for f in raw_lines(DAY_0710) if f[1] == "Sload" and f[2] != "UNAVAILABLE")
+
+
+@pytest.mark.parametrize("content, reasons, values", [
+    (b"", {"unreadable_file": 1}, []),
+    (b"\n\n", {"unreadable_file": 1}, []),
+    (b"2026-09-07T01:00:00Z|Sload|1\x00\n", {"unreadable_file": 1}, []),
+    ("\ufeff2026-09-07T01:00:00Z|Sload|1\n\n2026-09-07T01:01:00Z|Sload|2\n".encode("utf-8"), {}, [1.0, 2.0]),
+    ("2026-09-07T01:00:00Z|Sload|1\n".encode("utf-16"), {}, [1.0]),
+])
+def test_files_that_are_not_plain_logs(con, tmp_path, content, reasons, values):
+    path = tmp_path / "agent_20260907.txt"
+    path.write_bytes(content)
+    result = parse_historian(nist_plant(items=("Sload",)), [path], date(2026, 9, 7), con)
+    assert_frames(result)
+    assert result.reason_counts() == reasons
+    assert [r["value"] for r in result.accepted.to_pylist()] == values
