@@ -31,6 +31,11 @@ OUTSIDE_PARTITION_DAY = "outside_partition_day"
 DUPLICATE = "duplicate"
 MALFORMED_ROW = "malformed_row"
 UNREADABLE_FILE = "unreadable_file"
+# A repeated (fall-back) local time with no offset or zone mark in an export whose rows are not in time
+# order: which pass it belongs to cannot be known, so it is not guessed.
+AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"
+# A cell of a wide export's column the plant lists in ignore_columns (not a reading, counted, not lost).
+IGNORED_COLUMN = "ignored_column"
 REASON_CODES = (
     BAD_TIMESTAMP,
     BAD_VALUE,
@@ -39,6 +44,8 @@ REASON_CODES = (
     DUPLICATE,
     MALFORMED_ROW,
     UNREADABLE_FILE,
+    AMBIGUOUS_LOCAL_TIME,
+    IGNORED_COLUMN,
 )
 QUALITIES = ("good", "uncertain", "bad")
 

@@ -54,7 +54,7 @@ def spec(plant: Any, con: duckdb.DuckDBPyConnection) -> LongSpec:
         mode, qmap = check_quality("code", opts.get("quality_map", DEFAULT_QUALITY_MAP), where)
     states = opts.get("digital_states", ())
     return LongSpec(columns=columns, quality_mode=mode, quality_map=qmap, digital_states=tuple(states),
-                    knobs=parse_knobs(opts, con, where, DEFAULT_FORMATS, delim), delim=delim)
+                    knobs=parse_knobs(opts, con, where, DEFAULT_FORMATS, delim, plant.timezone), delim=delim)
 
 
 def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> ParsedExport:

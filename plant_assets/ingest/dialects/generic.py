@@ -7,8 +7,9 @@
 Options (`historian.options`):
   layout             "long" (default) or "wide"
   delimiter          one character (default ",")
-  columns            long layout: header names (default tag/timestamp/value)
-  timestamp_column   wide layout: the time column (default "timestamp")
+  columns            long layout: header names (default tag/timestamp/value); ts may be a list ([Date, Time])
+  timestamp_column   wide layout: the time column (default "timestamp"), or a list ([Year, Month, Day])
+  ignore_columns     wide layout: columns that are not readings, quarantined cell by cell as ignored_column
   quality_mode, quality_map, digital_states   long layout quality (see long_records: none | text | code | opc)
   and the knobs of plant_assets.ingest.parsing.knobs: timestamp_format (strptime or epoch_s/epoch_ms/epoch_us),
   timestamps_in (local/utc), timestamp_marks (start/end) + interval_seconds, decimal_comma, value_scale,
@@ -46,8 +47,8 @@ from plant_assets.ingest.parsing.options import check_delimiter, check_options
 
 DEFAULT_COLUMNS = {"tag": "tag", "ts": "timestamp", "value": "value"}
 DEFAULT_FORMAT = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f"]
-OPTIONS = ("layout", "delimiter", "columns", "timestamp_column", "quality_mode", "quality_map", "digital_states",
-           *KNOBS)
+OPTIONS = ("layout", "delimiter", "columns", "timestamp_column", "ignore_columns", "quality_mode", "quality_map",
+           "digital_states", *KNOBS)
 DESCRIPTION = "Any long or wide CSV or Parquet export; every knob (columns, formats, quality) set in plant.yaml"
 LONG_ONLY = ("columns", "quality_mode", "quality_map", "digital_states")
 
@@ -61,18 +62,17 @@ def check(plant: Any, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     if layout not in ("long", "wide"):
         raise DialectConfigError(f"{where}: layout must be 'long' or 'wide', got {layout!r}")
     delim = check_delimiter(opts.get("delimiter", ","), where)
-    knobs = parse_knobs(opts, con, where, DEFAULT_FORMAT, delim)
+    knobs = parse_knobs(opts, con, where, DEFAULT_FORMAT, delim, plant.timezone)
     if layout == "wide":
         bad = sorted(set(opts) & set(LONG_ONLY))
         if bad:
             raise DialectConfigError(f"{where}: {bad} only apply to layout 'long'")
-        ts_col = opts.get("timestamp_column", "timestamp")
-        if not isinstance(ts_col, str) or not ts_col.strip():
-            raise DialectConfigError(f"{where}: timestamp_column must be a non-empty string, got {ts_col!r}")
         return {"layout": "wide", "wide": {"formats": knobs["formats"], "mode": knobs["mode"], "delim": delim,
-                                           "ts_col": ts_col.strip(), "knobs": knobs}}
-    if "timestamp_column" in opts:
-        raise DialectConfigError(f"{where}: timestamp_column only applies to layout 'wide' (use columns.ts)")
+                                           **aveva_wide.check_wide_columns(opts, "timestamp", where), "knobs": knobs}}
+    wide_only = sorted(set(opts) & {"timestamp_column", "ignore_columns"})
+    if wide_only:
+        raise DialectConfigError(f"{where}: {wide_only} only apply to layout 'wide' (the long layout names its "
+                                 "columns in columns: tag, ts (a name or a list), value ...)")
     columns = check_columns({**DEFAULT_COLUMNS, **(opts.get("columns") or {})}, where)
     mode, qmap = check_quality(opts.get("quality_mode", "text" if "quality" in columns else "none"),
                                opts.get("quality_map"), where)

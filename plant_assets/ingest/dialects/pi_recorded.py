@@ -8,6 +8,11 @@ Options (`historian.options`):
                     default DEFAULT_DIGITAL_STATES; matched case-insensitively
   status_quality    Status -> good/uncertain/bad; default DEFAULT_STATUS_QUALITY, case-insensitive.
                     An empty Status (or no Status column) is 'good'; a Status not in the map is 'uncertain'.
+  columns           header names {tag, ts, value, status}; default Tag, Timestamp, Value, Status (so a
+                    `Tag,Time,Value,Status` export reads with columns: {ts: Time}); ts may be a list ([Date, Time])
+  and the knobs of plant_assets.ingest.parsing.knobs (zone_abbreviations: stamps such as
+  `01-Nov-2026 01:30:00 CST` or with an offset are read as their instant, whatever the row order;
+  timestamp_marks / interval_seconds / midnight_label, decimal_comma, value_scale, skip_lines, encoding ...).
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ from plant_assets.ingest import contract
 from plant_assets.ingest.parsing import record_rules, source_files
 from plant_assets.ingest.parsing.classify import rid_sql
 from plant_assets.ingest.parsing.historian_run import LONG_TIME_KEY, run_historian
-from plant_assets.ingest.parsing.options import (
-    check_delimiter,
-    check_formats,
-    check_options,
-    quality_map,
-    timestamps_in,
+from plant_assets.ingest.parsing.knobs import (
+    KNOBS,
+    knob_params,
+    num_text_sql,
+    parse_knobs,
+    relocate_header,
+    scaled_sql,
+    ts_parse_sql,
 )
+from plant_assets.ingest.parsing.long_records import check_columns, ts_keys
+from plant_assets.ingest.parsing.options import check_delimiter, check_options, quality_map
 from plant_assets.ingest.parsing.stream_run import StreamRun
+from plant_assets.ingest.parsing.written_time import joined_sql, stamp_sql
 
 DEFAULT_DIGITAL_STATES = (
     "I/O Timeout",
@@ -49,7 +59,7 @@ DEFAULT_DIGITAL_STATES = (
     "No Result",
 )
 DEFAULT_STATUS_QUALITY = {"good": "good", "questionable": "uncertain", "substituted": "uncertain", "bad": "bad"}
-OPTIONS = ("timestamp_format", "timestamps_in", "delimiter", "digital_states", "status_quality")
+OPTIONS = ("delimiter", "digital_states", "status_quality", "columns", *KNOBS)
 DESCRIPTION = "OSIsoft / AVEVA PI recorded values (PI DataLink): Tag, Timestamp, Value, Status, a reading a line"
 COLUMNS = {"tag": "Tag", "ts": "Timestamp", "value": "Value", "status": "Status"}
 
@@ -68,10 +78,14 @@ def _options(plant: Any, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     for key, quality in status.items():
         for spelling in (key, key.strip(), key.lower(), key.upper(), key.title(), key.capitalize()):
             exact.setdefault(spelling, lowered[key.strip().lower()])
+    delim = check_delimiter(opts.get("delimiter", ","), where)
+    knobs = parse_knobs(opts, con, where, "%d-%b-%Y %H:%M:%S", delim, plant.timezone)
     return {
-        "formats": check_formats(con, opts.get("timestamp_format", "%d-%b-%Y %H:%M:%S"), where),
-        "mode": timestamps_in(opts, where),
-        "delim": check_delimiter(opts.get("delimiter", ","), where),
+        "formats": knobs["formats"],
+        "mode": knobs["mode"],
+        "knobs": knobs,
+        "columns": check_columns({**COLUMNS, **(opts.get("columns") or {})}, where, optional=("status",)),
+        "delim": delim,
         "states": sorted({s.strip().lower() for s in states}),
         "status_exact_keys": list(exact),
         "status_exact_vals": list(exact.values()),
@@ -82,18 +96,22 @@ def _options(plant: Any, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def _parse_file(opts: dict[str, Any]):
     def parse_file(run: StreamRun, sf: source_files.SourceFile) -> str | None:
-        pos, missing = source_files.find_columns(sf.header, COLUMNS)
-        if set(missing) - {"Status"}:
+        knobs, columns = opts["knobs"], opts["columns"]
+        if not relocate_header(run.con, sf, opts["delim"], knobs["skip_lines"]):
+            return f"no header line after the {knobs['skip_lines']} preamble line(s)"
+        pos, missing = source_files.find_columns(sf.header, columns)
+        if set(missing) - {columns.get("status")}:
             return (
-                f"header {source_files.short(', '.join(sf.header))!r} lacks column(s) {missing}; expected Tag,Timestamp,Value,Status"
+                f"header {source_files.short(', '.join(sf.header))!r} lacks column(s) {missing}; expected "
+                f"{','.join(columns.values())} (historian.options.columns names them)"
                 + source_files.delimiter_hint(sf.header_raw, opts["delim"])
             )
-        ts = record_rules.timestamp_sql(run.day, opts["mode"], "ts_parsed")
+        ts = record_rules.timestamp_sql(run.day, opts["mode"], "ts_parsed", "ts_mark", bool(knobs["shift_us"]))
         rules = [
             record_rules.Rule("f IS NULL", contract.MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
             record_rules.Rule("nf <> $nf", contract.MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
             record_rules.Rule("tag_idx IS NULL", contract.UNKNOWN_TAG, "format('tag ''{}'' is not in the tag map of {}', tag, $plant_id)"),
-            *record_rules.timestamp_rules(run.day, opts["mode"], "ts_parsed", "ts_text"),
+            *record_rules.timestamp_rules(run.day, opts["mode"], "ts_parsed", "ts_text", "ts_mark"),
             record_rules.Rule("v_text = ''", contract.BAD_VALUE, "'value is empty'"),
             record_rules.Rule("v_num IS NULL AND NOT is_state", contract.BAD_VALUE,
                  "format('value ''{}'' is neither a number nor a known digital state', v_text)"),
@@ -106,15 +124,19 @@ def _parse_file(opts: dict[str, Any]):
                                reason_detail, fold_local, fold_off2, fold_line)
         WITH s AS (
             SELECT source_line, line, {source_files.split_fields_sql()} AS f
-            FROM {source_files.SRC} WHERE source_line > $header_line AND {source_files.NONBLANK}
+            FROM {source_files.SRC} WHERE source_line > $data_after AND {source_files.NONBLANK}
         ), p AS (
             SELECT source_line, line, f, len(f) AS nf,
-                   {source_files.field_sql('f', pos['tag'])} AS tag, {source_files.field_sql('f', pos['ts'])} AS ts_text,
+                   {source_files.field_sql('f', pos['tag'])} AS tag,
+                   {joined_sql([source_files.field_sql('f', pos[k]) for k in ts_keys(columns)])} AS ts_text,
                    {source_files.field_sql('f', pos['value'])} AS v_text, {source_files.field_sql('f', pos.get('status'))} AS st_text
             FROM s
-        ), q AS (
-            SELECT p.*, {tag_idx} AS tag_idx, try_strptime(ts_text, $fmt) AS ts_parsed, {source_files.num_sql('v_text')} AS v_num
+        ), q0 AS (
+            SELECT p.*, {tag_idx} AS tag_idx, {ts_parse_sql(knobs, 'ts_text')} AS ts_plain,
+                   {source_files.num_sql(num_text_sql(knobs, 'v_text'))} AS v_num
             FROM p
+        ), q AS (
+            SELECT q0.*, {stamp_sql(knobs, 'ts_text', 'ts_plain')} FROM q0
         ), r AS (
             SELECT q.*, {ts['ts_local']} AS ts_local, {ts['ts_utc']} AS ts_utc, {ts['in_gap']} AS in_gap,
                    {ts['outside']} AS outside, {ts['off2']} AS off2,
@@ -134,16 +156,17 @@ def _parse_file(opts: dict[str, Any]):
             FROM r
         )
         SELECT {rid_sql('$file_idx', 'source_line')}, tag_idx, ts_utc,
-               CASE WHEN quality = 'bad' THEN NULL ELSE v_num END, quality,
+               CASE WHEN quality = 'bad' THEN NULL ELSE {scaled_sql(knobs, 'v_num')} END, quality,
                CASE WHEN is_state THEN v_text ELSE nullif(st_text, '') END,
                CASE WHEN rule_no IS NOT NULL THEN {source_files.raw_sql()} END, {code}, {detail},
-               CASE WHEN off2 IS NOT NULL THEN ts_local END, off2, CASE WHEN off2 IS NOT NULL THEN line END
+               {ts['fold_local']}, off2, CASE WHEN off2 IS NOT NULL THEN line END
         FROM c"""
         params = {
             **source_files.split_params(opts["delim"]),
             **record_rules.day_params(run.day, opts["formats"]),
+            **knob_params(knobs),
             "file_idx": sf.idx,
-            "header_line": sf.header_line,
+            "data_after": sf.header_line + knobs["skip_after_header"],
             "nf": len(sf.header),
             "plant_id": run.plant_id,
             **{k: opts[k] for k in ("states", "status_exact_keys", "status_exact_vals", "status_keys", "status_vals")},
@@ -158,4 +181,5 @@ def _parse_file(opts: dict[str, Any]):
 def parse(plant: Any, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection) -> contract.ParsedExport:
     """Parse a plant-day of PI recorded-values exports."""
     opts = _options(plant, con)
-    return run_historian(plant, files, day, con, opts["delim"], _parse_file(opts), time_key=LONG_TIME_KEY)
+    return run_historian(plant, files, day, con, opts["delim"], _parse_file(opts), time_key=LONG_TIME_KEY,
+                         encoding=opts["knobs"]["encoding"], shift_us=opts["knobs"]["shift_us"])

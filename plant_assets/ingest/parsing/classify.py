@@ -49,35 +49,57 @@ def insert_unreadable(run: "StreamRun", sf: source_files.SourceFile, problem: st
     return n
 
 
-def resolve_fold(ws: Workspace, cls: str, key_sql: str, local_col: str, utc_col: str, off2_col: str) -> None:
-    """Move the second pass of a repeated (DST fold) hour to its standard-time UTC instant.
+def resolve_fold(ws: Workspace, cls: str, key_sql: str, local_col: str, utc_col: str, off2_col: str,
+                 tz_name: str = "the plant's zone") -> None:
+    """Move the second pass of a repeated (DST fold) hour to its standard-time UTC instant, when the row order
+    tells the passes apart; else quarantine the hour as ambiguous_local_time. Only unmarked stamps get here
+    (a stamp with an offset or zone abbreviation is its own instant: written_time).
 
-    Within each (file, key) series in file order, the second pass starts at the first fold record that goes
-    back in local time (earlier than an earlier fold record), or that repeats an earlier fold record's local
-    time with different content (another line: other value, status ...). It and every later fold record
-    of the series are second pass. An exact re-delivered line repeats the time with the same content, so it
-    stays in its pass and becomes a duplicate. Records of a wide line share the line, so they move together.
-    Only fold records carry fold_line / the local time, so this touches a few rows.
+    A series is one (file, key) in file order: the records with a local time (every unmarked record of a
+    fall-back day for the historian dialects, the fold records for events and lab results). A break is a
+    record that goes back in local time (earlier than the record before it), or repeats the record before it's
+    local time with different content (another line: other value, status ...). A time-ordered export breaks
+    once, at a fold record where its second pass starts: that record and every later fold record of the
+    series are second pass. An exact re-delivered line repeats the time with the same content, so it stays in
+    its pass and becomes a duplicate. A series that breaks more than once, or elsewhere than in the fold, is
+    not in time order: its fold records are not guessed but quarantined. Records of a wide line share the
+    line, so they move together.
     """
+    series = f"""WITH a AS (
+                SELECT rid, {FILE_OF} AS f, coalesce(({key_sql})::VARCHAR, '') AS k, {local_col} AS lt,
+                       {off2_col} AS off2, {local_col} - to_seconds({off2_col}) AS utc2, fold_line AS line
+                FROM {cls} WHERE {local_col} IS NOT NULL
+            ), b AS (
+                SELECT *, lt < lag(lt) OVER s OR (lt = lag(lt) OVER s AND line IS DISTINCT FROM lag(line) OVER s)
+                          AS breaks
+                FROM a WINDOW s AS (PARTITION BY f, k ORDER BY rid)
+            ), r AS (
+                SELECT f, k, count(*) FILTER (WHERE breaks) AS n_breaks,
+                       count(*) FILTER (WHERE breaks AND off2 IS NOT NULL) AS fold_breaks,
+                       min(rid) FILTER (WHERE breaks) AS first_rid
+                FROM b GROUP BY f, k
+            )"""
+    run_sql(
+        ws.con,
+        f"""UPDATE {cls} SET reason_code = $code, reason_detail = s.detail
+        FROM (
+            {series}
+            SELECT b.rid, format('local time {{}} occurs twice on this day in {{}}, the stamp carries no UTC offset '
+                                 'or zone abbreviation and the rows are not in time order, so which pass it '
+                                 'belongs to cannot be known (export the offset, or sorted rows)', b.lt, $tz) AS detail
+            FROM b JOIN r ON b.f = r.f AND b.k = r.k
+            WHERE b.off2 IS NOT NULL AND (r.n_breaks > 1 OR r.n_breaks > r.fold_breaks)
+        ) AS s
+        WHERE {cls}.rid = s.rid AND {cls}.reason_code IS NULL""",
+        {"code": contract.AMBIGUOUS_LOCAL_TIME, "tz": tz_name},
+    )
     run_sql(
         ws.con,
         f"""UPDATE {cls} SET {utc_col} = s.utc2
         FROM (
-            WITH a AS (
-                SELECT rid, {FILE_OF} AS f, coalesce(({key_sql})::VARCHAR, '') AS k, {local_col} AS lt,
-                       {local_col} - to_seconds({off2_col}) AS utc2, fold_line AS line
-                FROM {cls} WHERE {off2_col} IS NOT NULL
-            ), w AS (
-                SELECT *,
-                       max(lt) OVER (PARTITION BY f, k ORDER BY rid
-                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max,
-                       first_value(line) OVER (PARTITION BY f, k, lt ORDER BY rid) AS first_line
-                FROM a
-            ), r AS (
-                SELECT f, k, min(rid) AS first_rid FROM w
-                WHERE lt < prev_max OR line IS DISTINCT FROM first_line GROUP BY f, k
-            )
-            SELECT w.rid, w.utc2 FROM w JOIN r ON w.f = r.f AND w.k = r.k AND w.rid >= r.first_rid
+            {series}
+            SELECT b.rid, b.utc2 FROM b JOIN r ON b.f = r.f AND b.k = r.k
+            WHERE r.n_breaks = 1 AND r.fold_breaks = 1 AND b.off2 IS NOT NULL AND b.rid >= r.first_rid
         ) AS s
         WHERE {cls}.rid = s.rid"""
     )

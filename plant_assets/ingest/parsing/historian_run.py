@@ -51,7 +51,7 @@ def run_historian(
 
     def post(run: StreamRun) -> None:
         if fold_key is not None and run.day.has_fold:
-            resolve_fold(run.ws, run.cls, fold_key, "fold_local", "ts_utc", "fold_off2")
+            resolve_fold(run.ws, run.cls, fold_key, "fold_local", "ts_utc", "fold_off2", run.day.tz_name)
         if shift_us:
             run_sql(run.con, f"UPDATE {run.cls} SET ts_utc = ts_utc - to_microseconds($s) WHERE ts_utc IS NOT NULL",
                     {"s": int(shift_us)})

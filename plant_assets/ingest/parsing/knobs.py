@@ -8,6 +8,10 @@ into a SQL fragment whose values are bound parameters:
   timestamp_marks    "start" (default) or "end": an interval-end stamp is moved back by `interval_seconds`
                      (so a 00:00 row carrying the previous day's date belongs to the previous day)
   interval_seconds   the export's interval for timestamp_marks: end
+  midnight_label     "opening_day" (default) or "closing_day" (with timestamp_marks: end): a 00:00 stamp names
+                     the day it closes (2026-09-08 00:00 is the end of 09-08); `24:00` always means the next 00:00
+  zone_abbreviations abbreviation -> UTC offset ({CDT: "-05:00"}) over the defaults of the plant's zone; stamps
+                     may end with such an abbreviation or an offset (-05:00, +0530, Z): see written_time
   decimal_comma      true: "1.234,5" -> 1234.5 (the delimiter must then not be ",")
   value_scale / value_offset   value = raw * scale + offset (before the tag map's unit conversion)
   skip_lines         physical lines before the header (a preamble of export metadata)
@@ -31,6 +35,7 @@ from plant_assets.ingest.parsing.source_files import (
     split_header,
 )
 from plant_assets.ingest.parsing.sql import run_sql
+from plant_assets.ingest.parsing.written_time import check_time_options, time_params
 
 EPOCH_UNITS = {"epoch_s": 1_000_000, "epoch_ms": 1_000, "epoch_us": 1}
 KNOBS = (
@@ -38,6 +43,8 @@ KNOBS = (
     "timestamps_in",
     "timestamp_marks",
     "interval_seconds",
+    "midnight_label",
+    "zone_abbreviations",
     "decimal_comma",
     "value_scale",
     "value_offset",
@@ -63,8 +70,8 @@ def _count(opts: dict[str, Any], key: str, where: str) -> int:
 
 
 def parse_knobs(opts: dict[str, Any], con: duckdb.DuckDBPyConnection, where: str, default_format: Any,
-                delim: str) -> dict[str, Any]:
-    """Validated knobs (see the module docstring)."""
+                delim: str, tz: str = "UTC") -> dict[str, Any]:
+    """Validated knobs (see the module docstring); `tz` is the plant's zone (its abbreviations)."""
     fmt = opts.get("timestamp_format", default_format)
     epoch = EPOCH_UNITS.get(fmt) if isinstance(fmt, str) else None
     formats = [str(fmt)] if epoch else check_formats(con, fmt, where)
@@ -77,6 +84,10 @@ def parse_knobs(opts: dict[str, Any], con: duckdb.DuckDBPyConnection, where: str
     interval = _number(opts, "interval_seconds", 0, where)
     if marks == "end" and interval <= 0:
         raise DialectConfigError(f"{where}: timestamp_marks 'end' needs interval_seconds > 0 (the export interval)")
+    written = check_time_options(opts, tz, where)
+    if written["closing_day"] and marks != "end":
+        raise DialectConfigError(f"{where}: midnight_label 'closing_day' describes interval-end stamps: "
+                                 "set timestamp_marks: end and interval_seconds")
     decimal_comma = opts.get("decimal_comma", False)
     if not isinstance(decimal_comma, bool):
         raise DialectConfigError(f"{where}: decimal_comma must be true or false, got {decimal_comma!r}")
@@ -101,25 +112,19 @@ def parse_knobs(opts: dict[str, Any], con: duckdb.DuckDBPyConnection, where: str
         "skip_lines": _count(opts, "skip_lines", where),
         "skip_after_header": _count(opts, "skip_after_header", where),
         "encoding": None if encoding in ("auto", "utf-8") else encoding,
+        **written,
     }
 
 
 def ts_parse_sql(knobs: dict[str, Any], text: str) -> str:
-    """SQL: the naive timestamp of a text field as written (NULL when unparseable)."""
+    """SQL: the naive timestamp of a text field as written (NULL when unparseable, or when it carries a mark
+    or 24:00: written_time.stamp_sql reads those from this column's NULLs)."""
     if knobs["epoch_us"]:
         parsed = (f"CASE WHEN abs(TRY_CAST({text} AS DOUBLE)) < 1e17 "
                   f"THEN make_timestamp(CAST(TRY_CAST({text} AS DOUBLE) * $epoch_us AS BIGINT)) END")
     else:
         parsed = f"try_strptime({text}, $fmt)"
     return parsed
-
-
-def outside_sql(day: Any, knobs: dict[str, Any], parsed: str) -> str:
-    """SQL: the stamp is outside the partition day. An interval-end stamp marks the interval before it, so
-    the window is checked on stamp - interval; the UTC instant is shifted after the DST fold is resolved
-    (base.run_historian shift_us), because a local end stamp can sit in the other pass of a fold."""
-    x = f"({parsed} - to_microseconds($shift_us))" if knobs["shift_us"] else parsed
-    return day.outside_local_sql(x) if knobs["mode"] == "local" else day.outside_utc_sql(x)
 
 
 def num_text_sql(knobs: dict[str, Any], text: str) -> str:
@@ -137,7 +142,7 @@ def scaled_sql(knobs: dict[str, Any], num: str) -> str:
 
 def knob_params(knobs: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"value_scale": knobs["scale"], "value_offset": knobs["offset"],
-                           "shift_us": knobs["shift_us"]}
+                           "shift_us": knobs["shift_us"], **time_params(knobs)}
     if knobs["epoch_us"]:
         out["epoch_us"] = knobs["epoch_us"]
     return out

@@ -27,11 +27,11 @@ from plant_assets.ingest.parsing.classify import rid_sql
 from plant_assets.ingest.parsing.knobs import (
     knob_params,
     num_text_sql,
-    outside_sql,
     relocate_header,
     scaled_sql,
     ts_parse_sql,
 )
+from plant_assets.ingest.parsing.written_time import joined_sql, stamp_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun
 
 QUALITY_MODES = ("none", "text", "code", "opc")
@@ -54,14 +54,29 @@ class LongSpec:
 
 
 def check_columns(columns: Any, where: str, optional: tuple[str, ...] = ("svalue", "quality", "unit")) -> dict[str, str]:
-    if not isinstance(columns, dict) or not all(isinstance(v, str) and v.strip() for v in columns.values()):
+    """Header names by role. `ts` may be a list (a date and a time column, or year, month and day): its parts
+    become ts, ts_2, ts_3 ... and are read joined by one space (written_time.joined_sql)."""
+    if not isinstance(columns, dict):
         raise contract.DialectConfigError(f"{where}: columns must map tag/ts/value/... to header names, got {columns!r}")
+    out: dict[str, str] = {}
+    for key, name in columns.items():
+        names = name if key == "ts" and isinstance(name, list) and 1 <= len(name) <= 6 else [name]
+        if not all(isinstance(n, str) and n.strip() for n in names):
+            raise contract.DialectConfigError(f"{where}: columns must map tag/ts/value/... to header names (ts may be "
+                                              f"a list of up to 6, e.g. [Date, Time]), got {columns!r}")
+        for i, n in enumerate(names):
+            out[key if i == 0 else f"{key}_{i + 1}"] = n.strip()
     missing = [k for k in ("tag", "ts", "value") if k not in columns]
     unknown = sorted(set(columns) - {"tag", "ts", "value", *optional})
     if missing or unknown:
         raise contract.DialectConfigError(f"{where}: columns needs tag, ts and value (optional: {list(optional)}); "
                                  f"missing {missing}, unknown {unknown}")
-    return {k: v.strip() for k, v in columns.items()}
+    return out
+
+
+def ts_keys(columns: dict[str, str]) -> list[str]:
+    """The keys of the stamp's columns, in order: ts, ts_2, ts_3 ..."""
+    return ["ts"] + sorted((k for k in columns if k.startswith("ts_")), key=lambda k: int(k[3:]))
 
 
 def check_quality(mode: Any, raw_map: Any, where: str) -> tuple[str, dict[Any, str]]:
@@ -109,7 +124,7 @@ def long_parse_file(spec: LongSpec):
         if not relocate_header(run.con, sf, spec.delim, knobs.get("skip_lines", 0)):
             return f"no header line after the {knobs.get('skip_lines')} preamble line(s)"
         pos, missing = source_files.find_columns(sf.header, spec.columns)
-        required = {spec.columns[k] for k in ("tag", "ts", "value")}
+        required = {spec.columns[k] for k in ("tag", "value", *ts_keys(spec.columns))}
         if set(missing) & required:
             expected = ",".join(spec.columns.values())
             return (f"header {source_files.short(', '.join(sf.header))!r} lacks column(s) {sorted(set(missing) & required)}; "
@@ -118,13 +133,12 @@ def long_parse_file(spec: LongSpec):
             dup = sorted({c for c in spec.columns.values() if sf.header.count(c) > 1})
             return f"header names column(s) {dup} more than once; cannot tell which one holds the data"
         keyed = {k: pos.get(k) for k in spec.columns}
-        ts = record_rules.timestamp_sql(run.day, knobs["mode"], "ts_parsed")
-        ts["outside"] = outside_sql(run.day, knobs, "ts_parsed")
+        ts = record_rules.timestamp_sql(run.day, knobs["mode"], "ts_parsed", "ts_mark", bool(knobs["shift_us"]))
         rules = [
             record_rules.Rule("f IS NULL", contract.MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
             record_rules.Rule("nf <> $nf", contract.MALFORMED_ROW, "format('line has {} fields, the header has {}', nf, $nf)"),
             record_rules.Rule("tag_idx IS NULL", contract.UNKNOWN_TAG, "format('tag ''{}'' is not in the tag map of {}', tag, $plant_id)"),
-            *record_rules.timestamp_rules(run.day, knobs["mode"], "ts_parsed", "ts_text"),
+            *record_rules.timestamp_rules(run.day, knobs["mode"], "ts_parsed", "ts_text", "ts_mark"),
             record_rules.Rule("u_text <> '' AND u_text <> ($tag_units::VARCHAR[])[tag_idx]", contract.BAD_VALUE,
                  "format('unit ''{}'' differs from the tag map''s source_unit ''{}'' for tag ''{}'' (a unit change? "
                  "update tag_map.csv)', u_text, ($tag_units::VARCHAR[])[tag_idx], tag)"),
@@ -145,21 +159,23 @@ def long_parse_file(spec: LongSpec):
             FROM {source_files.SRC} WHERE source_line > $data_after AND {source_files.NONBLANK}
         ), p AS (
             SELECT source_line, line, f, len(f) AS nf,
-                   {source_files.field_sql('f', keyed['tag'])} AS tag, {source_files.field_sql('f', keyed['ts'])} AS ts_text,
+                   {source_files.field_sql('f', keyed['tag'])} AS tag, {joined_sql([source_files.field_sql('f', keyed[k]) for k in ts_keys(spec.columns)])} AS ts_text,
                    {v_text} AS v_text, {source_files.field_sql('f', keyed.get('quality'))} AS q_text,
                    coalesce({source_files.field_sql('f', keyed.get('unit'))}, '') AS u_text
             FROM s
         ), q AS (
-            SELECT p.*, {tag_idx} AS tag_idx, {ts_parse_sql(knobs, 'ts_text')} AS ts_parsed,
+            SELECT p.*, {tag_idx} AS tag_idx, {ts_parse_sql(knobs, 'ts_text')} AS ts_plain,
                    CASE WHEN v_text <> '' THEN TRY_CAST({num_text_sql(knobs, 'v_text')} AS DOUBLE) END AS v_num,
                    {_quality_sql(spec)} AS src_quality
             FROM p
+        ), q2 AS (
+            SELECT q.*, {stamp_sql(knobs, 'ts_text', 'ts_plain')} FROM q
         ), r AS (
-            SELECT q.*, {ts['ts_local']} AS ts_local, {ts['ts_utc']} AS ts_utc, {ts['in_gap']} AS in_gap,
+            SELECT q2.*, {ts['ts_local']} AS ts_local, {ts['ts_utc']} AS ts_utc, {ts['in_gap']} AS in_gap,
                    {ts['outside']} AS outside, {ts['off2']} AS off2,
                    CASE WHEN v_num IS NULL AND v_text <> ''
                         THEN list_position($states::VARCHAR[], lower(v_text)) IS NOT NULL ELSE false END AS is_state
-            FROM q
+            FROM q2
         ), c AS (
             SELECT r.*, {number} AS rule_no,
                    CASE WHEN is_state OR v_num IS NULL THEN 'bad' ELSE src_quality END AS quality
@@ -170,7 +186,7 @@ def long_parse_file(spec: LongSpec):
                CASE WHEN is_state OR (v_num IS NULL AND v_text <> '') THEN v_text
                     WHEN quality <> 'good' THEN coalesce(nullif(q_text, ''), 'No Data') END,
                CASE WHEN rule_no IS NOT NULL THEN {source_files.raw_sql()} END, {code}, {detail},
-               CASE WHEN off2 IS NOT NULL THEN ts_local END, off2, CASE WHEN off2 IS NOT NULL THEN line END
+               {ts['fold_local']}, off2, CASE WHEN off2 IS NOT NULL THEN line END
         FROM c"""
         q_keys = [k for k in spec.quality_map if not isinstance(k, int)]
         q_codes = [k for k in spec.quality_map if isinstance(k, int)]
