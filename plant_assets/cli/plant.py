@@ -23,11 +23,14 @@ app = typer.Typer(
 def plant_validate(plant_id: str = typer.Argument(None, help="Plant id (folder name); all plants when omitted.")) -> None:
     """Validate plants/<id>/plant.yaml and tag_map.csv; errors name the file, line and reason.
 
+    Beyond the schema: the dialect's option values, an empty tag map, and the last landing exports (a file
+    that cannot be read, or of which no record is accepted), as `plant readiness` would find them.
     Exits 1 when a plant is invalid, so CI can run it on every change to plants/.
 
     Example: plant-assets plant validate plant_a
     """
     from plant_assets.core.plant_config import validate_plants
+    from plant_assets.onboarding import plant_problems
 
     settings = get_settings()
     if plant_id:
@@ -36,6 +39,11 @@ def plant_validate(plant_id: str = typer.Argument(None, help="Plant id (folder n
     if plant_id:
         good = {k: v for k, v in good.items() if k == plant_id}
         bad = {k: v for k, v in bad.items() if k == plant_id}
+    for pid, plant in list(good.items()):
+        problems = plant_problems(plant, plant.landing_path(settings.landing_dir))
+        if problems:
+            bad[pid] = "\n".join(f"  {p}" for p in problems)
+            del good[pid]
     for pid, plant in good.items():
         console.print(f"[green]ok[/green] {pid}: {plant.name}, {plant.historian.dialect}, {len(plant.tag_map)} tags, {plant.timezone}")
     for pid, error in bad.items():

@@ -65,7 +65,10 @@ def read_sample(dialect: str, options: dict[str, Any], timezone: str, path: Path
     from plant_assets.ingest.exports import parse_historian
 
     path = Path(path)
-    day = day or day_from_name(path) or date.today()
+    day = day or day_from_name(path)
+    if day is None:  # never today's date silently: the sample's rows would all be outside it
+        raise ValueError(f"the sample's file name {path.name!r} holds no date (e.g. 20260907 or 2026-09-07); "
+                         "pass the plant-local day its rows belong to with --day")
     options = {k: v for k, v in (options or {}).items() if k != "unit"}
     files = [path, *(extra_files or [])]
     con = duckdb.connect()
@@ -78,8 +81,14 @@ def read_sample(dialect: str, options: dict[str, Any], timezone: str, path: Path
                 if m and m.group("tag"):
                     found.append(m.group("tag"))
         tags = sorted(set(found))
+        if not tags:
+            raise ValueError(f"the sample {path.name} yielded no tags with dialect {dialect!r}: "
+                             f"{_what_failed(first)}")
         second = parse_historian(_fake_plant(plant_id, dialect, options, timezone, tags), [path], day, con)
         acc = second.accepted
+        if acc.num_rows == 0:
+            raise ValueError(f"no reading of the sample {path.name} was accepted for day {day}: {_what_failed(second)}"
+                             " (is --day the plant-local day of its rows?)")
         con.register("acc", acc)
         rows = con.execute(
             """WITH g AS (
@@ -105,3 +114,11 @@ def read_sample(dialect: str, options: dict[str, Any], timezone: str, path: Path
                           reasons=second.reason_counts(), failed_rows=failed)
     finally:
         con.close()
+
+
+def _what_failed(parsed: Any) -> str:
+    """The reasons and the first failed row of a parse, in one sentence."""
+    raw = sum(r["raw_records"] for r in parsed.reconciliation.to_pylist())
+    first = next((r for r in parsed.quarantine.to_pylist() if r["reason_code"] != "unknown_tag"), None)
+    where = f"; first: {first['source_file']}:{first['source_line']}: {first['reason_detail']}" if first else ""
+    return f"{raw} records, reasons {parsed.reason_counts()}{where}"
