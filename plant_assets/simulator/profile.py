@@ -122,6 +122,11 @@ class ExportProfile(_Strict):
     deadband: dict[str, float] = Field(default_factory=dict)
     # Exception-based points are stamped at a random second inside their minute.
     jitter: bool = True
+    # pi_recorded only, both off in the demo: an archive export as some PI servers write it, each day's rows
+    # in no time order, and the stamps of a repeated (fall-back) local hour ending in the zone's abbreviation
+    # (`01-Nov-2026 01:30:00 CDT`, then `... CST`), the case of issue 19's 15 GWh day.
+    unsorted_rows: bool = False
+    zone_marks: bool = False
 
     def deadband_for(self, signal: str) -> float:
         return self.deadband.get(signal, DEFAULT_DEADBANDS.get(signal, 0.0))

@@ -107,7 +107,11 @@ def write_pi_recorded(
         status[questionable] = "Questionable"
         parts["day"].append(clock.day[s.minute])
         parts["tag"].append(np.full(m, _csv_quote(s.tag), dtype=STR))
-        parts["ts"].append(format_datetimes(_local_or_utc(clock, s.minute, s.offset_ms, timestamps_in), fmt))
+        stamps = _local_or_utc(clock, s.minute, s.offset_ms, timestamps_in)
+        text = format_datetimes(stamps, fmt)
+        if export.zone_marks and timestamps_in == "local":
+            text = _mark_repeated_hour(text, stamps, clock.utc_ms[s.minute] + s.offset_ms, clock)
+        parts["ts"].append(text)
         parts["value"].append(value)
         parts["status"].append(status)
     day = np.concatenate(parts["day"])
@@ -117,9 +121,24 @@ def write_pi_recorded(
     written = []
     for d, path in _day_files(clock, plant.historian.file_pattern, out_dir):
         lo, hi = _day_bounds(day, d)
-        write_text(path, _join_rows("Tag,Timestamp,Value,Status", [c[lo:hi] for c in cols]))
+        rows: slice | np.ndarray = slice(lo, hi)
+        if export.unsorted_rows:
+            rows = rng_for("row_order", str(d)).permutation(np.arange(lo, hi))
+        write_text(path, _join_rows("Tag,Timestamp,Value,Status", [c[rows] for c in cols]))
         written.append(Written(path, hi - lo, hi - lo))
     return written
+
+
+def _mark_repeated_hour(text: np.ndarray, local: np.ndarray, utc_ms: np.ndarray, clock: Clock) -> np.ndarray:
+    """Stamps whose local wall time occurs twice (a fall-back hour) get ' ' + the zone's abbreviation then."""
+    wall = pd.DatetimeIndex(local.astype("datetime64[ns]"))
+    repeated = np.asarray(wall.tz_localize(clock.tz, ambiguous="NaT", nonexistent="NaT").isna())
+    if not repeated.any():
+        return text
+    zone = pd.to_datetime(utc_ms[repeated], unit="ms", utc=True).tz_convert(clock.tz).strftime(" %Z")
+    out = text.copy()
+    out[repeated] = out[repeated] + np.asarray(zone, dtype=STR)
+    return out
 
 
 def write_aveva_wide(
