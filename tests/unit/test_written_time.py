@@ -243,3 +243,36 @@ def test_wide_unsorted_rows_make_the_unmarked_fall_back_hour_ambiguous(tmp_path)
     result = parse(plant("plant_b", "aveva_wide", {}), tmp_path, text, FALL_DAY)
     assert readings(result) == [(datetime(2026, 11, 1, 5, 30), 0.0), (datetime(2026, 11, 1, 8, 0), 5.0)]
     assert reasons(result) == {3: "ambiguous_local_time", 5: "ambiguous_local_time"}
+
+
+def test_melbourne_wwtp_excerpt_year_month_day_columns(tmp_path):
+    """The committed real Melbourne WWTP excerpt (tests/fixtures/real_plants/melbourne_wwtp, see its SOURCE.txt):
+    the date is split over year, month, day; two columns are read, the other 15 ignored. Values and counts are
+    read off the raw file by hand / with the csv module, not from the parser."""
+    import csv
+    import shutil
+
+    from tests.conftest import REPO_ROOT
+
+    src = REPO_ROOT / "tests" / "fixtures" / "real_plants" / "melbourne_wwtp" / "exports" / "Data-Melbourne_F.csv"
+    with src.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    quantities = [c for c in header if c not in ("year", "month", "day")]
+    tags = (  # the signals do not matter to parsing (daily grid energy is not a totalizer: issue 19, item 4)
+        TagMapping(source_tag="total_grid", signal="energy_total", source_unit="kWh", line_id="L1", asset_id="L1"),
+        TagMapping(source_tag="avg_inflow", signal="motor_current", source_unit="A", line_id="L1", asset_id="L1-M1"),
+    )
+    p = load_demo_plant("plant_a", tags, timezone="Australia/Melbourne", historian={
+        "dialect": "generic", "file_pattern": "Data-Melbourne_F.csv",
+        "options": {"layout": "wide", "timestamp_column": ["year", "month", "day"], "timestamp_format": "%Y %m %d",
+                    "ignore_columns": [c for c in quantities if c not in ("total_grid", "avg_inflow")]}})
+    path = tmp_path / src.name
+    shutil.copyfile(src, path)
+    result = parse_historian(p, [path], date(2014, 1, 2), duckdb.connect())
+    assert_frames(result)
+    # line 3 of the file: avg_inflow 2.961, total_grid 181624 on 2014-01-02 (AEDT, UTC+11: 01-01 13:00 UTC)
+    assert sorted((r["tag"], r["ts_utc"], r["value"]) for r in result.accepted.to_pylist()) == [
+        ("avg_inflow", datetime(2014, 1, 1, 13, 0), 2.961), ("total_grid", datetime(2014, 1, 1, 13, 0), 181624.0)]
+    n = len(rows)
+    assert n == 85 and len(quantities) == 17
+    assert result.reason_counts() == {"ignored_column": 15 * n, "outside_partition_day": 2 * (n - 1)}

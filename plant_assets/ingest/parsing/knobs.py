@@ -127,6 +127,13 @@ def ts_parse_sql(knobs: dict[str, Any], text: str) -> str:
     return parsed
 
 
+def outside_sql(day: Any, knobs: dict[str, Any], parsed: str) -> str:
+    """SQL: an unmarked stamp is outside the partition day (interval-end stamps checked on stamp - interval).
+    The text dialects get this, marks included, from record_rules.timestamp_sql; mtconnect_shdr uses this."""
+    x = f"({parsed} - to_microseconds($shift_us))" if knobs["shift_us"] else parsed
+    return day.outside_local_sql(x) if knobs["mode"] == "local" else day.outside_utc_sql(x)
+
+
 def num_text_sql(knobs: dict[str, Any], text: str) -> str:
     """SQL: a value field as number text (decimal comma turned into a point, thousands points dropped)."""
     if knobs["decimal_comma"]:
