@@ -276,3 +276,16 @@ def test_melbourne_wwtp_excerpt_year_month_day_columns(tmp_path):
     n = len(rows)
     assert n == 85 and len(quantities) == 17
     assert result.reason_counts() == {"ignored_column": 15 * n, "outside_partition_day": 2 * (n - 1)}
+
+
+def test_ignition_column_names_configurable(tmp_path):
+    (tmp_path / "tags.csv").write_text("TagId,Path\n7,L1.Energy\n", encoding="utf-8")
+    text = "TagId,IntVal,FloatVal,Integrity,Stamp\n7,,12.5,192,1789000000000\n"
+    p = load_demo_plant("plant_c", TAGS, historian={
+        "dialect": "ignition_sqlt", "file_pattern": "h_{date:%Y%m%d}.csv",
+        "options": {"tag_table": "tags.csv", "columns": {"tagid": "TagId", "intvalue": "IntVal", "floatvalue": "FloatVal",
+                                                         "dataintegrity": "Integrity", "t_stamp": "Stamp",
+                                                         "id": "TagId", "tagpath": "Path"}}})
+    # 1789000000000 ms = 2026-09-10 00:26:40 UTC (1789000000 s: 20706 days + 1600 s after 1970-01-01), 05:56:40 IST
+    result = parse(p, tmp_path, text, date(2026, 9, 10))
+    assert readings(result) == [(datetime(2026, 9, 10, 0, 26, 40), 12.5)]

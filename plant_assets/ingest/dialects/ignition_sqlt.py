@@ -13,6 +13,8 @@ Options (`historian.options`):
   delimiter              default "," (both files)
   dataintegrity_quality  {code: good|uncertain|bad}; default {192: good}
   default_quality        quality of codes not in that map; default "bad"
+  columns                header names of a renamed export, keyed by Ignition's own names: tagid, intvalue,
+                         floatvalue, dataintegrity, t_stamp (data files), id, tagpath (tag table)
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from plant_assets.ingest.parsing.options import (
 from plant_assets.ingest.parsing.record_rules import Rule, day_params, rule_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun
 
-OPTIONS = ("tag_table", "delimiter", "dataintegrity_quality", "default_quality")
+OPTIONS = ("tag_table", "delimiter", "dataintegrity_quality", "default_quality", "columns")
 DESCRIPTION = "Ignition tag historian tables: `sqlt_data_*` rows joined to the `sqlth_te` tag table"
 DATA_COLUMNS = {
     "tagid": "tagid",
@@ -70,7 +72,20 @@ def _options(plant: Any) -> dict[str, Any]:
         "di_keys": list(qmap),
         "di_vals": list(qmap.values()),
         "di_default": default,
+        **_column_names(opts.get("columns") or {}, where),
     }
+
+
+def _column_names(columns: Any, where: str) -> dict[str, dict[str, str]]:
+    """The data and tag-table header names: Ignition's own, or the `columns` option's (keyed by Ignition's)."""
+    known = [*DATA_COLUMNS.values(), *TE_COLUMNS.values()]
+    if not isinstance(columns, dict) or set(columns) - set(known) or not all(
+            isinstance(v, str) and v.strip() for v in columns.values()):
+        raise contract.DialectConfigError(f"{where}: columns maps Ignition's column names {known} to this export's "
+                                          f"header names, got {columns!r}")
+    rename = {k: v.strip() for k, v in columns.items()}
+    return {"data_columns": {k: rename.get(v, v) for k, v in DATA_COLUMNS.items()},
+            "te_columns": {k: rename.get(v, v) for k, v in TE_COLUMNS.items()}}
 
 
 def _load_tag_table(run: StreamRun, folder: Path, n: int, opts: dict[str, Any]) -> tuple[str, str | None]:
@@ -92,7 +107,7 @@ def _load_tag_table(run: StreamRun, folder: Path, n: int, opts: dict[str, Any]) 
         return te, f"tag table {sf.name}: {sf.problem}"
     if not sf.header_line:
         return te, f"tag table {sf.name} has no header"
-    pos, missing = source_files.find_columns(sf.header, TE_COLUMNS)
+    pos, missing = source_files.find_columns(sf.header, opts["te_columns"])
     if missing:
         return te, (
             f"tag table {sf.name} header {source_files.short(', '.join(sf.header))!r} lacks {missing}"
@@ -122,11 +137,13 @@ def _parse_file(opts: dict[str, Any]):
     tag_tables: dict[Path, tuple[str, str | None]] = {}
 
     def parse_file(run: StreamRun, sf: source_files.SourceFile) -> str | None:
-        pos, missing = source_files.find_columns(sf.header, DATA_COLUMNS)
-        if set(missing) - {"intvalue", "floatvalue"} or {"intvalue", "floatvalue"} <= set(missing):
+        cols = opts["data_columns"]
+        pos, missing = source_files.find_columns(sf.header, cols)
+        values = {cols["int"], cols["float"]}
+        if set(missing) - values or values <= set(missing):
             return (
                 f"header {source_files.short(', '.join(sf.header))!r} lacks column(s) {missing}; expected "
-                "tagid,intvalue,floatvalue,stringvalue,datevalue,dataintegrity,t_stamp"
+                f"{','.join(cols.values())} (historian.options.columns renames them)"
                 + source_files.delimiter_hint(sf.header_raw, opts["delim"])
             )
         folder = sf.path.parent
