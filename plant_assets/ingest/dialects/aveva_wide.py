@@ -44,7 +44,11 @@ from plant_assets.ingest.parsing.options import (
 )
 from plant_assets.ingest.parsing.sql import run_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun
-from plant_assets.ingest.parsing.written_time import check_time_options, joined_sql, stamp_sql
+from plant_assets.ingest.parsing.written_time import (
+    check_time_options,
+    joined_sql,
+    stamp_sql,
+)
 
 OPTIONS = ("timestamp_format", "timestamps_in", "delimiter", "timestamp_column", "ignore_columns",
            "zone_abbreviations")

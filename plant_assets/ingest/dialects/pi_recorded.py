@@ -37,7 +37,11 @@ from plant_assets.ingest.parsing.knobs import (
     ts_parse_sql,
 )
 from plant_assets.ingest.parsing.long_records import check_columns, ts_keys
-from plant_assets.ingest.parsing.options import check_delimiter, check_options, quality_map
+from plant_assets.ingest.parsing.options import (
+    check_delimiter,
+    check_options,
+    quality_map,
+)
 from plant_assets.ingest.parsing.stream_run import StreamRun
 from plant_assets.ingest.parsing.written_time import joined_sql, stamp_sql
 

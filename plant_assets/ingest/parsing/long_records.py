@@ -31,8 +31,8 @@ from plant_assets.ingest.parsing.knobs import (
     scaled_sql,
     ts_parse_sql,
 )
-from plant_assets.ingest.parsing.written_time import joined_sql, stamp_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun
+from plant_assets.ingest.parsing.written_time import joined_sql, stamp_sql
 
 QUALITY_MODES = ("none", "text", "code", "opc")
 

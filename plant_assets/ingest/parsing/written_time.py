@@ -16,7 +16,7 @@ guess (record_rules.timestamp_sql). The abbreviations default to the ones the pl
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,7 +36,7 @@ def zone_abbreviations(tz_name: str) -> dict[str, int]:
     except (ZoneInfoNotFoundError, ValueError):
         return {"UTC": 0, "GMT": 0}
     found: dict[str, int] = {}
-    t = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    t = datetime(1970, 1, 1, tzinfo=UTC)
     while t.year < 2040:  # every 2 weeks is finer than any DST season
         local = t.astimezone(tz)
         name = local.tzname() or ""
@@ -49,7 +49,7 @@ def zone_abbreviations(tz_name: str) -> dict[str, int]:
 def offset_seconds(value: Any, where: str) -> int:
     """'-05:00', '+0530', '+05' or a number of hours -> seconds east of UTC."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and -14 <= value <= 14:
-        return int(round(value * 3600))
+        return round(value * 3600)
     match = OFFSET_TEXT.match(value) if isinstance(value, str) else None
     if not match:
         raise DialectConfigError(f"{where}: {value!r} is not a UTC offset (write '-05:00', '+05:30' or hours: -5)")
