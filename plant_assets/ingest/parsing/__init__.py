@@ -16,9 +16,10 @@ Every parser follows the same plan, all heavy lifting in DuckDB on the caller's 
    (which is also the file order). The INSERT's row count is the file's raw record count.
 4. `local_day.LocalDay` converts plant-local timestamps to naive UTC with the plant's zone: offsets come from
    `zoneinfo` for the one partition day (piecewise constant, so the SQL is plain interval arithmetic, the
-   same on any connection time zone), local times in a DST gap are `bad_timestamp`, and local times in a DST
-   fold are resolved by file order (`classify.resolve_fold`): the repeated hour of a time-ordered series is
-   the second (standard-time) pass.
+   same on any connection time zone), local times in a DST gap are `bad_timestamp`. A stamp that carries its
+   UTC offset or zone abbreviation (`written_time`) is its own instant; unmarked local times in a DST fold are
+   resolved by file order (`classify.resolve_fold`): the repeated hour of a time-ordered series is the
+   second (standard-time) pass, and in a series not in time order it is `ambiguous_local_time`.
 5. Exact duplicates on the key become `duplicate` (first in file order kept; `classify.keys_are_unique` skips
    the GROUP BY for well-ordered exports), then `classify.finish` writes the accepted and quarantine rows to
    Parquet with DuckDB (`COPY`, in a fixed order and schema; nothing passes through Python memory) and
