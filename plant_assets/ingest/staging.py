@@ -93,6 +93,14 @@ def span_patterns(plant: Any, stream: str) -> list[str]:
     return [p for p in found if p and not patterns.names_one_day(p)]
 
 
+def span_stream(plant: Any, file_name: str) -> str | None:
+    """The stream whose pattern of any span names this file (None: a daily file, or no export of the plant)."""
+    for stream in exports.STREAMS:
+        if any(fnmatch.fnmatchcase(file_name, patterns.span_glob(p)) for p in span_patterns(plant, stream)):
+            return stream
+    return None
+
+
 def span_files(plant: Any, stream: str, landing: Path, now: float | None = None) -> list[Path]:
     """Complete landing files matching a span pattern (not a daily file's name), sorted by name."""
     globs = [patterns.span_glob(p) for p in span_patterns(plant, stream)]
