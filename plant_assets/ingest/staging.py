@@ -7,7 +7,7 @@ plant-days, then each plant-day's ingest parses its own slice of every file that
 A file is "of any span" when its pattern does not name one day (`patterns.names_one_day`): `meter_{date:%Y}.csv`,
 `export.csv`, or `historian.history_pattern`. Staging parses the file ONCE with the plant's own dialect over the
 whole span (`stream_run.probing_days`), reads each record's instant, and writes the file's lines per local day to
-`<stage_root>/<stream>/plant_id=<id>/<fingerprint>/production_date=<d>/` (lines before the first record, the
+`<stage_root>/<stream>/plant_id=<id>/<fingerprint>.from=<first day>/production_date=<d>/` (lines before the first record, the
 header, go to every day). Lines whose instant is unknown (bad timestamp, unreadable) go with the line before
 them, else the first day; days outside the partitions are clamped to the first / last partition day, where the
 day's parse quarantines them as outside_partition_day. Each record is in exactly one day's slice, so per file
@@ -195,7 +195,10 @@ def stage_export(
     """The file cut into plant-days, parsed once per content (see the module docstring)."""
     plant_dir = Path(stage_root) / stream / f"plant_id={plant.plant_id}"
     content = _cached_fingerprint(path, plant_dir)
-    folder = plant_dir / content
+    # Keyed by the first partition day too: a plant onboarded with an earlier history moves it, and rows that
+    # were clamped to the old first day now have days of their own. (The last day moves daily; only rows stamped
+    # in the future are clamped to it.)
+    folder = plant_dir / f"{content}.from={span[0].isoformat()}"
     staged = _load(folder)
     if staged is not None:
         return staged
@@ -210,7 +213,7 @@ def _stage(plant: Any, stream: str, path: Path, folder: Path, content: str, span
            con: duckdb.DuckDBPyConnection) -> StagedExport:
     first, last = span
     delivered = datetime.fromtimestamp(path.stat().st_mtime, ZoneInfo(plant.timezone)).date()
-    tmp = folder.with_name(f".{content}.{uuid.uuid4().hex}")
+    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
     result: dict[str, Any] = {}
 
     def cut(run: StreamRun) -> None:

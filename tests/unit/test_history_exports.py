@@ -199,3 +199,14 @@ def test_the_new_export_sensor_requests_every_day_a_history_file_covers(tmp_path
     due, _ = scan_new_exports({plant.plant_id: plant}, landing, {}, 2_000_000, span_days=days)
     assert {day for (_, day) in due} == {*EXPECTED, date(2026, 9, 10)}
     assert due[(plant.plant_id, date(2026, 9, 7))] == ["history_2026.csv"]
+
+
+def test_day_partitions_start_at_the_earliest_history_start(tmp_path):
+    from plant_assets.defs.partitions import DEFAULT_FIRST_DAY, first_production_day
+
+    for plant_id, extra in (("plant_x", "history_start: 2018-01-01\n"), ("plant_y", ""), ("plant_z", "[broken")):
+        (tmp_path / plant_id).mkdir()
+        (tmp_path / plant_id / "plant.yaml").write_text(f"plant_id: {plant_id}\n{extra}")
+    assert first_production_day(tmp_path) == "2018-01-01"
+    (tmp_path / "plant_x" / "plant.yaml").write_text("plant_id: plant_x\nhistory_start: 2027-01-01\n")
+    assert first_production_day(tmp_path) == DEFAULT_FIRST_DAY == "2026-09-01"  # never later than the demo's

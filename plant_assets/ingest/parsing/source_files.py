@@ -182,7 +182,8 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None 
 def _read_staged(ws: Workspace, sf: SourceFile, delim: str) -> None:
     """A staged day of a file: its lines with their original numbers (already decoded text)."""
     table = ws.name(f"lines_{sf.idx}")
-    run_sql(ws.con, f"CREATE TEMP TABLE {table} AS SELECT source_line, line FROM read_parquet($p) ORDER BY 1",
+    run_sql(ws.con, f"""CREATE TEMP TABLE {table} AS
+        SELECT source_line, line FROM read_parquet($p, hive_partitioning = false) ORDER BY 1""",
             {"p": str(sf.staged / "*.parquet")})
     ws.adopt(table)
     sf.lines = table
