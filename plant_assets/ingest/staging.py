@@ -45,7 +45,7 @@ from plant_assets.ingest.parsing.sql import run_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun, probing_days
 
 # The column of a stream's classification table that holds a record's instant (naive UTC).
-INSTANT_COLUMNS = ("ts_utc", "start_utc", "sampled_at_utc", "sampled_utc")
+INSTANT_COLUMNS = ("ts_utc", "start_utc", "sampled_at_utc")
 MANIFEST = "manifest.json"
 
 
@@ -53,7 +53,8 @@ class LocalSpan(LocalDay):
     """Plant-local days [first, last] as one partition, with every DST change between: only for reading each
     record's instant while probing (outside-the-day rules are meaningless here and ignored)."""
 
-    def __init__(self, tz_name: str, first: date, last: date):  # noqa: super().__init__ builds one day
+    def __init__(self, tz_name: str, first: date, last: date):
+        # Not super().__init__, which builds one day: the same attributes over [first, last + 1 day).
         self.tz_name = tz_name
         self.tz = ZoneInfo(tz_name)
         self.day = first
