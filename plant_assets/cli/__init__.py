@@ -150,8 +150,9 @@ def _selected_plants(plant_ids: list[str] | None) -> list[str]:
 
 @app.command(rich_help_panel=PIPELINE)
 def run(
-    first_day: str = typer.Option(DEMO_START.isoformat(), help="First production day to materialize, YYYY-MM-DD."),
-    last_day: str = typer.Option((DEMO_START + timedelta(days=DEMO_DAYS - 1)).isoformat(),
+    first_day: str = typer.Option(DEMO_START.isoformat(), "--first-day", "--from",
+                                  help="First production day to materialize, YYYY-MM-DD."),
+    last_day: str = typer.Option((DEMO_START + timedelta(days=DEMO_DAYS - 1)).isoformat(), "--last-day", "--to",
                                  help="Last day (inclusive), YYYY-MM-DD."),
     plant: list[str] = typer.Option(None, "--plant", help="Only this plant (repeatable); default: every valid plant."),
     train: bool = typer.Option(True, help="Train and register every use case's per-plant models (the train_models job)."),
@@ -160,6 +161,9 @@ def run(
 
     A backfill from the command line: each plant-day is one Dagster run in the instance at DAGSTER_HOME
     (the UI shows them). Exports must be in the landing folders (`plant-assets simulate` for the demo).
+
+    A plant's history (a yearly export in its landing folder) backfills the same way, from its
+    `history_start` on: plant-assets run --plant plant_x --from 2018-01-01 --to 2018-12-31
 
     Example: plant-assets run --first-day 2026-09-07 --last-day 2026-09-09 --plant plant_a
     """
@@ -180,6 +184,11 @@ def run(
     settings = get_settings()
     settings.export_env()
     from plant_assets.definitions import defs
+    from plant_assets.defs.partitions import FIRST_PRODUCTION_DAY
+
+    if first.isoformat() < FIRST_PRODUCTION_DAY:
+        fail(f"--first-day {first} is before the first day partition {FIRST_PRODUCTION_DAY}",
+             "set `history_start: <first day of its exports>` in the plant's plant.yaml")
 
     # run_window announces each step before it starts: registry, every plant-day, dbt, training, actions.
     steps = 1 + len(day_range(first, last)) * len(plant_ids) + 1 + (len(plant_ids) if train else 0) + 1

@@ -127,3 +127,9 @@ def tag_levels_path(lake: Path, plant_id: str, day: date) -> Path:
 
 def registry_path(lake: Path, table: str) -> Path:
     return lake / "registry" / f"{table}.parquet"
+
+
+def staged_root(lake: LakePath, home: Path) -> Path:
+    """Where files of any span are cut into plant-days (plant_assets/ingest/staging.py): local, because the
+    cut is written by DuckDB and guarded by a file lock; beside the lake, or under home for a remote lake."""
+    return lake / "staged" if is_local(lake) else home / "staged"

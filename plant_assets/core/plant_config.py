@@ -45,7 +45,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_file_pattern(pattern: str) -> str:
+def _check_file_pattern(pattern: str | None) -> str | None:
+    """A bare file name, optionally with `{date:...}` fields; a name without any date (`export.csv`) is valid."""
+    if pattern is None:
+        return None
     if "/" in pattern or "\\" in pattern or ".." in pattern:
         raise ValueError(f"file pattern {pattern!r} must be a bare file name (no folders, no '..')")
     try:
@@ -68,8 +71,12 @@ def _dialects() -> dict[str, Any]:
 
 class HistorianExport(_Strict):
     dialect: str
-    # One export file per plant-local production day, e.g. "PI_RecordedValues_{date:%Y%m%d}.csv".
+    # The plant's export files: one per plant-local production day, e.g. "PI_RecordedValues_{date:%Y%m%d}.csv",
+    # or files of any span when the name does not pin a day ("site_meter_{date:%Y}.csv", "export.csv", "*.csv"):
+    # those are read once and split into plant-days (plant_assets/ingest/staging.py).
     file_pattern: str
+    # More files of any span next to daily ones, e.g. the first history export before the nightly files.
+    history_pattern: str | None = None
     # Dialect-specific knobs (delimiter, timestamp format, quality map, tag table ...).
     options: dict[str, Any] = Field(default_factory=dict)
     # Files still being written are not read: a file modified less than this many seconds ago is skipped ...
@@ -78,7 +85,7 @@ class HistorianExport(_Strict):
     # ({name} = the export file's name; a bare file name next to it).
     completion_marker: str | None = None
 
-    _pattern = field_validator("file_pattern")(_check_file_pattern)
+    _pattern = field_validator("file_pattern", "history_pattern")(_check_file_pattern)
 
     @field_validator("completion_marker")
     @classmethod
@@ -273,6 +280,9 @@ class PlantConfig(_Strict):
     lines: list[Line] = Field(min_length=1)
     products: list[Product] = Field(min_length=1)
     energy_baseline: BaselinePeriod
+    # The first production day of the plant's exports: day partitions start at the earliest plant's
+    # (plant_assets/defs/partitions.py), so its history can be backfilled. None: the platform's default start.
+    history_start: date | None = None
     alerting: Alerting = Alerting()
     models: ModelPolicy = ModelPolicy()
     landing_dir: str | None = None

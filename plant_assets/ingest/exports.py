@@ -3,7 +3,9 @@
     parse_historian(plant, files, day, con) -> ParsedExport    dispatches on plant.historian.dialect
     parse_events(plant, kind, files, day, con) -> ParsedExport kind: "production_runs" | "downtime_events"
     parse_lab_results(plant, files, day, con) -> ParsedExport  lab samples judged against quality_specs
-    files_for_day(plant, landing_dir, day, stream) -> list[Path]
+    parse_stream(plant, stream, files, day, con) -> ParsedExport one of the above by stream name
+    files_for_day(plant, landing_dir, day, stream) -> list[Path]  the daily files of a plant-day
+    (files of any span: plant_assets/ingest/staging.py)
 
 `con` is a DuckDB connection owned by the caller (its temp objects are uniquely named and dropped again).
 Bad data never raises: every record ends up accepted or quarantined with a reason code, and every input file
@@ -55,6 +57,7 @@ __all__ = [
     "parse_events",
     "parse_historian",
     "parse_lab_results",
+    "parse_stream",
 ]
 
 
@@ -69,6 +72,21 @@ def parse_historian(
             f"{plant.plant_id}: unknown historian dialect {plant.historian.dialect!r}; known: {sorted(DIALECTS)}"
         ) from None
     return dialect.parse(plant, files, as_day(day), con)
+
+
+def parse_stream(
+    plant: Any, stream: Stream, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection
+) -> ParsedExport:
+    """Parse one plant-day of a stream. A plant without a lab export gets an empty lab partition, so dbt reads
+    one schema for every plant."""
+    if stream == "historian":
+        return parse_historian(plant, files, day, con)
+    if stream == "lab_results":
+        if plant.lab_results is None:
+            return ParsedExport.from_tables(LAB_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table(),
+                                            RECONCILIATION_SCHEMA.empty_table())
+        return parse_lab_results(plant, files, day, con)
+    return parse_events(plant, stream, files, day, con)
 
 
 def files_for_day(

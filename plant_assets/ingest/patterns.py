@@ -46,3 +46,18 @@ def match_day(pattern: str, file_name: str) -> date | None:
         except ValueError:
             return None
     return days.pop() if len(days) == 1 else None
+
+
+_ANY_DATE_FIELD = re.compile(r"\{date(?::[^}]*)?\}")
+
+
+def names_one_day(pattern: str) -> bool:
+    """True when each day has its own file name (a daily export); False when days share a name: a yearly or
+    monthly pattern (`meter_{date:%Y}.csv`) or none at all (`export.csv`), whose files may hold any span."""
+    pairs = ((date(2026, 1, 1), date(2026, 1, 2)), (date(2026, 6, 14), date(2026, 6, 15)))
+    return all(pattern.format(date=a) != pattern.format(date=b) for a, b in pairs)
+
+
+def span_glob(pattern: str) -> str:
+    """The glob of every file a pattern can name: each date field becomes `*`."""
+    return _ANY_DATE_FIELD.sub("*", pattern)

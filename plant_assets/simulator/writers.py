@@ -2,7 +2,9 @@
 
 Every file holds one plant-local production day: historian files the readings stamped in the local day
 [00:00, 24:00), event files the events that start in it. File names come from the plant's
-`file_pattern`s formatted with the local date. The formats follow docs/contracts.md.
+`file_pattern`s formatted with the local date. A historian pattern that does not name one day
+(`history_{date:%Y}.csv`) writes the days sharing a name into one file: a history export. The formats
+follow docs/contracts.md.
 """
 
 from __future__ import annotations
@@ -77,8 +79,17 @@ def _join_rows(header: str, columns: list[np.ndarray], delimiter: str = ",") -> 
     return header + "\n" + "\n".join(row.tolist()) + "\n"
 
 
-def _day_files(clock: Clock, pattern: str, out_dir: Path) -> list[tuple[int, Path]]:
-    return [(d, out_dir / pattern.format(date=clock.date_of(d))) for d in range(clock.days)]
+def _day_files(clock: Clock, pattern: str, out_dir: Path) -> list[tuple[int, int, Path]]:
+    """(first day, last day, path) of each export file: one per day for a daily pattern; days sharing a name
+    (a monthly or yearly pattern, or none: `history.csv`) share one file, written once (a history export)."""
+    files: list[tuple[int, int, Path]] = []
+    for d in range(clock.days):
+        path = out_dir / pattern.format(date=clock.date_of(d))
+        if files and files[-1][2] == path:
+            files[-1] = (files[-1][0], d, path)
+        else:
+            files.append((d, d, path))
+    return files
 
 
 def _day_bounds(days_sorted: np.ndarray, d: int) -> tuple[int, int]:
@@ -119,11 +130,11 @@ def write_pi_recorded(
     day = day[order]
     cols = [np.concatenate(parts[k])[order] for k in ("tag", "ts", "value", "status")]
     written = []
-    for d, path in _day_files(clock, plant.historian.file_pattern, out_dir):
-        lo, hi = _day_bounds(day, d)
+    for d0, d1, path in _day_files(clock, plant.historian.file_pattern, out_dir):
+        lo, hi = _day_bounds(day, d0)[0], _day_bounds(day, d1)[1]
         rows: slice | np.ndarray = slice(lo, hi)
         if export.unsorted_rows:
-            rows = rng_for("row_order", str(d)).permutation(np.arange(lo, hi))
+            rows = rng_for("row_order", str(d0)).permutation(np.arange(lo, hi))
         write_text(path, _join_rows("Tag,Timestamp,Value,Status", [c[rows] for c in cols]))
         written.append(Written(path, hi - lo, hi - lo))
     return written
@@ -158,8 +169,8 @@ def write_aveva_wide(
         columns.append(value)
     header = ",".join(["DateTime", *(_csv_quote(s.tag) for s in series)])
     written = []
-    for d, path in _day_files(clock, plant.historian.file_pattern, out_dir):
-        day = clock.day_slice(d)
+    for d0, d1, path in _day_files(clock, plant.historian.file_pattern, out_dir):
+        day = slice(clock.day_slice(d0).start, clock.day_slice(d1).stop)
         rows = day.stop - day.start
         write_text(path, _join_rows(header, [c[day] for c in columns]))
         written.append(Written(path, rows, rows * len(series)))
@@ -212,8 +223,8 @@ def write_ignition_sqlt(
     quality_col = np.concatenate(parts["quality"])[order].astype(STR)
     empty = np.full(len(t), "", dtype=STR)
     cols = [ids.astype(STR), int_col, float_col, empty, empty, quality_col, t.astype(STR)]
-    for d, path in _day_files(clock, plant.historian.file_pattern, out_dir):
-        lo, hi = _day_bounds(day, d)
+    for d0, d1, path in _day_files(clock, plant.historian.file_pattern, out_dir):
+        lo, hi = _day_bounds(day, d0)[0], _day_bounds(day, d1)[1]
         write_text(path, _join_rows(IGNITION_COLUMNS, [c[lo:hi] for c in cols]))
         written.append(Written(path, hi - lo, hi - lo))
     return written
@@ -247,8 +258,8 @@ def _event_times(clock: Clock, ms: np.ndarray, export: EventExport) -> np.ndarra
 def write_events(
     clock: Clock, export: EventExport, events: pd.DataFrame, canonical_columns: tuple[str, ...], out_dir: Path
 ) -> list[Written]:
-    """One file per local day with the events starting in it; `events` has canonical column names,
-    `start_ms` / `end_ms` (epoch ms UTC) and `day` (local start day index)."""
+    """One file per local day (days sharing a file name share a file) with the events starting in it; `events`
+    has canonical column names, `start_ms` / `end_ms` (epoch ms UTC) and `day` (local start day index)."""
     frame = pd.DataFrame(index=events.index)
     for canonical in export.columns:
         if canonical not in canonical_columns:
@@ -261,9 +272,9 @@ def write_events(
     if frame.columns.empty:
         raise ValueError("event export maps none of the simulator's columns")
     written = []
-    for d in range(clock.days):
-        path = out_dir / export.file_pattern.format(date=clock.date_of(d))
-        part = frame[events["day"].to_numpy() == d]
+    day = events["day"].to_numpy()
+    for d0, d1, path in _day_files(clock, export.file_pattern, out_dir):
+        part = frame[(day >= d0) & (day <= d1)]
         write_text(path, part.to_csv(index=False, sep=export.delimiter, lineterminator="\n"))
         written.append(Written(path, len(part), len(part)))
     return written

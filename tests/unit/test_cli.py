@@ -190,3 +190,8 @@ def test_simulate_writes_exports_with_a_progress_bar(home):
     assert "plant_bad skipped" in result.output  # the invalid plant does not stop the others
     assert "Simulated 1 days" in result.output
     assert any((home / "state" / "landing").rglob("*")), "no exports written"
+
+
+def test_a_backfill_before_the_first_day_partition_says_to_set_history_start(home):
+    result = invoke("run", "--plant", "plant_a", "--from", "2017-01-01", "--to", "2017-01-02", "--no-train")
+    assert_clear_error(result, "--first-day 2017-01-01 is before the first day partition 2026-09-01", "history_start")

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from plant_assets.core.lake import lake_root, staged_root
 from plant_assets.core.plant_config import PlantConfig, validate_plants
-from plant_assets.core.settings import get_settings
+from plant_assets.core.settings import get_settings, work_connection
 from plant_assets.defs.automation.jobs import ingest_job, standardize_job
-from plant_assets.defs.partitions import plant_day_key
+from plant_assets.defs.partitions import partition_span, plant_day_key
 from plant_assets.ingest.contract import STREAMS
 from plant_assets.ingest.exports import is_complete
+from plant_assets.ingest.staging import span_stream, stage_export
 
 # A file still being written is not read: it must be unchanged for this long.
 STABLE_SECONDS = 30
@@ -36,10 +39,21 @@ def export_day(plant: PlantConfig, stream: str, file_name: str) -> date | None:
     return match_day(pattern, file_name)
 
 
+def staged_days(plant: PlantConfig, stream: str, path: Path) -> list[date]:
+    """The plant-days a file of any span covers: it is staged (parsed once, cached by content) to know them."""
+    settings = get_settings()
+    stage_root = staged_root(lake_root(settings.lake_dir), settings.home)
+    with work_connection() as con:
+        staged = stage_export(plant, stream, path, stage_root, partition_span(), con)
+    return sorted(date.fromisoformat(day) for day in staged.records_by_day)
+
+
 def scan_new_exports(
-    plants: dict[str, PlantConfig], landing_root: Path, seen: dict[str, list], now: float
+    plants: dict[str, PlantConfig], landing_root: Path, seen: dict[str, list], now: float,
+    span_days: Callable[[PlantConfig, str, Path], list[date]] = staged_days,
 ) -> tuple[dict[tuple[str, date], list[str]], dict[str, list]]:
-    """Stable export files whose (size, mtime) is new since the cursor, grouped by plant-day."""
+    """Stable export files whose (size, mtime) is new since the cursor, grouped by plant-day. A file whose name
+    holds no day (a history export) requests every day it covers (`span_days`)."""
     due: dict[tuple[str, date], list[str]] = {}
     next_seen = dict(seen)
     for plant_id, plant in sorted(plants.items()):
@@ -64,6 +78,10 @@ def scan_new_exports(
                 if day is not None:
                     due.setdefault((plant_id, day), []).append(path.name)
                     break
+            else:
+                stream = span_stream(plant, path.name)
+                for day in span_days(plant, stream, path) if stream else []:
+                    due.setdefault((plant_id, day), []).append(path.name)
             next_seen[key] = signature
     return due, next_seen
 

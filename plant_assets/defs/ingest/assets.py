@@ -12,22 +12,12 @@ import pyarrow.compute as pc
 
 from plant_assets.core import lake as lake_paths
 from plant_assets.core.owners import CENTRAL_TEAM, PLANT_TEAMS
-from plant_assets.core.settings import work_connection
-from plant_assets.defs.partitions import plant_day_partitions, split_plant_day
+from plant_assets.core.settings import get_settings, work_connection
+from plant_assets.defs.partitions import partition_span, plant_day_partitions, split_plant_day
 from plant_assets.defs.resources import LakeResource, PlantsResource
-from plant_assets.ingest.contract import (
-    QUARANTINE_SCHEMA,
-    RECONCILIATION_SCHEMA,
-    ParsedExport,
-)
-from plant_assets.ingest.exports import (
-    files_for_day,
-    parse_events,
-    parse_historian,
-    parse_lab_results,
-)
-from plant_assets.ingest.lab_results import LAB_SCHEMA
+from plant_assets.ingest.exports import parse_stream
 from plant_assets.ingest.plant_tables import registry_tables
+from plant_assets.ingest.staging import inputs_for_day
 
 
 def _reconciliation_markdown(recon: pa.Table) -> str:
@@ -45,14 +35,11 @@ def ingest_stream(
     plant_id, day = split_plant_day(context.partition_key)
     plant = plants.plant(plant_id)
     landing = plant.landing_path(lake.landing)
-    files = files_for_day(plant, landing, day, stream)
+    stage_root = lake_paths.staged_root(lake.lake, get_settings().home)
     with work_connection() as con:
-        if stream == "historian":
-            parsed = parse_historian(plant, files, day, con)
-        elif stream == "lab_results":
-            parsed = _parse_lab_day(plant, files, day, con)
-        else:
-            parsed = parse_events(plant, stream, files, day, con)
+        # The day's daily files and its slice of every file of any span (each such file is parsed once).
+        files = inputs_for_day(plant, stream, landing, stage_root, day, partition_span(), con)
+        parsed = parse_stream(plant, stream, files, day, con)
     lake_paths.move_file_atomic(parsed.accepted_file, lake_paths.accepted_path(lake.lake, stream, plant_id, day))
     lake_paths.move_file_atomic(parsed.quarantine_file, lake_paths.quarantine_path(lake.lake, stream, plant_id, day))
     lake_paths.write_table_atomic(
@@ -116,15 +103,6 @@ def raw_production_runs(context: dg.AssetExecutionContext, lake: LakeResource, p
 )
 def raw_downtime_events(context: dg.AssetExecutionContext, lake: LakeResource, plants: PlantsResource):
     return ingest_stream(context, "downtime_events", lake, plants)
-
-
-def _parse_lab_day(plant, files, day, con):
-    """A plant without a lab export gets an empty partition, so dbt reads one schema for every plant."""
-    if plant.lab_results is None:
-        empty = {"accepted": LAB_SCHEMA.empty_table(), "quarantine": QUARANTINE_SCHEMA.empty_table(),
-                 "reconciliation": RECONCILIATION_SCHEMA.empty_table()}
-        return ParsedExport.from_tables(**empty)
-    return parse_lab_results(plant, files, day, con)
 
 
 @dg.asset(

@@ -32,6 +32,26 @@ _READ_LINES = """SELECT line
                   all_varchar = true)"""
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """An input file with the time it was delivered (its mtime): newer deliveries sort first, so when two
+    files hold the same reading the newest delivery's copy is kept and the older one is the duplicate.
+
+    `staged` names a Parquet of the file's lines (source_line, line) for one plant-day, cut once from a file
+    that spans many days (plant_assets/ingest/staging.py): it is read instead of `path`, with the original
+    line numbers. `problem` is why the landing file could not be read as text (found when it was staged).
+    """
+
+    path: Path
+    delivered: float
+    staged: Path | None = None
+    problem: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
 @dataclass
 class SourceFile:
     """One input file: the temp relation holding its lines, its header and, if it cannot be used, why."""
@@ -40,6 +60,7 @@ class SourceFile:
     path: Path
     name: str  # the source_file value: the file's name
     problem: str | None = None  # set when the file cannot be read as text at all
+    staged: Path | None = None  # read this Parquet of (source_line, line) instead of path
     header_line: int = 0  # physical line of the header (0 = none found)
     header: list[str] = field(default_factory=list)
     header_raw: str = ""
@@ -51,13 +72,20 @@ class SourceFile:
         return f"(SELECT source_line, line FROM {self.lines})"
 
 
-def source_files(files: Sequence[Path | str]) -> list[SourceFile]:
-    paths = [Path(f) for f in files]
-    names = [p.name for p in paths]
+def source_files(files: Sequence[Path | str | Delivery]) -> list[SourceFile]:
+    """Files in precedence order (a duplicate reading is kept from the first): newest delivery first, then by name
+    (plain paths carry no delivery time, so they keep name order)."""
+    items = [f if isinstance(f, Delivery) else Path(f) for f in files]
+    names = [f.name for f in items]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"the same file name is given more than once: {dupes}")
-    return [SourceFile(i, p, p.name) for i, p in enumerate(sorted(paths, key=lambda p: p.name))]
+    ordered = sorted(items, key=lambda f: (-f.delivered if isinstance(f, Delivery) else 0.0, f.name))
+    return [
+        SourceFile(i, f.path, f.name, problem=f.problem, staged=f.staged) if isinstance(f, Delivery)
+        else SourceFile(i, f, f.name)
+        for i, f in enumerate(ordered)
+    ]
 
 
 def _duckdb_can_open(path: Path) -> bool:
@@ -120,6 +148,9 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None 
     Sets sf.problem when the file is missing, empty or not text.
     """
     path = sf.path
+    if sf.staged is not None:
+        _read_staged(ws, sf, delim)
+        return
     try:
         if not path.is_file():
             sf.problem = "file not found" if not path.exists() else "not a regular file"
@@ -145,6 +176,22 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None 
         _read_in_python(ws, sf, encoding)
         if sf.lines is None:
             return
+    _find_header(ws, sf, delim)
+
+
+def _read_staged(ws: Workspace, sf: SourceFile, delim: str) -> None:
+    """A staged day of a file: its lines with their original numbers (already decoded text)."""
+    table = ws.name(f"lines_{sf.idx}")
+    run_sql(ws.con, f"""CREATE TEMP TABLE {table} AS
+        SELECT source_line, line FROM read_parquet($p, hive_partitioning = false) ORDER BY 1""",
+            {"p": str(sf.staged / "*.parquet")})
+    ws.adopt(table)
+    sf.lines = table
+    if sf.problem is None:  # a landing file that was not text keeps its problem: its lines are quarantined
+        _find_header(ws, sf, delim)
+
+
+def _find_header(ws: Workspace, sf: SourceFile, delim: str) -> None:
     first = f"SELECT source_line, line FROM {sf.lines} WHERE {{where}} AND {NONBLANK} ORDER BY source_line LIMIT 1"
     row = run_sql(ws.con, first.format(where="source_line <= 64"), {"ws": WS}) or run_sql(
         ws.con, first.format(where="true"), {"ws": WS}

@@ -3,6 +3,9 @@ write the frames (`run_stream`), and what a parser's per-file step gets (`Stream
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -11,7 +14,7 @@ from typing import Any, Callable, Sequence
 import duckdb
 import pyarrow as pa
 
-from plant_assets.ingest.contract import ParsedExport
+from plant_assets.ingest.contract import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA, ParsedExport
 from plant_assets.ingest.parsing.classify import (
     FILE_OF,
     fill_raw_records,
@@ -70,6 +73,23 @@ class StreamRun:
         self.raw_counts[sf.idx] = int(n)
 
 
+# Set by `probing_days`: the run classifies the files over a span of days, hands itself to the sink (which reads
+# each record's instant) and returns nothing. Every dialect is probed this way without knowing it.
+_PROBE: ContextVar[tuple[LocalDay, Callable[["StreamRun"], None]] | None] = ContextVar("day_probe", default=None)
+
+
+@contextmanager
+def probing_days(span: LocalDay, sink: Callable[["StreamRun"], None]) -> Iterator[None]:
+    """Within this block a parse classifies its files against `span` (a LocalDay covering many days), calls
+    `sink(run)` after the instants are final (DST folds resolved, interval ends shifted) and before any dedup,
+    and returns an empty ParsedExport: how a file of any span is split into plant-days in one read."""
+    token = _PROBE.set((span, sink))
+    try:
+        yield
+    finally:
+        _PROBE.reset(token)
+
+
 def run_stream(
     plant: Any,
     files: Sequence[Path | str],
@@ -95,7 +115,8 @@ def run_stream(
     parse_file inserts the file's records with run.insert (returning None), or returns a problem text to
     quarantine the whole file as unreadable_file.
     """
-    local_day = LocalDay(plant.timezone, as_day(day))
+    probe = _PROBE.get()
+    local_day = probe[0] if probe else LocalDay(plant.timezone, as_day(day))
     sfs = source_files(files)
     tag_names = sorted({m.source_tag for m in plant.tag_map})
     with Workspace(con) as ws:
@@ -120,6 +141,10 @@ def run_stream(
                 run.raw_counts[sf.idx] = insert_unreadable(run, sf, problem)
         if post is not None:
             post(run)
+        if probe:
+            probe[1](run)
+            return ParsedExport.from_tables(accepted_schema.empty_table(), QUARANTINE_SCHEMA.empty_table(),
+                                            RECONCILIATION_SCHEMA.empty_table())
         kp = key_params(local_day) if key_params else {}
         if unique_check is None or not unique_check(run, kp):
             mark_duplicates(run, dedup_keys, dedup_what, kp)
