@@ -1,9 +1,11 @@
 """The shared KPI marts on the 3 simulated plants against the simulator's ground truth (reuses e2e_run).
 
-Tolerances: OEE components (availability, performance, quality ratio, OEE) within 1 percentage point
-of truth (measured: < 0.1 pp); downtime minutes within 1 minute per plant-day (MES events are
-minute-aligned: exact); motor zone per motor-day exact except on boundary days (truth mean within
-3 % of a zone boundary).
+Tolerances, each from what the data supports (measured 2026-12-05): OEE components within 0.2 percentage
+point of truth (measured: availability exact, performance 0.077 pp, quality ratio 0.062 pp, OEE 0.074 pp:
+the counter is read at sampled instants, the truth counts every unit); downtime minutes exact (MES events
+are minute-aligned); the motor's daily vibration mean within 1.5 % of truth on every motor-day (measured
+0.89 %: the export samples the signal), and its zone exact except on boundary days (truth mean within 3 %
+of a zone boundary: 12 of 180 motor-days), where the numeric check still applies.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-OEE_TOLERANCE = 0.01  # 1 percentage point
+OEE_TOLERANCE = 0.002  # 0.2 percentage point
+VIBRATION_TOLERANCE = 0.015  # relative, daily mean vibration
 BOUNDARY_BAND = 0.03  # a motor-day whose true mean is within 3 % of a zone boundary may land either side
 
 
@@ -52,7 +55,8 @@ def test_downtime_minutes_match_truth(e2e_run):
     merged = _daily(e2e_run)
     for kpi in ("unplanned_downtime_min", "planned_downtime_min"):
         error = (merged[kpi] - merged[f"{kpi}_truth"]).abs()
-        assert error.max() <= 1, merged.loc[error.idxmax(), ["plant_id", "production_date", kpi, f"{kpi}_truth"]]
+        print(f"{kpi}: max abs error {error.max()} min")
+        assert error.max() == 0, merged.loc[error.idxmax(), ["plant_id", "production_date", kpi, f"{kpi}_truth"]]
     assert (merged["unplanned_stop_count"] > 0).any()
     assert (merged["mttr_min"].dropna() > 0).all()
 
@@ -75,12 +79,20 @@ def test_motor_zone_per_day_matches_truth_except_boundary_days(e2e_run):
     boundaries = merged[["ab_boundary_mms", "bc_boundary_mms", "cd_boundary_mms"]].to_numpy()
     distance = (abs(boundaries - merged[["vibration_mean_mms_truth"]].to_numpy()) / boundaries).min(axis=1)
     on_boundary = distance < BOUNDARY_BAND
+    vib_error = (merged["vibration_mean_mms"] / merged["vibration_mean_mms_truth"] - 1).abs()
+    print(f"motor-days on a boundary: {int(on_boundary.sum())} of {len(merged)}; vibration mean max relative error {vib_error.max():.3e}")
+    assert merged["vibration_mean_mms"].notna().all() and vib_error.max() < VIBRATION_TOLERANCE
     wrong = merged[(merged["zone"] != merged["zone_truth"]) & ~on_boundary]
     assert wrong.empty, wrong[["plant_id", "motor_id", "production_date", "zone", "zone_truth", "vibration_mean_mms", "vibration_mean_mms_truth"]]
     # the degrading motor turns yellow and red on the days the truth says
     degradation = next(f for f in e2e_run["faults"] if f["type"] == "motor_degradation")
     motor = merged[(merged["plant_id"] == degradation["plant_id"]) & (merged["motor_id"] == degradation["motor_id"])]
     assert set(motor["zone"]) >= {"C", "D"}
+    for worst in ("C", "D"):  # the first day at or beyond each zone, as the truth dates it
+        reached = motor[motor["zone"] >= worst]["production_date"].min()
+        reached_truth = motor[motor["zone_truth"] >= worst]["production_date"].min()
+        tolerance = pd.Timedelta(days=1 if on_boundary[motor.index].any() else 0)
+        assert abs(reached - reached_truth) <= tolerance, (worst, reached, reached_truth)
 
 
 def test_baseline_normalized_enpi_flags_the_energy_waste(e2e_run):

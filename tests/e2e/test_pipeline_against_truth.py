@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-ENERGY_TOLERANCE = 0.005  # daily kWh and kWh/unit within 0.5% of truth
+ENERGY_EDGE_TOLERANCE = 0.002  # the window's last day lacks its final interval (measured <= 0.084 %)
 
 
 def warehouse(e2e_run):
@@ -40,12 +40,22 @@ def test_daily_energy_and_intensity_match_truth(e2e_run):
     merged = truth.merge(kpis, on=["plant_id", "production_date"], suffixes=("_truth", ""), how="left")
     assert len(merged) == 3 * (e2e_run["last_day"] - e2e_run["first_day"]).days + 3
     assert merged["energy_kwh"].notna().all(), merged[merged["energy_kwh"].isna()]
-    for column in ("energy_kwh", "kwh_per_unit"):
-        error = (merged[column] / merged[f"{column}_truth"] - 1).abs()
-        worst = merged.loc[error.idxmax(), ["plant_id", "production_date", column, f"{column}_truth"]]
-        assert error.max() < ENERGY_TOLERANCE, f"{column} off by {error.max():.4%} at {worst.to_dict()}"
-    units_error = (merged["units_produced"] / merged["units_produced_truth"] - 1).abs()
-    assert units_error.max() < ENERGY_TOLERANCE
+    assert merged[["units_produced", "kwh_per_unit", "energy_kwh_truth", "units_produced_truth"]].notna().all().all()
+    # Every day but the window's last is closed by the next day's midnight reading: exact to the export's
+    # resolution (1e-4 kWh a reading, so 2e-4 a difference; units are integers). The last day has no reading
+    # after it, so its final interval is missing (measured 0.03-0.08 %).
+    inner = merged["production_date"] < pd.Timestamp(e2e_run["last_day"])
+    energy_error = (merged["energy_kwh"] - merged["energy_kwh_truth"]).abs()
+    units_error = (merged["units_produced"] - merged["units_produced_truth"]).abs()
+    intensity_error = (merged["kwh_per_unit"] / merged["kwh_per_unit_truth"] - 1).abs()
+    edge_error = (merged["energy_kwh"] / merged["energy_kwh_truth"] - 1).abs()[~inner]
+    print(f"before the last day: energy max abs error {energy_error[inner].max():.2e} kWh, units {units_error[inner].max()}, "
+          f"kWh/unit relative {intensity_error[inner].max():.2e}; last day: energy relative {edge_error.max():.2e}")
+    assert energy_error[inner].max() <= 2.5e-4, merged[inner & (energy_error > 2.5e-4)]
+    assert units_error[inner].max() == 0, merged[inner & (units_error > 0)]
+    assert intensity_error[inner].max() < 1e-6
+    assert edge_error.max() < ENERGY_EDGE_TOLERANCE
+    assert (merged["units_produced"] <= merged["units_produced_truth"])[~inner].all()
 
 
 def test_nothing_lost_in_ingest(e2e_run):
