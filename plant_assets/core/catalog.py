@@ -28,6 +28,8 @@ class CanonicalSignal:
     max_value: float
     max_level_factor: float  # day-over-day level change physics explains; beyond it: a unit change?
     description: str
+    # totalizer / counter: the largest increase per hour (canonical unit) any line can show; None otherwise
+    max_rate_per_hour: float | None = None
 
 
 def _read_seed(path: Path, cls: type, **convert: Callable[[str], Any]) -> dict[str, Any]:
@@ -42,7 +44,10 @@ def _read_seed(path: Path, cls: type, **convert: Callable[[str], Any]) -> dict[s
 
 @lru_cache(maxsize=4)
 def load_signal_catalog(path: Path = SIGNAL_CATALOG_CSV) -> dict[str, CanonicalSignal]:
-    return _read_seed(path, CanonicalSignal, min_value=float, max_value=float, max_level_factor=float)
+    return _read_seed(
+        path, CanonicalSignal, min_value=float, max_value=float, max_level_factor=float,
+        max_rate_per_hour=lambda cell: float(cell) if cell else None,
+    )
 
 
 KPI_CATALOG_CSV = REPO_ROOT / "dbt_project" / "seeds" / "kpi_catalog.csv"

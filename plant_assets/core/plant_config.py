@@ -208,6 +208,9 @@ class Line(_Strict):
     id: str = Field(pattern=ASSET_ID_PATTERN)
     name: str
     motors: list[Motor] = Field(default_factory=list)
+    # The most the line can physically draw and make; gates and counter checks treat more as impossible.
+    rated_kw: float | None = Field(default=None, gt=0)
+    max_units_per_hour: float | None = Field(default=None, gt=0)
 
 
 class Product(_Strict):

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from plant_assets.core.catalog import load_signal_catalog
 from plant_assets.core.plant_config import PlantConfig
+from plant_assets.core.rated_limits import line_max_units_per_hour, line_rated_kw
 from plant_assets.core.units import conversion_to
 
 REGISTRY_SCHEMAS = {
@@ -20,8 +21,12 @@ REGISTRY_SCHEMAS = {
             ("energy_tolerance", pa.float64()),
         ]
     ),
+    # rated_kw / max_units_per_hour: what the line can physically draw and make (core.rated_limits), NULL unknown
     "lines": pa.schema(
-        [("plant_id", pa.string()), ("line_id", pa.string()), ("name", pa.string()), ("isa95_path", pa.string())]
+        [
+            ("plant_id", pa.string()), ("line_id", pa.string()), ("name", pa.string()), ("isa95_path", pa.string()),
+            ("rated_kw", pa.float64()), ("max_units_per_hour", pa.float64()),
+        ]
     ),
     "motors": pa.schema(
         [
@@ -67,7 +72,10 @@ def registry_rows(plants: dict[str, PlantConfig]) -> dict[str, list[dict]]:
         )
         for line in plant.lines:
             rows["lines"].append(
-                {"plant_id": pid, "line_id": line.id, "name": line.name, "isa95_path": plant.isa95_path(line.id)}
+                {
+                    "plant_id": pid, "line_id": line.id, "name": line.name, "isa95_path": plant.isa95_path(line.id),
+                    "rated_kw": line_rated_kw(line), "max_units_per_hour": line_max_units_per_hour(plant, line),
+                }
             )
             for motor in line.motors:
                 rows["motors"].append(

@@ -9,11 +9,16 @@ Evidence, combined into one score per candidate signal:
   3. value statistics of the sample: a totalizer or counter never decreases except at a rollover, a counter
      is whole-numbered, temperatures and vibrations sit in their typical ranges.
 Line and asset come from tokens like L1 / Line_2 / line3 and M1 / Motor2 / mot3 (asset "L1-M1").
+Values also give an energy totalizer's unit when its name does not (the size of its increments: the unit that
+makes the line's mean power most ordinary) and a counter's rollover (the smallest register size, 10^k or 2^k,
+above the observed maximum whose wrap implies an increase like the ordinary ones; a drop no register size
+explains is a reset or a bad reading, and no rollover is drafted).
 The confidence is the winning score (0..1); the runner-up is reported so a reviewer sees close calls.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -139,11 +144,48 @@ def _unit_for(signal: str, toks: list[str], st: TagStats | None) -> tuple[str, s
     if hint and hint[0] == signal:
         return hint[1], f"unit token -> {hint[1]}"
     mean = st.mean if st and st.mean is not None else None
+    if signal == "energy_total" and (inferred := energy_unit_from_values(st)):
+        return inferred
     if signal == "motor_vibration_velocity" and mean is not None and mean < 0.4:
         return "in/s", f"mean {mean:.3g} is in/s-sized, not mm/s"
     if signal == "motor_bearing_temperature" and mean is not None and mean > 95:
         return "degF", f"mean {mean:.3g} is degF-sized"
     return load_signal_catalog()[signal].canonical_unit, "canonical unit (no hint)"
+
+
+# An ordinary line draws about this much (kW): among Wh / kWh / MWh, the unit whose implied mean power is
+# nearest to it on a log scale is drafted.
+TYPICAL_LINE_KW = 200.0
+ENERGY_UNITS_KWH = {"Wh": 0.001, "kWh": 1.0, "MWh": 1000.0}
+# Register sizes a counter wraps at: decimal displays and binary registers (signed / unsigned 16 and 32 bit).
+REGISTER_SIZES = sorted({10.0 ** k for k in range(2, 13)} | {2.0 ** k for k in (15, 16, 31, 32)})
+# A wrap is plausible when the increase it implies is at most this many ordinary increments.
+WRAP_INCREMENTS = 50
+
+
+def energy_unit_from_values(st: TagStats | None) -> tuple[str, str] | None:
+    """(unit, why) from a totalizer's mean rate (its rises over the time they took; a display's resolution
+    makes single increments lumpy): increase per hour in each candidate unit -> mean kW."""
+    if not st or not st.increase_per_s or st.increase_per_s <= 0:
+        return None
+    per_hour = st.increase_per_s * 3600
+    unit = min(ENERGY_UNITS_KWH, key=lambda u: abs(math.log10(per_hour * ENERGY_UNITS_KWH[u] / TYPICAL_LINE_KW)))
+    kw = per_hour * ENERGY_UNITS_KWH[unit]
+    return unit, f"it rises {per_hour:.4g} an hour: {kw:.3g} kW in {unit}"
+
+
+def rollover_from_values(st: TagStats | None) -> tuple[float | None, str | None]:
+    """The register size the drops wrap at, from the observed maximum and the values around each drop."""
+    if not st or not st.drops or not st.drop_pairs or st.max is None:
+        return None, None
+    ordinary = st.median_increase or 1.0
+    for size in (r for r in REGISTER_SIZES if r > st.max):
+        implied = [size - before + after for before, after in st.drop_pairs]
+        if all(0 <= inc <= WRAP_INCREMENTS * ordinary for inc in implied):
+            return size, (f"{st.drops} drop(s) from near {st.max:g} to near 0 wrap at {size:g} "
+                          f"(implied increase {max(implied):.3g}, ordinary {ordinary:.3g})")
+    return None, (f"{st.drops} drop(s) (e.g. {st.drop_pairs[0][0]:g} -> {st.drop_pairs[0][1]:g}) that no register "
+                  "size explains: resets or bad readings, no rollover drafted")
 
 
 def _line_motor(toks: list[str]) -> tuple[str | None, str | None]:
@@ -179,10 +221,10 @@ def suggest(tag: str, st: TagStats | None = None) -> Suggestion:
     level = load_signal_catalog()[signal].asset_level
     asset = line if level == "line" else (f"{line}-{motor}" if line and motor else None)
     rollover = None
-    if signal in ("production_count_total", "energy_total") and st and st.drops and st.max:
-        # a counter dropping back to near 0: a rollover at the next power of ten above its maximum
-        rollover = float(10 ** len(str(int(st.max))))
-        reasons.append(f"{st.drops} drop(s) to low values: rollover {rollover:g}?")
+    if signal in ("production_count_total", "energy_total"):
+        rollover, why_rollover = rollover_from_values(st)
+        if why_rollover:
+            reasons.append(why_rollover)
     margin = best - max(runner[0], 0.0)
     confidence = max(0.0, min(1.0, 0.5 * min(best, 1.0) + 0.5 * min(margin / 0.5, 1.0)))
     if line is None or asset is None:

@@ -31,6 +31,9 @@ class TagStats:
     increasing_share: float = 0.0  # share of consecutive good pairs that do not decrease
     drops: int = 0  # decreases between consecutive good values (rollovers, resets)
     median_interval_s: float | None = None
+    median_increase: float | None = None  # median of the positive steps between consecutive good values
+    increase_per_s: float | None = None  # the rises over the time they took: a meter's mean rate, drops left out
+    drop_pairs: list[tuple[float, float]] = field(default_factory=list)  # (before, after) of the first drops
 
 
 @dataclass
@@ -93,21 +96,26 @@ def read_sample(dialect: str, options: dict[str, Any], timezone: str, path: Path
         rows = con.execute(
             """WITH g AS (
                    SELECT tag, ts_utc, value, value - lag(value) OVER w AS dv,
+                          lag(value) OVER w AS before,
                           epoch(ts_utc - lag(ts_utc) OVER w) AS dt
                    FROM acc WHERE quality <> 'bad' AND value IS NOT NULL
                    WINDOW w AS (PARTITION BY tag ORDER BY ts_utc))
                SELECT tag, count(*), min(value), max(value), avg(value),
                       avg(CASE WHEN value = round(value) THEN 1 ELSE 0 END),
                       coalesce(avg(CASE WHEN dv >= 0 THEN 1 WHEN dv < 0 THEN 0 END), 0),
-                      count(*) FILTER (WHERE dv < 0), median(dt)
+                      count(*) FILTER (WHERE dv < 0), median(dt),
+                      median(dv) FILTER (WHERE dv > 0),
+                      sum(dv) FILTER (WHERE dv > 0) / nullif(sum(dt) FILTER (WHERE dv >= 0), 0),
+                      list([before, value] ORDER BY ts_utc) FILTER (WHERE dv < 0)
                FROM g GROUP BY tag"""
         ).fetchall()
         totals = dict(con.execute("SELECT tag, count(*) FROM acc GROUP BY tag").fetchall())
         con.unregister("acc")
         stats = {t: TagStats(n=int(totals.get(t, 0))) for t in tags}
-        for tag, n, lo, hi, mean, ints, inc, drops, med in rows:
+        for tag, n, lo, hi, mean, ints, inc, drops, med, step, rate, pairs in rows:
             stats[tag] = TagStats(int(totals.get(tag, n)), int(n), lo, hi, mean, float(ints), float(inc), int(drops),
-                                  float(med) if med is not None else None)
+                                  float(med) if med is not None else None, step, rate,
+                                  [(float(b), float(a)) for b, a in (pairs or [])[:20]])
         rec = second.reconciliation.to_pylist()
         failed = [r for r in second.quarantine.to_pylist()][:20]
         return SampleRead(tags=tags, stats=stats, day=day, raw_records=sum(r["raw_records"] for r in rec),

@@ -8,7 +8,8 @@ hours carry less information than independent ones), never below 1.96 x its leav
 hours share conditions, so their errors add up) nor the baseline days' residual spread, x sqrt(reporting days). Only counted when the champion met its validation thresholds (MLflow tag
 `validation=passed`).
 
-Scorecard (`actions.rollout_scorecard`): one row per plant, see `SCORECARD_COLUMNS`.
+Scorecard (`actions.rollout_scorecard`): one row per plant, see `SCORECARD_COLUMNS`; the effort it took to map
+a plant's data is how many drafted tag-map rows it kept, changed, added or dropped (`mapping_effort`).
 
 `write_savings_and_scorecard` writes the three tables.
 """
@@ -23,6 +24,7 @@ import pandas as pd
 
 from ml.metrics import savings_uncertainty
 from plant_assets.core.plant_config import PlantConfig
+from plant_assets.operations.mapping_effort import mapping_effort
 from plant_assets.operations.actions_tables import (
     ALERTS,
     ENERGY_PERFORMANCE,
@@ -39,7 +41,8 @@ SCORECARD_COLUMNS = [
     "plant_id", "onboarding_date", "first_export_date", "first_kpi_date", "days_first_export_to_first_kpi",
     "tag_map_coverage", "quarantined_share", "gate_pass_rate", "model_validation", "model_adjustment_cv_rmse_points",
     "days_to_first_measurable_improvement", "cumulative_savings_kwh", "savings_uncertainty_kwh", "alerts",
-    "alert_ack_rate", "median_hours_to_ack", "built_at",
+    "alert_ack_rate", "median_hours_to_ack", "tag_map_rows_kept", "tag_map_rows_changed", "tag_map_rows_added",
+    "tag_map_rows_dropped", "built_at",
 ]
 
 
@@ -175,6 +178,7 @@ def build_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None
         s = savings[savings["plant_id"] == plant_id] if len(savings) else savings
         improvement = first_measurable_improvement(s) if len(s) else None
         raw_total = float(r["raw_records"].sum()) if len(r) else 0.0
+        effort = mapping_effort(plant)  # None: no draft kept (tag map written before plant init drafted one)
         rows.append({
             "plant_id": plant_id,
             "onboarding_date": first_export,  # the first production day whose export reached the platform
@@ -193,6 +197,8 @@ def build_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None
             "alerts": int(len(a)),
             "alert_ack_rate": len(acked) / len(a) if len(a) else None,
             "median_hours_to_ack": float(hours.median()) if len(hours) else None,
+            **{f"tag_map_rows_{k}": (getattr(effort, k) if effort else None)
+               for k in ("kept", "changed", "added", "dropped")},
             "built_at": now,
         })
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)

@@ -192,14 +192,16 @@ select
     case
         when level_ratio is null then null
         when level_ratio <= 0 then 1e9
-        else greatest(level_ratio, 1 / level_ratio) / t.max_level_factor
-    end as level_shift
+        else greatest(level_ratio, 1 / level_ratio) / greatest(t.max_level_factor, coalesce(lf.factor, 0))
+    end as level_shift,
+    greatest(t.max_level_factor, coalesce(lf.factor, 0)) as level_factor
 from gate_tag_map as t
 left join per_tag as p on p.tag = t.source_tag
 left join gate_series as s on s.tag_hash = p.tag_hash
 left join gate_flat as f on f.tag = t.source_tag
 left join gate_out_of_range as o on o.tag = t.source_tag
 left join levels as l on l.tag = t.source_tag
+left join gate_level_factors as lf on lf.tag = t.source_tag
 cross join lateral (
     select case
         when t.kind = 'continuous' and abs(l.yesterday_median_value) > 1e-9
@@ -250,6 +252,7 @@ def measure_canonical(
     identity = day_levels.readings_identity(today) if levels else None  # before the read: see day_levels
     with nullcontext(con) if con is not None else work_connection(ordered=True) as con:
         con.register("gate_tag_map", gate_tag_map(plant))
+        con.register("gate_level_factors", _level_factors(plant, levels))
         _run(con, HOURLY_SQL, params)
         _run(con, f"create or replace temp table gate_levels as {LEVELS_SQL.format(hourly='gate_hourly')}", params)
         if levels:
@@ -274,7 +277,17 @@ def measure_canonical(
              "select ''::VARCHAR as tag, 0::BIGINT as out_of_range where false", params | {"tags": out_of_range})
         metrics = _run(con, METRICS_SQL, params).df()
         con.unregister("gate_tag_map")
+        con.unregister("gate_level_factors")
     return CanonicalMeasure(metrics=metrics, good_readings_unique=unique)
+
+
+def _level_factors(plant: PlantConfig, levels: DayLevelFiles | None) -> pa.Table:
+    """tag, factor: each tag's level factor learned from the plant's kept day levels (day_levels.LEARN_*)."""
+    catalog = load_signal_catalog()
+    kinds = {t.source_tag: catalog[t.signal].kind for t in plant.tag_map}
+    learned = day_levels.learned_level_factors(levels, kinds) if levels else {}
+    return pa.Table.from_pylist([{"tag": tag, "factor": f} for tag, f in learned.items()],
+                                schema=pa.schema([("tag", pa.string()), ("factor", pa.float64())]))
 
 
 def _yesterday_levels(

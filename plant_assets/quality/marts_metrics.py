@@ -11,7 +11,9 @@ import duckdb
 import pandas as pd
 
 from plant_assets.core.catalog import load_kpi_catalog
-from plant_assets.quality.suites import load_suite_definition
+from plant_assets.core.plant_config import PlantConfig
+from plant_assets.quality import kpi_bounds
+from plant_assets.quality.suites import GateOutcome, load_suite_definition, suite_parameters, validate_frame
 
 SUITE = "marts_kpi_daily"
 BAND_KPI = "kwh_per_unit"  # the KPI whose own history draws the band
@@ -56,9 +58,12 @@ def failed_plant_days(lake: Path, first_day: date, last_day: date, layers=("raw"
 
 
 def kpi_day_frames(
-    con: duckdb.DuckDBPyConnection, expected: list[tuple[str, date]], history_days: int
+    con: duckdb.DuckDBPyConnection, expected: list[tuple[str, date]], history_days: int,
+    exclude: set[tuple[str, date]] = frozenset(),
 ) -> pd.DataFrame:
-    """One row per expected plant-day with its KPIs (NaN when missing) and its history median."""
+    """One row per expected plant-day with its KPIs (NaN when missing), its kWh/unit history median and the
+    highest day of each bounded KPI (kpi_bounds); `exclude` (plant-days that failed the marts gate) never
+    counts as history."""
     if not expected:
         return pd.DataFrame()
     kpis = gate_kpis()
@@ -78,10 +83,30 @@ def kpi_day_frames(
     for plant_id, day in expected:
         mine = wide[wide["plant_id"] == plant_id]
         today = mine[mine["production_date"] == day]
-        history = mine[(mine["production_date"] < day) & (mine["production_date"] >= day - timedelta(days=history_days))]
+        history = mine[(mine["production_date"] < day) & (mine["production_date"] >= day - timedelta(days=history_days))
+                       & ~mine["production_date"].map(lambda d, p=plant_id: (p, d) in exclude).astype(bool)]
         row = {"plant_id": plant_id, "production_date": day}
         row |= {kpi: (float(today[kpi].iloc[0]) if len(today) else float("nan")) for kpi in kpis}
         row["history_days"] = int(history[BAND_KPI].notna().sum())
         row["history_median_kwh_per_unit"] = float(history[BAND_KPI].median()) if len(history) else float("nan")
+        for kpi in kpi_bounds.BOUNDED_KPIS:
+            row[kpi_bounds.history_days_column(kpi)] = int(history[kpi].notna().sum())
+            row[kpi_bounds.history_column(kpi)] = float(history[kpi].max()) if len(history) else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def judge_plant_day(plant: PlantConfig, row: dict) -> tuple[GateOutcome, dict, dict]:
+    """Validate one plant-day row of kpi_day_frames with the suite: (outcome, parameters applied, the plant's
+    overrides). kWh/unit within [median / band_factor, median x band_factor] of the plant's history once it has
+    MIN_HISTORY_DAYS days; energy and output within kpi_bounds (failures carry a reason naming KPI, value and
+    bound)."""
+    thresholds, overrides = suite_parameters(SUITE, plant.quality_gates.get(SUITE))
+    median = row["history_median_kwh_per_unit"]
+    has_band = row["history_days"] >= kpi_bounds.MIN_HISTORY_DAYS and median == median
+    band = (median / thresholds["band_factor"], median * thresholds["band_factor"]) if has_band else (0.0, 1e18)
+    bounds = kpi_bounds.day_bounds(plant, row, thresholds)
+    parameters = thresholds | {"band_low": band[0], "band_high": band[1]} | kpi_bounds.bound_parameters(bounds)
+    outcome = validate_frame(SUITE, pd.DataFrame([row]), parameters, f"{row['plant_id']}|{row['production_date']}")
+    outcome.failed = kpi_bounds.explain(outcome.failed, bounds, row)
+    return outcome, parameters, overrides

@@ -15,16 +15,22 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 # Tables a published warehouse must contain (and with rows): the analysts' core marts.
 REQUIRED_TABLES = ("marts.kpi_daily", "marts.dim_kpi", "marts.dim_asset", "marts.fct_production_run")
 # Tables that must have rows: without KPIs there is nothing to publish. A plant set without MES
 # exports legitimately has no production runs, so fct_production_run only has to exist.
 NON_EMPTY_TABLES = ("marts.kpi_daily", "marts.dim_kpi", "marts.dim_asset")
+# Tables that say why a day is missing and what was received: kept for a withheld day.
+KEPT_WHEN_WITHHELD = ("data_quality_incidents", "fct_counter_flags", "fct_ingest_reconciliation")
+WITHHELD_SCHEMA = pa.schema([("plant_id", pa.string()), ("production_date", pa.date32())])
 
 
 class PublishError(RuntimeError):
@@ -38,6 +44,40 @@ class PublishResult:
     bytes: int
     seconds: float
     row_counts: dict[str, int]
+    withheld_rows: dict[str, int] = field(default_factory=dict)
+
+
+def withhold_plant_days(path: Path, plant_days: Iterable[tuple[str, date]]) -> dict[str, int]:
+    """Delete the rows of `plant_days` (those that failed the marts gate) from every marts table of the copy
+    at `path` that is keyed by plant_id and production_date: a day whose numbers cannot be true is not shown
+    to analysts. Views over these tables follow. Returns the rows removed per table."""
+    plant_days = sorted({(p, d) for p, d in plant_days})
+    if not plant_days:
+        return {}
+    con = duckdb.connect(str(path))
+    try:
+        tables = [
+            row[0] for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "and table_type = 'BASE TABLE' and table_name in (select table_name from information_schema.columns "
+                "where table_schema = 'marts' and column_name = 'plant_id' intersect select table_name from "
+                "information_schema.columns where table_schema = 'marts' and column_name = 'production_date')"
+            ).fetchall()
+        ]
+        keys = [{"plant_id": p, "production_date": d} for p, d in plant_days]
+        con.register("withheld_days", pa.Table.from_pylist(keys, schema=WITHHELD_SCHEMA))
+        removed = {}
+        for table in sorted(tables):
+            if table in KEPT_WHEN_WITHHELD:
+                continue
+            removed[f"marts.{table}"] = con.execute(
+                f"delete from marts.{table} as t using withheld_days as w "
+                "where t.plant_id = w.plant_id and t.production_date = w.production_date"
+            ).fetchone()[0]
+        con.execute("checkpoint")
+        return {t: n for t, n in removed.items() if n}
+    finally:
+        con.close()
 
 
 def checkpoint(source: Path) -> None:
@@ -65,13 +105,15 @@ def _row_counts(path: Path, required: tuple[str, ...]) -> dict[str, int]:
 
 
 def publish_warehouse(
-    source: Path, target: Path, required: tuple[str, ...] = REQUIRED_TABLES, require_rows: bool = True
+    source: Path, target: Path, required: tuple[str, ...] = REQUIRED_TABLES, require_rows: bool = True,
+    withhold: Iterable[tuple[str, date]] = (),
 ) -> PublishResult:
     """Copy `source` (a DuckDB file no one else writes now) to `target` by atomic rename.
 
     1. checkpoint the source (its WAL, if any, goes into the file);
     2. copy it to a temp file in the target's folder (same file system, so the rename is atomic);
-    3. open the copy read-only and check the required tables exist (and have rows);
+    3. remove the plant-days in `withhold` (failed marts gates) from the copy, then open it read-only and
+       check the required tables exist (and have rows);
     4. os.replace(temp, target). On any failure the temp file is removed and the target is untouched.
     """
     source, target = Path(source), Path(target)
@@ -85,6 +127,7 @@ def publish_warehouse(
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         shutil.copyfile(source, temp)
+        withheld = withhold_plant_days(temp, withhold)
         counts = _row_counts(temp, required)
         empty = [t for t, n in counts.items() if n == 0 and t in NON_EMPTY_TABLES]
         if require_rows and empty:
@@ -98,4 +141,4 @@ def publish_warehouse(
     finally:
         if temp.exists():
             temp.unlink()
-    return PublishResult(source, target, target.stat().st_size, time.perf_counter() - started, counts)
+    return PublishResult(source, target, target.stat().st_size, time.perf_counter() - started, counts, withheld)

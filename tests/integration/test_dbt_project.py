@@ -285,12 +285,13 @@ def build_lake(lake: Path) -> None:
     )
     _registry_table(
         registry / "lines.parquet",
-        "plant_id line_id name isa95_path",
+        "plant_id line_id name isa95_path rated_kw max_units_per_hour",
         [
-            ("plant_a", "L1", "Filler line 1", "Acme/Rheinfeld/Bottling/L1"),
-            ("plant_a", "L2", "Filler line 2", "Acme/Rheinfeld/Bottling/L2"),
-            ("plant_b", "L1", "Can line 1", "Acme/Cedar Falls/Canning/L1"),
+            ("plant_a", "L1", "Filler line 1", "Acme/Rheinfeld/Bottling/L1", 500.0, 10800.0),
+            ("plant_a", "L2", "Filler line 2", "Acme/Rheinfeld/Bottling/L2", None, None),
+            ("plant_b", "L1", "Can line 1", "Acme/Cedar Falls/Canning/L1", 500.0, 18000.0),
         ],
+        floats=("rated_kw", "max_units_per_hour"),
     )
     _registry_table(
         registry / "motors.parquet",
@@ -433,6 +434,7 @@ def test_build_ran_unit_tests_and_data_tests(built):
         "fct_production_run_energy_per_unit_and_per_tonne",
         "int_production_runs_energy_is_the_line_meter_during_the_run",
         "int_counter_deltas_rollover_reset_and_midnight",
+        "int_counter_deltas_no_phantom_rollover",
         "fct_motor_health_daily_zone_from_machine_class_boundaries",
         "stg_historian__readings_keeps_only_days_whose_raw_gate_passed",
         "kpi_daily_oee_iso22400_worked_example",

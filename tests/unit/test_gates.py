@@ -225,8 +225,11 @@ def test_marts_gate_frame_one_row_per_expected_plant_day():
     con.executemany("insert into marts.kpi_daily values (?, ?, ?, ?, ?)", rows)
     frame = kpi_day_frames(con, [("p", date(2026, 9, 7)), ("q", date(2026, 9, 7))], 28)
     assert list(frame.columns) == ["plant_id", "production_date", "energy_kwh", "units_produced", "kwh_per_unit",
-                                   "oee", "history_days", "history_median_kwh_per_unit"]
+                                   "oee", "history_days", "history_median_kwh_per_unit",
+                                   "history_days_energy_kwh", "history_max_energy_kwh",
+                                   "history_days_units_produced", "history_max_units_produced"]
     p, q = frame.to_dict("records")
     assert (p["energy_kwh"], p["units_produced"], p["kwh_per_unit"], p["oee"]) == (700.0, 1000.0, pytest.approx(0.7), 0.8)
     assert p["history_days"] == 6 and p["history_median_kwh_per_unit"] == pytest.approx(0.35)
+    assert p["history_days_energy_kwh"] == 0  # energy only on the day itself: no history bound yet
     assert q["history_days"] == 0 and all(q[k] != q[k] for k in ("energy_kwh", "oee", "history_median_kwh_per_unit"))

@@ -29,7 +29,12 @@ from plant_assets.quality import (
 )
 from plant_assets.quality.day_levels import DayLevelFiles
 from plant_assets.quality.historian import historian_day_metrics
-from plant_assets.quality.marts_metrics import ingest_gate_status, kpi_day_frames
+from plant_assets.quality.marts_metrics import (
+    failed_plant_days,
+    ingest_gate_status,
+    judge_plant_day,
+    kpi_day_frames,
+)
 from plant_assets.quality.raw_metrics import offending_samples
 
 # The ingest asset these gates guard (by key: each stage folder stands on its own).
@@ -170,7 +175,6 @@ def _worst_tags(metrics: pd.DataFrame, outcome: GateOutcome) -> str:
 
 
 KPI_DAILY = dg.AssetKey(["marts", "kpi_daily"])
-MIN_HISTORY_DAYS = 7  # below this a plant has no band yet
 
 
 @dg.asset_check(
@@ -179,9 +183,11 @@ MIN_HISTORY_DAYS = 7  # below this a plant has no band yet
     partitions_def=day_partitions,
     pool="warehouse",
     description="Great Expectations suite `marts_kpi_daily` per plant-day: non-negative energy and output, "
-    "0 <= OEE <= 1, every plant-day that passed its ingest gates present, and kWh/unit inside the plant's own "
-    "historical band. A failing plant-day is skipped by scoring and alerts; the check blocks the day only "
-    "when no plant passes.",
+    "0 <= OEE <= 1, every plant-day that passed its ingest gates present, kWh/unit inside the plant's own "
+    "historical band, and energy and output within physical bounds (the lines' rated load and rate over the "
+    "day's hours) and within `history_factor` x the plant's highest recent day. A failing plant-day is skipped "
+    "by scoring and alerts and withheld from the analysts' file; the check blocks the day only when no plant "
+    "passes.",
 )
 def marts_kpi_gate(
     context: dg.AssetCheckExecutionContext, lake: LakeResource, plants: PlantsResource, warehouse: WarehouseResource
@@ -195,24 +201,14 @@ def marts_kpi_gate(
         for (plant_id, day), ok in ingest_ok.items()
         if ok and plant_id in configs
     ]
+    history_days = int(suite_parameters("marts_kpi_daily")[0]["band_history_days"])
+    earlier_failures = failed_plant_days(lake.lake, first_day - timedelta(days=history_days), last_day, ("marts",))
     with warehouse.connect(read_only=True) as con:
-        frames = kpi_day_frames(con, sorted(expected), int(suite_parameters("marts_kpi_daily")[0]["band_history_days"]))
+        frames = kpi_day_frames(con, sorted(expected), history_days, exclude=earlier_failures)
     results, failures = [], []
     for row in frames.to_dict("records") if len(frames) else []:
-        plant = configs[row["plant_id"]]
-        thresholds, overrides = _thresholds(plant, "marts_kpi_daily")
-        median = row["history_median_kwh_per_unit"]
-        has_band = row["history_days"] >= MIN_HISTORY_DAYS and median == median
-        band = (median / thresholds["band_factor"], median * thresholds["band_factor"]) if has_band else (0.0, 1e18)
-        frame = pd.DataFrame([row])
-        outcome = validate_frame(
-            "marts_kpi_daily", frame, thresholds | {"band_low": band[0], "band_high": band[1]},
-            f"{row['plant_id']}|{row['production_date']}",
-        )
-        write_gate_result(
-            lake, "marts", row["plant_id"], row["production_date"], [outcome],
-            thresholds | {"band_low": band[0], "band_high": band[1]}, overrides,
-        )
+        outcome, parameters, overrides = judge_plant_day(configs[row["plant_id"]], row)
+        write_gate_result(lake, "marts", row["plant_id"], row["production_date"], [outcome], parameters, overrides)
         results.append(outcome.passed)
         if not outcome.passed:
             failures.append({"plant_id": row["plant_id"], "day": str(row["production_date"]), "failed": outcome.failed})
@@ -220,7 +216,9 @@ def marts_kpi_gate(
     severity = dg.AssetCheckSeverity.ERROR if results and not any(results) else dg.AssetCheckSeverity.WARN
     summary = (
         f"{sum(results)} of {len(results)} plant-days passed."
-        + ("" if passed else "\n\n" + "\n".join(f"- {f['plant_id']} {f['day']}: {[x['column'] for x in f['failed']]}" for f in failures))
+        + ("" if passed else "\n\n" + "\n".join(
+            f"- {f['plant_id']} {f['day']}: {[x.get('reason') or x['column'] for x in f['failed']]}" for f in failures
+        ))
     )
     return dg.AssetCheckResult(
         passed=passed,

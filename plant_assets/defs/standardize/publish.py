@@ -5,16 +5,19 @@ with a single-run backfill policy). It depends on the dbt marts, so in a run tha
 runs only after dbt succeeded (a failed model or an error-severity data test fails the dbt step and
 skips this one); it then copies the whole warehouse file to `Settings.analyst_duckdb_path`
 (PLANT_ASSETS_ANALYST_DUCKDB, default <home>/analyst.duckdb) by checkpoint + copy + check + rename.
-The partition only says which run published; the copy is always the complete warehouse.
+The partition only says which run published; the copy is always the complete warehouse, less the plant-days
+whose marts gate failed (their numbers cannot be true: quality.kpi_bounds), which are withheld from it.
 """
 
+from datetime import date
 
 import dagster as dg
 
 from plant_assets.core.owners import CENTRAL_TEAM
 from plant_assets.core.settings import get_settings
 from plant_assets.defs.partitions import day_partitions
-from plant_assets.defs.resources import WarehouseResource
+from plant_assets.defs.resources import LakeResource, WarehouseResource
+from plant_assets.quality.marts_metrics import failed_plant_days
 from plant_assets.standardize.analyst_copy import publish_warehouse
 
 PUBLISHED_MARTS = (
@@ -44,15 +47,21 @@ PUBLISHED_MARTS = (
     description="Read-only copy of the warehouse for analysts (docs/analysts.md), replaced by atomic rename "
     "after dbt succeeded; readers never see a lock error or a half-written state.",
 )
-def analyst_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def analyst_warehouse(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: LakeResource
+) -> dg.MaterializeResult:
     target = get_settings().analyst_duckdb_path
-    result = publish_warehouse(warehouse.path, target)
-    context.log.info(f"published {result.source} -> {result.target} in {result.seconds:.2f} s")
+    # every plant-day whose latest marts gate failed, whatever the partition: the copy is the whole warehouse
+    withheld = failed_plant_days(lake.lake, date(1900, 1, 1), date(2999, 12, 31), ("marts",))
+    result = publish_warehouse(warehouse.path, target, withhold=withheld)
+    context.log.info(f"published {result.source} -> {result.target} in {result.seconds:.2f} s, "
+                     f"withheld {len(withheld)} plant-day(s) that failed the marts gate")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.target)),
             "bytes": result.bytes,
             "seconds": round(result.seconds, 3),
             **{f"rows {table}": count for table, count in result.row_counts.items()},
+            "withheld_plant_days": dg.MetadataValue.json(sorted(f"{p}|{d}" for p, d in withheld)),
         }
     )
