@@ -22,12 +22,18 @@ class CanonicalSignal:
     signal: str
     quantity: str
     canonical_unit: str
-    kind: str  # totalizer | counter | step | continuous
+    kind: str  # totalizer | counter | interval | step | continuous
     asset_level: str  # line | motor
     min_value: float
     max_value: float
     max_level_factor: float  # day-over-day level change physics explains; beyond it: a unit change?
     description: str
+    form_of: str  # the signal whose KPI inputs this form provides (energy_interval -> energy_total); "" itself
+
+    @property
+    def provides(self) -> str:
+        """The signal a KPI requirement names for this one (itself, or the signal it is a form of)."""
+        return self.form_of or self.signal
 
 
 def _read_seed(path: Path, cls: type, **convert: Callable[[str], Any]) -> dict[str, Any]:

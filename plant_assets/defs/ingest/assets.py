@@ -16,8 +16,10 @@ from plant_assets.core.settings import work_connection
 from plant_assets.defs.partitions import plant_day_partitions, split_plant_day
 from plant_assets.defs.resources import LakeResource, PlantsResource
 from plant_assets.ingest.contract import (
+    DOWNTIME_SCHEMA,
     QUARANTINE_SCHEMA,
     RECONCILIATION_SCHEMA,
+    RUNS_SCHEMA,
     ParsedExport,
 )
 from plant_assets.ingest.exports import (
@@ -49,8 +51,10 @@ def ingest_stream(
     with work_connection() as con:
         if stream == "historian":
             parsed = parse_historian(plant, files, day, con)
+        elif getattr(plant, stream) is None:
+            parsed = _empty_partition(stream)
         elif stream == "lab_results":
-            parsed = _parse_lab_day(plant, files, day, con)
+            parsed = parse_lab_results(plant, files, day, con)
         else:
             parsed = parse_events(plant, stream, files, day, con)
     lake_paths.move_file_atomic(parsed.accepted_file, lake_paths.accepted_path(lake.lake, stream, plant_id, day))
@@ -118,13 +122,15 @@ def raw_downtime_events(context: dg.AssetExecutionContext, lake: LakeResource, p
     return ingest_stream(context, "downtime_events", lake, plants)
 
 
-def _parse_lab_day(plant, files, day, con):
-    """A plant without a lab export gets an empty partition, so dbt reads one schema for every plant."""
-    if plant.lab_results is None:
-        empty = {"accepted": LAB_SCHEMA.empty_table(), "quarantine": QUARANTINE_SCHEMA.empty_table(),
-                 "reconciliation": RECONCILIATION_SCHEMA.empty_table()}
-        return ParsedExport.from_tables(**empty)
-    return parse_lab_results(plant, files, day, con)
+ACCEPTED_SCHEMAS = {"production_runs": RUNS_SCHEMA, "downtime_events": DOWNTIME_SCHEMA, "lab_results": LAB_SCHEMA}
+
+
+def _empty_partition(stream: str) -> ParsedExport:
+    """A plant without an optional export (MES runs, downtime, lab) gets an empty partition, so dbt reads
+    one schema for every plant."""
+    return ParsedExport.from_tables(accepted=ACCEPTED_SCHEMAS[stream].empty_table(),
+                                    quarantine=QUARANTINE_SCHEMA.empty_table(),
+                                    reconciliation=RECONCILIATION_SCHEMA.empty_table())
 
 
 @dg.asset(
