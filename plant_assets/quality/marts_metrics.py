@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from plant_assets.core.catalog import load_kpi_catalog
+from plant_assets.core.kpi_inputs import computable_kpis
 from plant_assets.quality.suites import load_suite_definition
 
 SUITE = "marts_kpi_daily"
@@ -29,6 +30,12 @@ def gate_kpis() -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"suite {SUITE} names {unknown}: not kpi_daily KPIs of kpi_catalog.csv nor frame columns")
     return tuple(k for k, v in catalog.items() if v.in_kpi_daily and (k in named or k == BAND_KPI))
+
+
+def not_computable(plant) -> frozenset[str]:
+    """The gate KPIs the plant's configuration cannot compute (an energy-only plant has no kwh_per_unit): their
+    not-null expectations do not apply to it, so no plant fails for a KPI it cannot have."""
+    return frozenset(gate_kpis()) - computable_kpis(plant)
 
 
 def ingest_gate_status(lake: Path, first_day: date, last_day: date) -> pd.DataFrame:

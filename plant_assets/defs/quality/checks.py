@@ -29,7 +29,7 @@ from plant_assets.quality import (
 )
 from plant_assets.quality.day_levels import DayLevelFiles
 from plant_assets.quality.historian import historian_day_metrics
-from plant_assets.quality.marts_metrics import ingest_gate_status, kpi_day_frames
+from plant_assets.quality.marts_metrics import ingest_gate_status, kpi_day_frames, not_computable
 from plant_assets.quality.raw_metrics import offending_samples
 
 # The ingest asset these gates guard (by key: each stage folder stands on its own).
@@ -208,6 +208,7 @@ def marts_kpi_gate(
         outcome = validate_frame(
             "marts_kpi_daily", frame, thresholds | {"band_low": band[0], "band_high": band[1]},
             f"{row['plant_id']}|{row['production_date']}",
+            not_applicable=not_computable(plant),  # issue 19: never fail a plant for a KPI it cannot compute
         )
         write_gate_result(
             lake, "marts", row["plant_id"], row["production_date"], [outcome],
