@@ -145,11 +145,22 @@ def build_savings(con, plants: dict[str, PlantConfig], client=None) -> pd.DataFr
         columns=["plant_id", "production_date", "savings_kwh", "cumulative_savings_kwh", "uncertainty_kwh"])
 
 
+# The signals the shared KPIs, motor health and the ML templates are built on; coverage is the share the plant
+# maps, in any form (energy_interval or active_power count as energy_total). The catalog's other signals
+# (process values, utilities, weather) are optional measurements, so they do not lower a plant's coverage.
+CORE_SIGNALS = ("energy_total", "production_count_total", "motor_current", "motor_vibration_velocity",
+                "motor_bearing_temperature")
+
+
+def tag_map_coverage(plant: PlantConfig, provided: dict[str, dict[str, list[str]]]) -> float:
+    mapped = {signal for signals in provided.values() for signal in signals}
+    return len(mapped & set(CORE_SIGNALS)) / len(CORE_SIGNALS)
+
+
 def build_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None) -> pd.DataFrame:
-    from plant_assets.core.catalog import load_signal_catalog
+    from plant_assets.core.kpi_inputs import provided_signals
     from plant_assets.quality.marts_metrics import ingest_gate_status
 
-    catalog = load_signal_catalog()
     recon = _table(con, "select plant_id, production_date, raw_records, quarantined_records from marts.fct_ingest_reconciliation")
     kpis = _table(con, "select plant_id, min(production_date) as first_kpi_date from marts.kpi_daily group by plant_id")
     alerts = _table(con, f"select plant_id, status, raised_at, acknowledged_at from {ALERTS}")
@@ -181,7 +192,7 @@ def build_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None
             "first_export_date": first_export,
             "first_kpi_date": first_kpi,
             "days_first_export_to_first_kpi": (first_kpi - first_export).days if first_export and first_kpi else None,
-            "tag_map_coverage": len({t.signal for t in plant.tag_map} & set(catalog)) / len(catalog),
+            "tag_map_coverage": tag_map_coverage(plant, provided_signals(plant)),
             "quarantined_share": float(r["quarantined_records"].sum()) / raw_total if raw_total else None,
             "gate_pass_rate": float(g["passed"].astype(bool).mean()) if len(g) else None,
             "model_validation": tags.get("validation"),
