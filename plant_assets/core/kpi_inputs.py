@@ -23,6 +23,11 @@ from plant_assets.core.catalog import CanonicalSignal, Kpi, load_kpi_catalog, lo
 
 LAB = "lab_results"
 STATE = "machine_running"  # the signal a running_above tag provides
+# The signals the shared KPIs, motor health and the ML templates are built on: readiness lists an asset's gaps
+# in them and the rollout scorecard's tag-map coverage is the share mapped (in any form). The catalog's other
+# signals (process values, utilities, weather, mass, machine state) are optional measurements.
+CORE_SIGNALS = ("energy_total", "production_count_total", "motor_current", "motor_vibration_velocity",
+                "motor_bearing_temperature")
 
 
 def _product_mass(plant: Any) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 from plant_assets.core.catalog import load_kpi_catalog, load_signal_catalog
 from plant_assets.core.kpi_inputs import (
     CONFIG_CHECKS,
+    CORE_SIGNALS,
     UNCONFIGURED_EXPORT,
     kpi_gaps,
     provided_signals,
@@ -61,9 +62,9 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
 
     catalog = load_signal_catalog()
     signals = provided_signals(plant, catalog)
-    # the metered signals some KPI needs (the catalog also lists signals no KPI reads yet: process values,
-    # weather); a machine state tag is optional beside MES, its KPIs say when it is missing
-    needed = {s for k in load_kpi_catalog().values() for s in k.requires_signals if catalog[s].kind != "step"}
+    # gaps in the core signals only (in any form): the catalog's optional signals (process values, weather,
+    # mass, machine state) are not gaps; the KPIs that need them say so
+    needed = set(CORE_SIGNALS)
     missing: dict[str, list[str]] = {}
     for line in plant.lines:
         line_needs = [s for s, c in catalog.items() if c.asset_level == "line" and s in needed]

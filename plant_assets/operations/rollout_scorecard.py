@@ -145,14 +145,11 @@ def build_savings(con, plants: dict[str, PlantConfig], client=None) -> pd.DataFr
         columns=["plant_id", "production_date", "savings_kwh", "cumulative_savings_kwh", "uncertainty_kwh"])
 
 
-# The signals the shared KPIs, motor health and the ML templates are built on; coverage is the share the plant
-# maps, in any form (energy_interval or active_power count as energy_total). The catalog's other signals
-# (process values, utilities, weather) are optional measurements, so they do not lower a plant's coverage.
-CORE_SIGNALS = ("energy_total", "production_count_total", "motor_current", "motor_vibration_velocity",
-                "motor_bearing_temperature")
-
-
 def tag_map_coverage(plant: PlantConfig, provided: dict[str, dict[str, list[str]]]) -> float:
+    """The share of the core signals (core.kpi_inputs.CORE_SIGNALS) the plant maps in any form (energy_interval
+    or active_power count as energy_total); optional catalog signals do not lower it."""
+    from plant_assets.core.kpi_inputs import CORE_SIGNALS
+
     mapped = {signal for signals in provided.values() for signal in signals}
     return len(mapped & set(CORE_SIGNALS)) / len(CORE_SIGNALS)
 

@@ -1,5 +1,5 @@
 {{ config(materialized='table') }}
--- The line meters' consumption and output as amounts per interval, from whichever form each tag
+-- The line meters' consumption and output (pieces, or mass) as amounts per interval, from whichever form each tag
 -- reports (seeds/canonical_signals.csv: form_of, kind). int_line_deltas and int_production_runs
 -- read only this model, so every KPI of energy or units is computed the same way from every form.
 --
@@ -7,6 +7,7 @@
 --     good readings, from int_counter_deltas (rollover and reset are handled there, not here).
 --   interval (energy_interval, production_count_interval): a reading is the amount of
 --     [ts, ts + interval_min) (tag map interval_min, default 15 min), taken as exported.
+--   production_mass_total (t): a totalizer like energy_total; production_mass_flow (t/h) a rate like power.
 --   power (active_power, kW; a continuous signal with form_of, canonical unit per hour):
 --     LEFT-HOLD integral: a sample holds until the next sample of its tag,
 --     amount = value x (t_next - t) in hours, over gaps up to interval_min (default 15 min); a
@@ -14,7 +15,8 @@
 --     sample interval stamped at its start; for instantaneous samples one interval's error is at
 --     most (max - min power within it) x its length.
 --
--- signal is the signal the amount counts as (form_of: energy_total or production_count_total),
+-- signal is the signal the amount counts as (form_of: energy_total, production_count_total or
+-- production_mass_total),
 -- source_signal the tag's own. Like a counter delta, an amount belongs to its interval START
 -- (hour_utc, plant-local production_date).
 --
@@ -22,7 +24,7 @@
 with forms as (
     select signal, kind, coalesce(nullif(form_of, ''), signal) as counts_as
     from {{ ref('canonical_signals') }}
-    where coalesce(nullif(form_of, ''), signal) in ('energy_total', 'production_count_total')
+    where coalesce(nullif(form_of, ''), signal) in ('energy_total', 'production_count_total', 'production_mass_total')
 ),
 
 plants as (
@@ -43,7 +45,7 @@ counter_deltas as (
         production_date,
         delta
     from {{ ref('int_counter_deltas') }}
-    where signal in ('energy_total', 'production_count_total')
+    where signal in ('energy_total', 'production_count_total', 'production_mass_total')
 ),
 
 readings as (

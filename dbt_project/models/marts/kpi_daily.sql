@@ -34,8 +34,13 @@ meters as (
         production_date,
         sum(delta) filter (where signal = 'energy_total') as energy_kwh,
         sum(delta) filter (where signal = 'production_count_total') as units_produced,
-        sum(delta * mass_kg / 1000.0) filter (
-            where signal = 'production_count_total' and mass_kg is not null
+        -- tonnage: counted units x their product's unit mass, or a mass meter (belt scale: totalizer or
+        -- mass flow, int_line_meter_intervals); a line maps one production form
+        sum(
+            case
+                when signal = 'production_mass_total' then delta
+                when signal = 'production_count_total' then delta * mass_kg / 1000.0
+            end
         ) as produced_tonnes,
         -- ISO 22400-2 PRI x PQ: ideal minutes of the units counted during an order of a product
         -- with a known ideal rate
@@ -207,6 +212,7 @@ daily as (
         units_produced,
         energy_kwh / nullif(units_produced, 0) as kwh_per_unit,
         energy_kwh / nullif(produced_tonnes, 0) as energy_per_ton,
+        produced_tonnes as produced_mass_t,
         good_qty,
         scrap_qty,
         1 - quality_ratio_value as scrap_ratio,
