@@ -22,14 +22,20 @@ class CanonicalSignal:
     signal: str
     quantity: str
     canonical_unit: str
-    kind: str  # totalizer | counter | step | continuous
+    kind: str  # totalizer | counter | interval | step | continuous
     asset_level: str  # line | motor
     min_value: float
     max_value: float
     max_level_factor: float  # day-over-day level change physics explains; beyond it: a unit change?
     description: str
+    form_of: str  # the signal whose KPI inputs this form provides (energy_interval -> energy_total); "" itself
     # totalizer / counter: the largest increase per hour (canonical unit) any line can show; None otherwise
     max_rate_per_hour: float | None = None
+
+    @property
+    def provides(self) -> str:
+        """The signal a KPI requirement names for this one (itself, or the signal it is a form of)."""
+        return self.form_of or self.signal
 
 
 def _read_seed(path: Path, cls: type, **convert: Callable[[str], Any]) -> dict[str, Any]:
@@ -52,6 +58,7 @@ def load_signal_catalog(path: Path = SIGNAL_CATALOG_CSV) -> dict[str, CanonicalS
 
 KPI_CATALOG_CSV = REPO_ROOT / "dbt_project" / "seeds" / "kpi_catalog.csv"
 KPI_DAILY_MART = "marts.kpi_daily"
+OPTIONAL_EXPORTS = ("production_runs", "downtime_events", "lab_results")
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class Kpi:
     grain: str
     mart: str  # where it lives: marts.kpi_daily (rows of the long table), a mart column, or 'not built (...)'
     requires_signals: tuple[str, ...]  # canonical signals: line-level ones on every counted line, motor-level on a motor
-    requires_exports: tuple[str, ...]  # event exports (production_runs, downtime_events, lab_results)
+    requires_exports: tuple[str, ...]  # optional exports (OPTIONAL_EXPORTS); "a|b": either (core.kpi_inputs)
     requires_config: tuple[str, ...]  # plant.yaml settings (products.mass_kg, energy_baseline, quality_specs)
 
     @property
@@ -87,4 +94,9 @@ def load_kpi_catalog(path: Path = KPI_CATALOG_CSV) -> dict[str, Kpi]:
     unknown = sorted({s for k in kpis.values() for s in k.requires_signals} - set(signals))
     if unknown:
         raise ValueError(f"{path.name}: requires_signals names {unknown}, which are not canonical signals")
+    # requires_exports: optional exports, `a|b` = any one alternative, a canonical signal as an alternative
+    alternatives = {a for k in kpis.values() for e in k.requires_exports for a in e.split("|")}
+    unknown = sorted(alternatives - set(OPTIONAL_EXPORTS) - set(signals))
+    if unknown:
+        raise ValueError(f"{path.name}: requires_exports names {unknown}; known: {OPTIONAL_EXPORTS} or a signal")
     return kpis

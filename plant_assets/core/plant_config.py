@@ -265,6 +265,11 @@ class TagMapping(_Strict):
     line_id: str
     asset_id: str
     rollover: float | None = Field(default=None, gt=0)
+    # Signal forms (docs/contracts.md): an interval signal's reading covers [ts, ts + interval_min); a power
+    # signal is integrated over gaps up to interval_min (default 15); running_above makes a continuous tag
+    # (current, power, load) its line's state: running above it (canonical unit), idle at or below.
+    interval_min: float | None = Field(default=None, gt=0, le=1440)
+    running_above: float | None = None
 
 
 class PlantConfig(_Strict):
@@ -274,14 +279,18 @@ class PlantConfig(_Strict):
     timezone: str
     owners: dict[str, str]
     historian: HistorianExport
-    production_runs: EventExport
-    downtime_events: EventExport
+    # MES exports are optional: a historian-only plant has neither (its KPIs that need them are absent, and
+    # its running / idle / down minutes come from a machine state tag, readiness says which KPIs it has).
+    production_runs: EventExport | None = None
+    downtime_events: EventExport | None = None
     # Optional: a plant without a lab export has no quality-deviation KPIs (readiness says so).
     lab_results: LabExport | None = None
     # Per product and characteristic spec limits the lab results are judged against.
     quality_specs: list[QualitySpec] = Field(default_factory=list)
     lines: list[Line] = Field(min_length=1)
-    products: list[Product] = Field(min_length=1)
+    products: list[Product] = Field(default_factory=list)
+    # Enumerated machine state (signal machine_state): each code the tag reports -> running, idle or down.
+    machine_states: dict[float, Literal["running", "idle", "down"]] = Field(default_factory=dict)
     energy_baseline: BaselinePeriod
     # The first production day of the plant's exports: day partitions start at the earliest plant's
     # (plant_assets/defs/partitions.py), so its history can be backfilled. None: the platform's default start.
@@ -322,9 +331,14 @@ class PlantConfig(_Strict):
             ("production_runs", self.production_runs, RUN_COLUMNS),
             ("downtime_events", self.downtime_events, DOWNTIME_COLUMNS),
         ):
+            if export is None:
+                continue
             missing = [c for c in needed if c not in export.columns]
             if missing:
                 raise ValueError(f"{name}.columns lacks {missing}")
+        for name in ("production_runs", "lab_results"):
+            if getattr(self, name) is not None and not self.products:
+                raise ValueError(f"{name} name products: declare them under products")
         return self
 
     @model_validator(mode="after")
@@ -381,7 +395,8 @@ def _read_tag_map(path: Path) -> list[dict[str, Any]]:
         rows = []
         for line_no, row in enumerate(csv.DictReader(handle), start=2):
             row = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
-            row["rollover"] = row.get("rollover") or None
+            for optional in ("rollover", "interval_min", "running_above"):
+                row[optional] = row.get(optional) or None
             row["_line"] = line_no
             rows.append(row)
         return rows
@@ -416,8 +431,22 @@ def _validate_tag_map(
             conversion_to(mapping.source_unit, signal.canonical_unit)
         except ValueError as exc:
             errors.append(f"{where}: {exc}")
+        errors.extend(f"{where}: {e}" for e in _form_errors(plant, mapping, signal))
         mappings.append(mapping)
     return mappings, errors
+
+
+def _form_errors(plant: PlantConfig, mapping: TagMapping, signal: CanonicalSignal) -> list[str]:
+    """The signal-form columns that do not fit the signal (interval_min, running_above, machine_states)."""
+    errors = []
+    integrated = signal.kind == "interval" or (signal.form_of and signal.kind == "continuous")
+    if mapping.interval_min is not None and not integrated:
+        errors.append(f"interval_min applies to interval and power signals, not {mapping.signal!r}")
+    if mapping.running_above is not None and signal.kind != "continuous":
+        errors.append(f"running_above needs a continuous signal (current, power, load), not {signal.kind} {mapping.signal!r}")
+    if mapping.signal == "machine_state" and not plant.machine_states:
+        errors.append("a machine_state tag needs plant.yaml machine_states (code -> running / idle / down)")
+    return errors
 
 
 def load_plant(folder: Path) -> PlantConfig:

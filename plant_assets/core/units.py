@@ -9,6 +9,10 @@ import pint
 _UNITS = pint.UnitRegistry()
 # Piece counts are dimensionless in pint; name them so tag maps can say "count".
 _UNITS.define("count = [] = unit = pcs = piece")
+# Reactive power and energy (var, kvar, kvarh): a dimension of their own, so a reactive meter can never be
+# mapped onto active energy by a unit slip.
+_UNITS.define("volt_ampere_reactive = [reactive_power] = var = VAr")
+_UNITS.define("var_hour = volt_ampere_reactive * hour = varh = VArh")
 
 
 @lru_cache(maxsize=512)

@@ -77,16 +77,19 @@ def parse_historian(
 def parse_stream(
     plant: Any, stream: Stream, files: Sequence[Path | str], day: date, con: duckdb.DuckDBPyConnection
 ) -> ParsedExport:
-    """Parse one plant-day of a stream. A plant without a lab export gets an empty lab partition, so dbt reads
-    one schema for every plant."""
+    """Parse one plant-day of a stream. A plant without an optional export (MES runs, downtime, lab) gets an
+    empty partition, so dbt reads one schema for every plant."""
     if stream == "historian":
         return parse_historian(plant, files, day, con)
+    if getattr(plant, stream) is None:
+        return ParsedExport.from_tables(EMPTY_STREAM_SCHEMAS[stream].empty_table(), QUARANTINE_SCHEMA.empty_table(),
+                                        RECONCILIATION_SCHEMA.empty_table())
     if stream == "lab_results":
-        if plant.lab_results is None:
-            return ParsedExport.from_tables(LAB_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table(),
-                                            RECONCILIATION_SCHEMA.empty_table())
         return parse_lab_results(plant, files, day, con)
     return parse_events(plant, stream, files, day, con)
+
+
+EMPTY_STREAM_SCHEMAS = {"production_runs": RUNS_SCHEMA, "downtime_events": DOWNTIME_SCHEMA, "lab_results": LAB_SCHEMA}
 
 
 def files_for_day(

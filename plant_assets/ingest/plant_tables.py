@@ -19,6 +19,10 @@ REGISTRY_SCHEMAS = {
             ("plant_id", pa.string()), ("name", pa.string()), ("timezone", pa.string()),
             ("isa95_path", pa.string()), ("baseline_start", pa.date32()), ("baseline_end", pa.date32()),
             ("energy_tolerance", pa.float64()),
+            # which optional exports the plant configures: a KPI from an export the plant lacks is absent, not 0
+            ("has_production_runs", pa.bool_()), ("has_downtime_events", pa.bool_()), ("has_lab_results", pa.bool_()),
+            # plant.yaml machine_states: machine_state code -> running / idle / down
+            ("machine_states", pa.list_(pa.struct([("code", pa.float64()), ("state", pa.string())]))),
         ]
     ),
     # rated_kw / max_units_per_hour: what the line can physically draw and make (core.rated_limits), NULL unknown
@@ -52,7 +56,7 @@ REGISTRY_SCHEMAS = {
             ("plant_id", pa.string()), ("source_tag", pa.string()), ("signal", pa.string()),
             ("line_id", pa.string()), ("asset_id", pa.string()), ("source_unit", pa.string()),
             ("canonical_unit", pa.string()), ("scale", pa.float64()), ("offset", pa.float64()),
-            ("rollover", pa.float64()),
+            ("rollover", pa.float64()), ("interval_min", pa.float64()), ("running_above", pa.float64()),
         ]
     ),
 }
@@ -68,6 +72,8 @@ def registry_rows(plants: dict[str, PlantConfig]) -> dict[str, list[dict]]:
                 "plant_id": pid, "name": plant.name, "timezone": plant.timezone, "isa95_path": plant.isa95_path(),
                 "baseline_start": plant.energy_baseline.start, "baseline_end": plant.energy_baseline.end,
                 "energy_tolerance": plant.alerting.energy_tolerance,
+                **{f"has_{s}": getattr(plant, s) is not None for s in ("production_runs", "downtime_events", "lab_results")},
+                "machine_states": [{"code": c, "state": v} for c, v in sorted(plant.machine_states.items())],
             }
         )
         for line in plant.lines:
@@ -106,6 +112,7 @@ def registry_rows(plants: dict[str, PlantConfig]) -> dict[str, list[dict]]:
                     "plant_id": pid, "source_tag": tag.source_tag, "signal": tag.signal, "line_id": tag.line_id,
                     "asset_id": tag.asset_id, "source_unit": tag.source_unit, "canonical_unit": canonical_unit,
                     "scale": scale, "offset": offset, "rollover": tag.rollover,
+                    "interval_min": tag.interval_min, "running_above": tag.running_above,
                 }
             )
     return rows

@@ -8,34 +8,20 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from plant_assets.core.catalog import Kpi, load_kpi_catalog, load_signal_catalog
+from plant_assets.core.catalog import load_kpi_catalog, load_signal_catalog
+from plant_assets.core.kpi_inputs import (
+    CONFIG_CHECKS,
+    CORE_SIGNALS,
+    UNCONFIGURED_EXPORT,
+    kpi_gaps,
+    provided_signals,
+    status_of,
+)
 
-LAB = "lab_results"
+__all__ = ["CONFIG_CHECKS", "KPI_REQUIREMENTS", "UNCONFIGURED_EXPORT", "KpiStatus", "Readiness", "kpi_catalog",
+           "readiness"]
 
-
-def _product_mass(plant: Any) -> str | None:
-    return None if any(p.mass_kg for p in plant.products) else "no product has mass_kg"
-
-
-def _quality_specs(plant: Any) -> str | None:
-    if plant.lab_results is None:
-        return None  # the missing lab_results export says it, in plain words
-    return None if plant.quality_specs else "no quality_specs (spec limits) in plant.yaml"
-
-
-# kpi_catalog.csv requires_config -> the gap it leaves in a plant (None: nothing missing). The energy baseline
-# period is a required part of plant.yaml; whether its days have data is not judged here.
-CONFIG_CHECKS = {
-    "products.mass_kg": _product_mass,
-    "energy_baseline": lambda plant: None,
-    "quality_specs": _quality_specs,
-}
-# an optional export the plant does not configure at all (plant.yaml has no such section)
-UNCONFIGURED_EXPORT = {
-    LAB: "no lab_results export configured in plant.yaml (a plant without lab data has no quality-deviation KPIs)",
-}
-
-
+# the KPI catalog's requirements read in one place (core.kpi_inputs), re-exported for callers and tests
 # KPI -> (canonical signals, event exports, plant.yaml settings) it needs: the requires_* columns of
 # dbt_project/seeds/kpi_catalog.csv, the one list of KPIs.
 KPI_REQUIREMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -75,17 +61,18 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
     from plant_assets.ingest.exports import STREAMS, files_for_day, parse_historian
 
     catalog = load_signal_catalog()
-    signals: dict[str, dict[str, list[str]]] = {}
-    for m in plant.tag_map:
-        signals.setdefault(m.asset_id, {}).setdefault(m.signal, []).append(m.source_tag)
+    signals = provided_signals(plant, catalog)
+    # gaps in the core signals only (in any form): the catalog's optional signals (process values, weather,
+    # mass, machine state) are not gaps; the KPIs that need them say so
+    needed = set(CORE_SIGNALS)
     missing: dict[str, list[str]] = {}
     for line in plant.lines:
-        line_needs = [s for s, c in catalog.items() if c.asset_level == "line"]
+        line_needs = [s for s, c in catalog.items() if c.asset_level == "line" and s in needed]
         gap = [s for s in line_needs if s not in signals.get(line.id, {})]
         if gap:
             missing[line.id] = gap
         for motor in line.motors:
-            motor_needs = [s for s, c in catalog.items() if c.asset_level == "motor"]
+            motor_needs = [s for s, c in catalog.items() if c.asset_level == "motor" and s in needed]
             gap = [s for s in motor_needs if s not in signals.get(motor.id, {})]
             if gap:
                 missing[motor.id] = gap
@@ -98,9 +85,9 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
             exports[stream] += [p.name for p in files_for_day(plant, landing_dir, day, stream)]
 
     kpis: list[KpiStatus] = []
-    line_ids = [line.id for line in plant.lines]
     for kpi in load_kpi_catalog().values():
-        kpis.append(_kpi_status(kpi, plant, catalog, signals, line_ids, exports, days))
+        gaps = kpi_gaps(kpi, plant, signals, exports if days else None, catalog)
+        kpis.append(KpiStatus(kpi.kpi, status_of(gaps), gaps))
 
     parse: dict[str, Any] = {"days": [d.isoformat() for d in days], "raw": 0, "accepted": 0, "quarantined": 0,
                              "reasons": {}, "failed_rows": [], "unmapped_tags": {}}
@@ -130,34 +117,6 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
     finally:
         con.close()
     return Readiness(plant.plant_id, signals, missing, kpis, exports, parse)
-
-
-def _kpi_status(kpi: Kpi, plant: Any, catalog: dict, signals: dict[str, dict[str, list[str]]],
-                line_ids: list[str], exports: dict[str, list[str]], days: list[date]) -> KpiStatus:
-    """ready, partial (some lines lack a line signal) or missing, with the gaps in plain words."""
-    gaps: list[str] = []
-    line_needs = [s for s in kpi.requires_signals if catalog[s].asset_level == "line"]
-    lines_ok = [lid for lid in line_ids if all(s in signals.get(lid, {}) for s in line_needs)]
-    if line_needs and not lines_ok:
-        gaps.append(f"no line has {', '.join(line_needs)}")
-    elif line_needs and len(lines_ok) < len(line_ids):
-        gaps.append(f"lines without {', '.join(line_needs)}: {sorted(set(line_ids) - set(lines_ok))}")
-    for s in kpi.requires_signals:
-        if catalog[s].asset_level == "motor" and not any(s in sig for sig in signals.values()):
-            gaps.append(f"no {s} tag")
-    for stream in kpi.requires_exports:
-        if getattr(plant, stream) is None:
-            gaps.append(UNCONFIGURED_EXPORT.get(stream, f"no {stream} export configured in plant.yaml"))
-        elif days and not exports[stream]:
-            gaps.append(f"no {stream} export found")
-    for need in kpi.requires_config:
-        if need not in CONFIG_CHECKS:
-            raise ValueError(f"kpi_catalog.csv: {kpi.kpi} requires_config {need!r}; known: {sorted(CONFIG_CHECKS)}")
-        gap = CONFIG_CHECKS[need](plant)
-        if gap:
-            gaps.append(gap)
-    fatal = [g for g in gaps if not g.startswith("lines without")]
-    return KpiStatus(kpi.kpi, "missing" if fatal else "partial" if gaps else "ready", gaps)
 
 
 def _recent_days(plant: Any, landing_dir: Path, look_back: int = 400, want: int = 3) -> list[date]:

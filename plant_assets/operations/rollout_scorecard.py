@@ -148,11 +148,19 @@ def build_savings(con, plants: dict[str, PlantConfig], client=None) -> pd.DataFr
         columns=["plant_id", "production_date", "savings_kwh", "cumulative_savings_kwh", "uncertainty_kwh"])
 
 
+def tag_map_coverage(plant: PlantConfig, provided: dict[str, dict[str, list[str]]]) -> float:
+    """The share of the core signals (core.kpi_inputs.CORE_SIGNALS) the plant maps in any form (energy_interval
+    or active_power count as energy_total); optional catalog signals do not lower it."""
+    from plant_assets.core.kpi_inputs import CORE_SIGNALS
+
+    mapped = {signal for signals in provided.values() for signal in signals}
+    return len(mapped & set(CORE_SIGNALS)) / len(CORE_SIGNALS)
+
+
 def build_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None) -> pd.DataFrame:
-    from plant_assets.core.catalog import load_signal_catalog
+    from plant_assets.core.kpi_inputs import provided_signals
     from plant_assets.quality.marts_metrics import ingest_gate_status
 
-    catalog = load_signal_catalog()
     recon = _table(con, "select plant_id, production_date, raw_records, quarantined_records from marts.fct_ingest_reconciliation")
     kpis = _table(con, "select plant_id, min(production_date) as first_kpi_date from marts.kpi_daily group by plant_id")
     alerts = _table(con, f"select plant_id, status, raised_at, acknowledged_at from {ALERTS}")
@@ -185,7 +193,7 @@ def build_scorecard(con, lake: Path, plants: dict[str, PlantConfig], client=None
             "first_export_date": first_export,
             "first_kpi_date": first_kpi,
             "days_first_export_to_first_kpi": (first_kpi - first_export).days if first_export and first_kpi else None,
-            "tag_map_coverage": len({t.signal for t in plant.tag_map} & set(catalog)) / len(catalog),
+            "tag_map_coverage": tag_map_coverage(plant, provided_signals(plant)),
             "quarantined_share": float(r["quarantined_records"].sum()) / raw_total if raw_total else None,
             "gate_pass_rate": float(g["passed"].astype(bool).mean()) if len(g) else None,
             "model_validation": tags.get("validation"),

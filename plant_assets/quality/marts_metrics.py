@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from plant_assets.core.catalog import load_kpi_catalog
+from plant_assets.core.kpi_inputs import computable_kpis
 from plant_assets.core.plant_config import PlantConfig
 from plant_assets.quality import kpi_bounds
 from plant_assets.quality.suites import GateOutcome, load_suite_definition, suite_parameters, validate_frame
@@ -31,6 +32,12 @@ def gate_kpis() -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"suite {SUITE} names {unknown}: not kpi_daily KPIs of kpi_catalog.csv nor frame columns")
     return tuple(k for k, v in catalog.items() if v.in_kpi_daily and (k in named or k == BAND_KPI))
+
+
+def not_computable(plant) -> frozenset[str]:
+    """The gate KPIs the plant's configuration cannot compute (an energy-only plant has no kwh_per_unit): their
+    not-null expectations do not apply to it, so no plant fails for a KPI it cannot have."""
+    return frozenset(gate_kpis()) - computable_kpis(plant)
 
 
 def ingest_gate_status(lake: Path, first_day: date, last_day: date) -> pd.DataFrame:
@@ -107,6 +114,7 @@ def judge_plant_day(plant: PlantConfig, row: dict) -> tuple[GateOutcome, dict, d
     band = (median / thresholds["band_factor"], median * thresholds["band_factor"]) if has_band else (0.0, 1e18)
     bounds = kpi_bounds.day_bounds(plant, row, thresholds)
     parameters = thresholds | {"band_low": band[0], "band_high": band[1]} | kpi_bounds.bound_parameters(bounds)
-    outcome = validate_frame(SUITE, pd.DataFrame([row]), parameters, f"{row['plant_id']}|{row['production_date']}")
+    outcome = validate_frame(SUITE, pd.DataFrame([row]), parameters, f"{row['plant_id']}|{row['production_date']}",
+                             not_applicable=not_computable(plant))  # never fail a plant for a KPI it cannot compute
     outcome.failed = kpi_bounds.explain(outcome.failed, bounds, row)
     return outcome, parameters, overrides

@@ -180,11 +180,17 @@ def validate_frame(
     parameters: dict[str, Any] | None = None,
     batch_name: str | None = None,
     key_column: str | None = None,
+    not_applicable: frozenset[str] = frozenset(),
 ) -> GateOutcome:
-    """Validate `frame` with the suite; `key_column` names the rows (a tag) in the failure samples."""
+    """Validate `frame` with the suite; `key_column` names the rows (a tag) in the failure samples.
+    `not_applicable`: columns whose not-null expectations do not apply here (a KPI the plant cannot compute)."""
     gx, batch_definition = _context()
     parameters = parameters or {}
     definition = load_suite_definition(suite_name)
+    definition["expectations"] = [
+        e for e in definition["expectations"]
+        if not (e["type"] == "expect_column_values_to_not_be_null" and e["kwargs"].get("column") in not_applicable)
+    ]
     definition["meta"] = {k: v for k, v in definition.get("meta", {}).items() if k != "thresholds"}
     suite = gx.ExpectationSuite(**definition)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})

@@ -24,6 +24,7 @@ from plant_assets.simulator.physics import (
 )
 from plant_assets.simulator.profile import (
     EfficiencyImprovementFault,
+    simulated_products,
     EnergyWasteFault,
     MotorDegradationFault,
     ScrapDriftFault,
@@ -72,6 +73,8 @@ class PlantResult:
     minutes: int = 0
     lab_files: list[Written] = field(default_factory=list)
     lab_daily: pd.DataFrame | None = None
+    # daily truth per line (the columns of truth.daily_truth plus line_id); not written to the truth folder
+    line_daily: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -302,8 +305,8 @@ def simulate_plant(
         raise ValueError(f"{plant.plant_id}: no simulator writer for dialect {plant.historian.dialect!r}")
     rng_for = Streams(profile.seed, seed)
     clock = make_clock(start, days, plant.tz)
-    product_codes = [p.code for p in plant.products]
-    ideal = {p.code: p.ideal_rate_per_min for p in plant.products}
+    ideal = dict(simulated_products(plant, profile))
+    product_codes = list(ideal)
     failures = _failures(plant, profile, clock, rng_for)
 
     plans: list[LineSchedule] = []
@@ -379,12 +382,20 @@ def simulate_plant(
     historian_files = writer(plant, clock, series, profile.export, rng_for, out_dir)
 
     runs = _runs_frame(plant, profile, clock, plans, traces)
-    run_files = write_events(clock, plant.production_runs, runs, RUN_COLUMNS, out_dir)
-    stops = _stops_frame(clock, plans, category_labels(plant.downtime_events))
-    downtime_files = write_events(clock, plant.downtime_events, stops, DOWNTIME_COLUMNS, out_dir)
+    # a plant without MES exports none (its running / idle / down come from a state tag)
+    run_files = write_events(clock, plant.production_runs, runs, RUN_COLUMNS, out_dir) if plant.production_runs else []
+    downtime_files = []
+    if plant.downtime_events:
+        stops = _stops_frame(clock, plans, category_labels(plant.downtime_events))
+        downtime_files = write_events(clock, plant.downtime_events, stops, DOWNTIME_COLUMNS, out_dir)
     lab_files, lab_daily = simulate_lab(plant, profile.lab, clock, runs, rng_for, out_dir)
 
-    daily = daily_truth(plant.plant_id, clock, list(traces.values()), np.array([ideal[c] for c in product_codes]))
+    rates = np.array([ideal[c] for c in product_codes])
+    daily = daily_truth(plant.plant_id, clock, list(traces.values()), rates)
+    line_daily = pd.concat(
+        [daily_truth(plant.plant_id, clock, [trace], rates).assign(line_id=line_id) for line_id, trace in traces.items()],
+        ignore_index=True,
+    )
     motor_daily = motor_daily_truth(plant.plant_id, clock, list(motors.values()), boundaries)
     faults = _fault_records(plant, profile, clock, failures, growth, motor_daily, daily)
     return PlantResult(
@@ -399,6 +410,7 @@ def simulate_plant(
         clock.n,
         lab_files,
         lab_daily,
+        line_daily,
     )
 
 

@@ -41,6 +41,11 @@ SIGNAL_RESOLUTION = {
     "motor_current": 0.01,
     "motor_vibration_velocity": 0.01,
     "motor_bearing_temperature": 0.01,
+    "energy_interval": 1e-3,
+    "production_count_interval": 1.0,
+    "active_power": 0.01,
+    "machine_running": 1.0,
+    "machine_state": 1.0,
 }
 
 
@@ -89,6 +94,8 @@ class ProductProfile(_Strict):
     mix_weight: float = Field(default=1.0, gt=0, description="relative frequency of orders")
     # A product launched during the window: no order of it starts before this day (0 = the first day).
     introduced_day: int = Field(default=0, ge=0, description="first day (from the window start) it is made")
+    # A plant without MES declares no products in plant.yaml: the simulator's own products carry the rate.
+    ideal_rate_per_min: float | None = Field(default=None, gt=0, description="only for a plant without products")
 
 
 class MotorProfile(_Strict):
@@ -246,6 +253,18 @@ class SimulationProfileError(ValueError):
     """A plant's simulation section that does not fit the plant."""
 
 
+def simulated_products(plant: PlantConfig, profile: SimulationProfile) -> list[tuple[str, float]]:
+    """(code, ideal rate per minute) of the products the lines make: the plant's, or for a plant without MES
+    (no products in plant.yaml) the simulation's own, each with its ideal_rate_per_min."""
+    if plant.products:
+        return [(p.code, p.ideal_rate_per_min) for p in plant.products]
+    missing = sorted(c for c, p in profile.products.items() if p.ideal_rate_per_min is None)
+    if missing:
+        raise SimulationProfileError(f"{plant.plant_id}: no products in plant.yaml, so simulation.products "
+                                     f"{missing} need ideal_rate_per_min")
+    return [(c, float(p.ideal_rate_per_min)) for c, p in profile.products.items()]
+
+
 def load_profile(plant: PlantConfig) -> SimulationProfile:
     """Validate `plant.simulation` and check it against the plant's lines, products and motors."""
     if plant.simulation is None:
@@ -256,7 +275,7 @@ def load_profile(plant: PlantConfig) -> SimulationProfile:
         raise SimulationProfileError(f"{plant.plant_id}: invalid simulation section: {exc}") from exc
     problems: list[str] = []
     line_ids = [line.id for line in plant.lines]
-    product_codes = [p.code for p in plant.products]
+    product_codes = [code for code, _ in simulated_products(plant, profile)]
     motor_ids = {m.id for _, m in plant.motors}
     for line_id in line_ids:
         if line_id not in profile.lines:

@@ -5,6 +5,14 @@ for motors), converted to the tag's source unit, rounded to a realistic resoluti
 tag's rollover. Totalizers and counters are read at every minute instant; continuous signals are either
 sampled every minute (cyclic retrieval) or written on exception: when the value moved beyond a deadband
 since the last written point, and at least every `max_interval_min` minutes.
+
+The other forms a plant's meters and state tags take (docs/contracts.md):
+- energy_interval / production_count_interval: the amount of each interval [k N, (k + 1) N) minutes (N = the
+  tag's interval_min, default 15), stamped at the interval start;
+- active_power: the line's average power of each minute (kW = the minute's kWh x 60), at the minute start;
+- machine_running (1 running, 0 not) and machine_state (the plant's machine_states code of running, of down
+  for an unplanned stop, else of idle): written at the minute start on every change and at least every
+  `max_interval_min` minutes, never jittered, so a state holds exactly from its minute.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from plant_assets.simulator.profile import SIGNAL_RESOLUTION, ExportProfile
 
 Sampling = Literal["cyclic", "exception"]
 REGISTER_KINDS = ("totalizer", "counter")
+DEFAULT_INTERVAL_MIN = 15
 
 
 @dataclass(frozen=True)
@@ -52,14 +61,50 @@ def exception_points(values: np.ndarray, deadband: float, max_interval: int) -> 
     return np.asarray(keep, dtype=np.int64)
 
 
+def interval_sums(per_minute: np.ndarray, interval_min: int) -> np.ndarray:
+    """Per-minute amounts summed over [k N, (k + 1) N), placed at each interval's first minute (0 elsewhere);
+    a last interval the window cuts short is left out."""
+    out = np.zeros(len(per_minute))
+    full = len(per_minute) // interval_min * interval_min
+    out[:full:interval_min] = per_minute[:full].reshape(-1, interval_min).sum(axis=1)
+    return out
+
+
+def _state_codes(plant: PlantConfig, line: LineTrace) -> np.ndarray:
+    from plant_assets.simulator.physics import STOP_UNPLANNED
+
+    code = {state: c for c, state in sorted(plant.machine_states.items(), reverse=True)}
+    missing = sorted({"running", "idle", "down"} - set(code))
+    if missing:
+        raise ValueError(f"{plant.plant_id}: machine_states has no code for {missing}")
+    return np.where(line.running, code["running"],
+                    np.where(line.stop_category == STOP_UNPLANNED, code["down"], code["idle"])).astype(np.float64)
+
+
+def _line_form(plant: PlantConfig, mapping: TagMapping, line: LineTrace) -> np.ndarray | None:
+    """Per-minute canonical values of a line meter or state tag in its form (None: not a line form)."""
+    interval = int(mapping.interval_min or DEFAULT_INTERVAL_MIN)
+    forms = {
+        "energy_total": lambda: line.energy_register_kwh,
+        "production_count_total": lambda: line.count_register.astype(np.float64),
+        "energy_interval": lambda: interval_sums(line.energy_kwh, interval),
+        "production_count_interval": lambda: interval_sums(line.units.astype(np.float64), interval),
+        "active_power": lambda: line.energy_kwh * 60.0,
+        "machine_running": lambda: line.running.astype(np.float64),
+        "machine_state": lambda: _state_codes(plant, line),
+    }
+    make = forms.get(mapping.signal)
+    return None if make is None else make()
+
+
 def _canonical(
-    mapping: TagMapping, lines: dict[str, LineTrace], motors: dict[str, MotorTrace]
+    plant: PlantConfig, mapping: TagMapping, lines: dict[str, LineTrace], motors: dict[str, MotorTrace]
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(canonical per-minute values, jitter_ms or None for register readings)."""
-    if mapping.signal == "energy_total" and mapping.asset_id in lines:
-        return lines[mapping.asset_id].energy_register_kwh, None
-    if mapping.signal == "production_count_total" and mapping.asset_id in lines:
-        return lines[mapping.asset_id].count_register.astype(np.float64), None
+    if mapping.asset_id in lines:
+        values = _line_form(plant, mapping, lines[mapping.asset_id])
+        if values is not None:
+            return values, None
     motor = motors.get(mapping.asset_id)
     if motor is not None:
         column = {
@@ -83,17 +128,24 @@ def build_tag_series(
     series: list[TagSeries] = []
     for mapping in plant.tag_map:
         signal = catalog[mapping.signal]
-        canonical, jitter = _canonical(mapping, lines, motors)
+        canonical, jitter = _canonical(plant, mapping, lines, motors)
         scale, offset = conversion_to(mapping.source_unit, signal.canonical_unit)
         source = (canonical - offset) / scale
-        integer = signal.kind == "counter"
+        integer = signal.kind == "counter" or mapping.signal in ("production_count_interval", "machine_state")
         resolution = SIGNAL_RESOLUTION.get(mapping.signal, 0.001) / abs(scale)
         decimals = 0 if integer else max(0, math.ceil(-math.log10(resolution) - 1e-9))
         source = np.rint(source) if integer else np.round(source, decimals)
         if mapping.rollover:
             source = np.mod(source, mapping.rollover)
         n = len(source)
-        if signal.kind in REGISTER_KINDS or sampling == "cyclic":
+        if signal.kind == "interval":
+            step = int(mapping.interval_min or DEFAULT_INTERVAL_MIN)
+            minute = np.arange(0, n // step * step, step, dtype=np.int64)
+            offsets = np.zeros(len(minute), dtype=np.int64)
+        elif signal.kind == "step":  # states: on change and as a heartbeat, at the minute start
+            minute = exception_points(source, 0.0, export.max_interval_min)
+            offsets = np.zeros(len(minute), dtype=np.int64)
+        elif signal.kind in REGISTER_KINDS or sampling == "cyclic" or mapping.signal == "active_power":
             minute = np.arange(n, dtype=np.int64)
             offsets = np.zeros(n, dtype=np.int64)
         else:

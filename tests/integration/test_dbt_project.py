@@ -37,6 +37,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from plant_assets.ingest.plant_tables import REGISTRY_SCHEMAS
+
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
 # the dbt next to this interpreter (the project's virtualenv), else the one on PATH
@@ -275,13 +277,21 @@ def build_lake(lake: Path) -> None:
             )
 
     registry = lake / "registry"
-    _registry_table(
+    # both plants configure every optional export and have no machine-state map (issue 19 columns)
+    _write(
+        pa.Table.from_pylist(
+            [
+                {"plant_id": plant, "name": name, "timezone": tz, "isa95_path": path, "baseline_start": DAY1,
+                 "baseline_end": DAY2, "energy_tolerance": 0.1, "has_production_runs": True,
+                 "has_downtime_events": True, "has_lab_results": True, "machine_states": []}
+                for plant, name, tz, path in (
+                    ("plant_a", "Rheinfeld", "Europe/Berlin", "Acme/Rheinfeld/Bottling"),
+                    ("plant_b", "Cedar Falls", "America/Chicago", "Acme/Cedar Falls/Canning"),
+                )
+            ],
+            schema=REGISTRY_SCHEMAS["plants"],
+        ),
         registry / "plants.parquet",
-        "plant_id name timezone isa95_path baseline_start baseline_end energy_tolerance",
-        [
-            ("plant_a", "Rheinfeld", "Europe/Berlin", "Acme/Rheinfeld/Bottling", DAY1, DAY2, 0.1),
-            ("plant_b", "Cedar Falls", "America/Chicago", "Acme/Cedar Falls/Canning", DAY1, DAY2, 0.1),
-        ],
     )
     _registry_table(
         registry / "lines.parquet",
@@ -313,19 +323,20 @@ def build_lake(lake: Path) -> None:
     )
     _registry_table(
         registry / "tag_map.parquet",
-        "plant_id source_tag signal line_id asset_id source_unit canonical_unit scale offset rollover",
+        "plant_id source_tag signal line_id asset_id source_unit canonical_unit scale offset rollover"
+        " interval_min running_above",
         [
-            ("plant_a", "A_L1_ENERGY", "energy_total", "L1", "L1", "kWh", "kWh", 1.0, 0.0, None),
-            ("plant_a", "A_L2_ENERGY", "energy_total", "L2", "L2", "MWh", "kWh", 1000.0, 0.0, None),
-            ("plant_a", "A_L1_COUNT", "production_count_total", "L1", "L1", "count", "count", 1.0, 0.0, None),
-            ("plant_a", "A_L1_M1_VIB", "motor_vibration_velocity", "L1", "L1-M1", "mm/s", "mm/s", 1.0, 0.0, None),
-            ("plant_a", "A_L1_M1_TEMP", "motor_bearing_temperature", "L1", "L1-M1", "degC", "degC", 1.0, 0.0, None),
-            ("plant_b", "B_L1_ENERGY", "energy_total", "L1", "L1", "MWh", "kWh", 1000.0, 0.0, None),
-            ("plant_b", "B_L1_COUNT", "production_count_total", "L1", "L1", "count", "count", 1.0, 0.0, 10000.0),
-            ("plant_b", "B_L1_M1_VIB", "motor_vibration_velocity", "L1", "L1-M1", "in/s", "mm/s", 25.4, 0.0, None),
-            ("plant_b", "B_L1_M1_TEMP", "motor_bearing_temperature", "L1", "L1-M1", "degF", "degC", 5 / 9, -160 / 9, None),
+            ("plant_a", "A_L1_ENERGY", "energy_total", "L1", "L1", "kWh", "kWh", 1.0, 0.0, None, None, None),
+            ("plant_a", "A_L2_ENERGY", "energy_total", "L2", "L2", "MWh", "kWh", 1000.0, 0.0, None, None, None),
+            ("plant_a", "A_L1_COUNT", "production_count_total", "L1", "L1", "count", "count", 1.0, 0.0, None, None, None),
+            ("plant_a", "A_L1_M1_VIB", "motor_vibration_velocity", "L1", "L1-M1", "mm/s", "mm/s", 1.0, 0.0, None, None, None),
+            ("plant_a", "A_L1_M1_TEMP", "motor_bearing_temperature", "L1", "L1-M1", "degC", "degC", 1.0, 0.0, None, None, None),
+            ("plant_b", "B_L1_ENERGY", "energy_total", "L1", "L1", "MWh", "kWh", 1000.0, 0.0, None, None, None),
+            ("plant_b", "B_L1_COUNT", "production_count_total", "L1", "L1", "count", "count", 1.0, 0.0, 10000.0, None, None),
+            ("plant_b", "B_L1_M1_VIB", "motor_vibration_velocity", "L1", "L1-M1", "in/s", "mm/s", 25.4, 0.0, None, None, None),
+            ("plant_b", "B_L1_M1_TEMP", "motor_bearing_temperature", "L1", "L1-M1", "degF", "degC", 5 / 9, -160 / 9, None, None, None),
         ],
-        floats=("scale", "offset", "rollover"),
+        floats=("scale", "offset", "rollover", "interval_min", "running_above"),
     )
     _registry_table(
         registry / "quality_specs.parquet",

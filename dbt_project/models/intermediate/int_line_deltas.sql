@@ -1,5 +1,6 @@
 {{ config(materialized='table') }}
--- Line meter deltas (energy_total, production_count_total) with the production run that was active
+-- Line meter amounts (energy_total, production_count_total, from whichever form each meter reports:
+-- int_line_meter_intervals) with the production run that was active
 -- on the line at the interval start (start_utc <= interval_start_utc < end_utc). If MES reports
 -- overlapping runs on a line, the one that started last wins, so no delta is counted twice.
 -- Deltas while no run is active keep NULL order / product columns. ideal_rate_per_min (registry) and
@@ -9,8 +10,7 @@
 -- the start days [min_date - 2, max_date + 1] (a run is assumed to last less than a day).
 with deltas as (
     select *
-    from {{ ref('int_counter_deltas') }}
-    where signal in ('energy_total', 'production_count_total')
+    from {{ ref('int_line_meter_intervals') }}
 ),
 
 runs as (

@@ -1,5 +1,7 @@
 {{ config(materialized='table') }}
--- Machine states of every line on a regular 1-minute grid (naive UTC minute starts), from MES:
+-- Machine states of every line on a regular 1-minute grid (naive UTC minute starts). For a plant
+-- without MES they come from the historian's state tags (state_signals at the end, time_source
+-- 'state_signal'); otherwise (time_source 'mes') from MES:
 -- the production runs (orders) with their time windows and the downtime events.
 --
 --   state = planned_downtime    a planned event covers the minute (it wins over everything)
@@ -17,7 +19,7 @@
 -- Working set: runs / events of the start days [min_date - 2, max_date + 1] (both last less than a
 -- day), minutes of the days [min_date - 1, max_date].
 with plants as (
-    select plant_id, timezone from {{ ref('stg_registry__plants') }}
+    select plant_id, timezone, has_production_runs, has_downtime_events from {{ ref('stg_registry__plants') }}
 ),
 
 runs as (
@@ -111,6 +113,7 @@ grid as (
 
 placed as (
     select
+        'mes' as time_source,
         grid.plant_id,
         grid.line_id,
         grid.minute_utc,
@@ -126,8 +129,37 @@ placed as (
     from grid
     inner join plants
         on plants.plant_id = grid.plant_id
+),
+
+-- Plants without MES (neither production_runs nor downtime_events configured): the machine state
+-- from the historian (int_line_state_minutes). running is APT, down is ADET (unplanned: nothing
+-- says it was planned), both are PBT; idle minutes are on the grid but not PBT. No orders.
+state_signals as (
+    select
+        'state_signal' as time_source,
+        minutes.plant_id,
+        minutes.line_id,
+        minutes.minute_utc,
+        minutes.production_date,
+        cast(null as varchar) as order_id,
+        cast(null as varchar) as product_code,
+        cast(null as double) as ideal_rate_per_min,
+        false as in_order,
+        case minutes.state when 'down' then 'unplanned_downtime' else minutes.state end as state,
+        minutes.state in ('running', 'down') as in_pbt,
+        minutes.state = 'running' as is_apt,
+        minutes.state = 'down' as is_adet
+    from {{ ref('int_line_state_minutes') }} as minutes
+    inner join plants
+        on plants.plant_id = minutes.plant_id
+    where not coalesce(plants.has_production_runs, true)
+        and not coalesce(plants.has_downtime_events, true)
 )
 
 select *
 from placed
 where {{ in_rebuild_window('production_date') }}
+
+union all
+
+select * from state_signals

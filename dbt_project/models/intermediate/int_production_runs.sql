@@ -1,7 +1,8 @@
 -- Production runs with the energy and units the line's meters recorded during the run:
 --   energy_kwh     = sum of the line's energy_total deltas whose interval start is in [start_utc, end_utc)
 --   units_produced = sum of the line's production_count_total deltas in the same window
--- NULL when no meter interval of that signal falls in the run. Product family and unit mass come
+-- NULL when no meter interval of that signal falls in the run. Amounts come from
+-- int_line_meter_intervals (any form: totalizer, per-interval or power). Product family and unit mass come
 -- from the registry.
 --
 -- Runs of the rebuilt start days [min_date - 1, max_date]; their deltas may reach max_date + 1.
@@ -17,8 +18,7 @@ products as (
 
 deltas as (
     select *
-    from {{ ref('int_counter_deltas') }}
-    where signal in ('energy_total', 'production_count_total')
+    from {{ ref('int_line_meter_intervals') }}
 )
 
 select

@@ -11,8 +11,12 @@
 -- units come from the KPI catalog (seeds/kpi_catalog.csv, published as dim_kpi).
 --
 -- Days: the plant-days whose raw gate passed. Sums of MES quantities and downtime are 0 on a day
--- without events; a KPI that is undefined on a day (no meter data, or a ratio with a zero
--- denominator) has no row.
+-- without events of a plant that configures the export; a KPI whose inputs the plant lacks (no
+-- such export, no state source), or that is undefined on a day (no meter data, a ratio with a
+-- zero denominator), has no row, never 0. The time model (PBT, APT, ADET) comes from MES when the
+-- plant configures both MES exports, from the historian's machine state when it configures
+-- neither (int_line_minute_states); running / idle / down minutes and utilisation always from the
+-- machine state (int_line_state_minutes).
 --
 -- ISO 22400-2 time model from int_line_minute_states (1-minute grid, summed over the plant's lines):
 -- PBT planned busy time, APT actual production time, ADET unplanned downtime, PDOT planned
@@ -30,8 +34,13 @@ meters as (
         production_date,
         sum(delta) filter (where signal = 'energy_total') as energy_kwh,
         sum(delta) filter (where signal = 'production_count_total') as units_produced,
-        sum(delta * mass_kg / 1000.0) filter (
-            where signal = 'production_count_total' and mass_kg is not null
+        -- tonnage: counted units x their product's unit mass, or a mass meter (belt scale: totalizer or
+        -- mass flow, int_line_meter_intervals); a line maps one production form
+        sum(
+            case
+                when signal = 'production_mass_total' then delta
+                when signal = 'production_count_total' then delta * mass_kg / 1000.0
+            end
         ) as produced_tonnes,
         -- ISO 22400-2 PRI x PQ: ideal minutes of the units counted during an order of a product
         -- with a known ideal rate
@@ -46,6 +55,27 @@ meters as (
             where signal = 'production_count_total' and run_good_share is not null
         ) as units_in_reported_runs
     from {{ ref('int_line_deltas') }}
+    where {{ in_rebuild_window('production_date') }}
+    group by plant_id, production_date
+),
+
+plants as (
+    select
+        plant_id,
+        has_production_runs as has_runs,
+        has_downtime_events as has_downtime
+    from {{ ref('stg_registry__plants') }}
+),
+
+-- machine state from the historian (flag, enumerated state or threshold), per plant-day
+machine as (
+    select
+        plant_id,
+        production_date,
+        count(*) filter (where state = 'running') as running_min,
+        count(*) filter (where state = 'idle') as idle_min,
+        count(*) filter (where state = 'down') as down_min
+    from {{ ref('int_line_state_minutes') }}
     where {{ in_rebuild_window('production_date') }}
     group by plant_id, production_date
 ),
@@ -111,20 +141,32 @@ joined as (
         meters.ideal_minutes,
         meters.good_units_prorated,
         meters.units_in_reported_runs,
-        runs.good_qty,
-        runs.scrap_qty,
-        coalesce(states.planned_busy_time_min, 0) as pbt,
-        coalesce(states.actual_production_time_min, 0) as apt,
-        coalesce(states.unplanned_downtime_min, 0) as adet,
-        coalesce(states.planned_downtime_min, 0) as pdot,
-        coalesce(states.order_execution_time_min, 0) as aoet,
-        coalesce(stops.unplanned_stops, 0) as unplanned_stops,
-        coalesce(stops.planned_stops, 0) as planned_stops,
+        case when coalesce(plants.has_runs, true) then coalesce(runs.good_qty, 0) end as good_qty,
+        case when coalesce(plants.has_runs, true) then coalesce(runs.scrap_qty, 0) end as scrap_qty,
+        -- the time model exists with both MES exports, or without MES when the machine state is known
+        case when (coalesce(plants.has_runs, true) and coalesce(plants.has_downtime, true))
+            or (not coalesce(plants.has_runs, true) and not coalesce(plants.has_downtime, true) and machine.plant_id is not null)
+            then true end as has_time,
+        states.planned_busy_time_min,
+        states.actual_production_time_min,
+        states.unplanned_downtime_min,
+        case when coalesce(plants.has_runs, true) and coalesce(plants.has_downtime, true) then coalesce(states.planned_downtime_min, 0) end as pdot,
+        case when coalesce(plants.has_runs, true) then coalesce(states.order_execution_time_min, 0) end as aoet,
+        case when coalesce(plants.has_downtime, true) then coalesce(stops.unplanned_stops, 0) end as unplanned_stops,
+        case when coalesce(plants.has_downtime, true) then coalesce(stops.planned_stops, 0) end as planned_stops,
         stops.unplanned_stop_duration_min,
+        machine.running_min,
+        machine.idle_min,
+        machine.down_min,
         lab.lab_sample_count,
         lab.out_of_spec_share,
         lab.cpk_min
     from days
+    left join plants
+        on plants.plant_id = days.plant_id
+    left join machine
+        on machine.plant_id = days.plant_id
+        and machine.production_date = days.production_date
     left join meters
         on meters.plant_id = days.plant_id
         and meters.production_date = days.production_date
@@ -143,13 +185,22 @@ joined as (
     where {{ in_rebuild_window('days.production_date') }}
 ),
 
+timed as (
+    select
+        *,
+        case when has_time then coalesce(planned_busy_time_min, 0) end as pbt,
+        case when has_time then coalesce(actual_production_time_min, 0) end as apt,
+        case when has_time then coalesce(unplanned_downtime_min, 0) end as adet
+    from joined
+),
+
 ratios as (
     select
         *,
         apt / nullif(pbt, 0) as availability_ratio,
         ideal_minutes / nullif(apt, 0) as performance_ratio,
         good_units_prorated / nullif(units_in_reported_runs, 0) as quality_ratio_value
-    from joined
+    from timed
 ),
 
 -- one column per KPI, named as its kpi in seeds/kpi_catalog.csv
@@ -161,8 +212,9 @@ daily as (
         units_produced,
         energy_kwh / nullif(units_produced, 0) as kwh_per_unit,
         energy_kwh / nullif(produced_tonnes, 0) as energy_per_ton,
-        coalesce(good_qty, 0) as good_qty,
-        coalesce(scrap_qty, 0) as scrap_qty,
+        produced_tonnes as produced_mass_t,
+        good_qty,
+        scrap_qty,
         1 - quality_ratio_value as scrap_ratio,
         cast(adet as double) as unplanned_downtime_min,
         cast(pdot as double) as planned_downtime_min,
@@ -181,7 +233,11 @@ daily as (
         apt / nullif(apt + adet, 0) as technical_efficiency,
         cast(lab_sample_count as double) as lab_sample_count,
         cast(out_of_spec_share as double) as out_of_spec_share,
-        cpk_min
+        cpk_min,
+        cast(running_min as double) as running_min,
+        cast(idle_min as double) as idle_min,
+        cast(down_min as double) as down_min,
+        running_min / nullif(running_min + idle_min + down_min, 0) as utilisation
     from ratios
 ),
 

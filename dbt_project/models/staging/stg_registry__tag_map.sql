@@ -10,5 +10,9 @@ select
     cast(canonical_unit as varchar) as canonical_unit,
     cast(scale as double) as scale,
     cast("offset" as double) as unit_offset,
-    cast(rollover as double) as rollover
+    cast(rollover as double) as rollover,
+    -- signal forms (docs/contracts.md): minutes an interval reading covers / the longest power gap
+    -- integrated; the threshold above which a continuous tag says its line is running
+    cast(interval_min as double) as interval_min,
+    cast(running_above as double) as running_above
 from {{ source('registry', 'tag_map') }}

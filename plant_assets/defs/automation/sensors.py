@@ -28,8 +28,8 @@ def export_day(plant: PlantConfig, stream: str, file_name: str) -> date | None:
     """The production day an export file belongs to, recovered from the plant's file pattern."""
     pattern = {
         "historian": plant.historian.file_pattern,
-        "production_runs": plant.production_runs.file_pattern,
-        "downtime_events": plant.downtime_events.file_pattern,
+        "production_runs": plant.production_runs.file_pattern if plant.production_runs else None,
+        "downtime_events": plant.downtime_events.file_pattern if plant.downtime_events else None,
         "lab_results": plant.lab_results.file_pattern if plant.lab_results else None,
     }[stream]
     if pattern is None:
