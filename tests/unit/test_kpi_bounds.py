@@ -30,10 +30,13 @@ def plant(lines, tags=("energy_total", "production_count_total")) -> PlantConfig
 
 
 def test_rated_load_over_a_fall_back_day_of_25_hours():
-    # L1 declares 300 kW; L2 has motors of 50 + 25 kW -> 2 x 75 = 150 kW; 450 kW x 25 h (Berlin, 2026-10-25)
-    p = plant([Line(id="L1", name="a", rated_kw=300), Line(id="L2", name="b", motors=[
-        Motor(id="L2-M1", name="m", rated_kw=50), Motor(id="L2-M2", name="n", rated_kw=25)])])
+    # L1 declares 300 kW, L2 150 kW: 450 kW x 25 h (Berlin, 2026-10-25)
+    p = plant([Line(id="L1", name="a", rated_kw=300), Line(id="L2", name="b", rated_kw=150)])
     bound = kpi_bounds.physical_bound(p, "energy_kwh", date(2026, 10, 25))
+    # A line's motors are not its load: with only motor ratings there is no physical energy bound.
+    only_motors = plant([Line(id="L1", name="a", rated_kw=300), Line(id="L2", name="b", motors=[
+        Motor(id="L2-M1", name="m", rated_kw=50), Motor(id="L2-M2", name="n", rated_kw=25)])])
+    assert kpi_bounds.physical_bound(only_motors, "energy_kwh", date(2026, 10, 25)) is None
     assert bound.limit == 450 * 25
     # output: no line declares a rate; 1.5 x 60 x 40 (fastest product) = 3600 units/h per line, 2 lines, 24 h
     assert kpi_bounds.physical_bound(p, "units_produced", date(2026, 9, 7)).limit == 2 * 3600 * 24
