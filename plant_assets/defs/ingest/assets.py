@@ -71,50 +71,37 @@ def ingest_stream(
     )
 
 
-@dg.asset(
-    partitions_def=plant_day_partitions,
-    group_name="ingest",
-    kinds={"python", "parquet"},
-    owners=[PLANT_TEAMS],
-    description="Historian readings of one plant-day, parsed from the plant's own dialect into the canonical "
+# One plant-day asset per export stream, each parsed by ingest_stream.
+STREAM_DESCRIPTIONS = {
+    "historian": "Historian readings of one plant-day, parsed from the plant's own dialect into the canonical "
     "long frame (tag, ts_utc, value, quality); rejected records go to quarantine with a reason.",
-)
-def raw_historian(context: dg.AssetExecutionContext, lake: LakeResource, plants: PlantsResource):
-    return ingest_stream(context, "historian", lake, plants)
-
-
-@dg.asset(
-    partitions_def=plant_day_partitions,
-    group_name="ingest",
-    kinds={"python", "parquet"},
-    owners=[PLANT_TEAMS],
-    description="Production orders/runs (product, start, end, good and scrap quantity) that started on one plant-day.",
-)
-def raw_production_runs(context: dg.AssetExecutionContext, lake: LakeResource, plants: PlantsResource):
-    return ingest_stream(context, "production_runs", lake, plants)
-
-
-@dg.asset(
-    partitions_def=plant_day_partitions,
-    group_name="ingest",
-    kinds={"python", "parquet"},
-    owners=[PLANT_TEAMS],
-    description="Downtime events (line, start, end, reason, planned/unplanned) that started on one plant-day.",
-)
-def raw_downtime_events(context: dg.AssetExecutionContext, lake: LakeResource, plants: PlantsResource):
-    return ingest_stream(context, "downtime_events", lake, plants)
-
-
-@dg.asset(
-    partitions_def=plant_day_partitions,
-    group_name="ingest",
-    kinds={"python", "parquet"},
-    owners=[PLANT_TEAMS],
-    description="Lab / quality-inspection results (sample, line, product, characteristic, value converted to the "
+    "production_runs": "Production orders/runs (product, start, end, good and scrap quantity) that started on one "
+    "plant-day.",
+    "downtime_events": "Downtime events (line, start, end, reason, planned/unplanned) that started on one plant-day.",
+    "lab_results": "Lab / quality-inspection results (sample, line, product, characteristic, value converted to the "
     "spec's unit) sampled on one plant-day; empty for a plant without a lab_results export.",
-)
-def raw_lab_results(context: dg.AssetExecutionContext, lake: LakeResource, plants: PlantsResource):
-    return ingest_stream(context, "lab_results", lake, plants)
+}
+
+
+def stream_asset(stream: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=f"raw_{stream}",
+        partitions_def=plant_day_partitions,
+        group_name="ingest",
+        kinds={"python", "parquet"},
+        owners=[PLANT_TEAMS],
+        description=STREAM_DESCRIPTIONS[stream],
+    )
+    def raw_stream(context: dg.AssetExecutionContext, lake: LakeResource, plants: PlantsResource):
+        return ingest_stream(context, stream, lake, plants)
+
+    return raw_stream
+
+
+raw_historian = stream_asset("historian")
+raw_production_runs = stream_asset("production_runs")
+raw_downtime_events = stream_asset("downtime_events")
+raw_lab_results = stream_asset("lab_results")
 
 
 @dg.asset(
