@@ -120,15 +120,21 @@ def readiness(plant: Any, landing_dir: Path, days: list[date] | None = None, sam
 
 
 def _recent_days(plant: Any, landing_dir: Path, look_back: int = 400, want: int = 3) -> list[date]:
-    """The last `want` days (up to today) that have a historian export."""
+    """The last `want` days (up to today) that have a daily historian export; without daily files, a history
+    export (a file pattern naming no day matches it on every day) is checked on its first days from the
+    plant's history_start."""
     from plant_assets.ingest.exports import files_for_day
+    from plant_assets.ingest.staging import span_files
 
     out: list[date] = []
     day = date.today()
+    spans = {p.name for p in span_files(plant, "historian", landing_dir)}
     for _ in range(look_back):
-        if files_for_day(plant, landing_dir, day, "historian"):
+        if [p for p in files_for_day(plant, landing_dir, day, "historian") if p.name not in spans]:
             out.append(day)
             if len(out) == want:
                 break
         day -= timedelta(days=1)
+    if not out and spans and plant.history_start is not None:
+        out = [plant.history_start + timedelta(days=i) for i in range(want)]
     return sorted(out)

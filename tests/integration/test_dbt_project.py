@@ -456,6 +456,7 @@ def test_build_ran_unit_tests_and_data_tests(built):
         "fct_lab_quality_share_out_of_spec_and_cpk_worked_example",
         "kpi_daily_lab_quality_worked_example",
         "int_lab_samples_with_specs_limits_are_in_spec",
+        "kpi_daily_energy_per_m3_water_worked_example",
     } <= unit_tests
     # every KPI of the catalog is documented with a worked example (or says why it is not built)
     for kpi, definition, mart in dbt.query("select kpi, definition, mart from marts.dim_kpi"):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -71,3 +73,24 @@ def test_validate_catches_option_values_and_exports_that_read_nothing(home):
     config["historian"]["options"]["zone_abbreviations"] = {"CDT": "five hours"}  # a name validate knows
     plant_yaml.write_text(yaml.safe_dump(config), encoding="utf-8")
     assert_clear_error(invoke("plant", "validate", "plant_t"), "is not a UTC offset")
+
+
+def test_validate_checks_a_history_export_on_its_first_days(home):
+    """A dateless history file matches every day: validate and readiness check it on the days from the plant's
+    history_start, not on today (where all its rows are outside the day and none would be accepted)."""
+    history = PI_TIME_HEADER.replace("08-Sep-2026", "02-Mar-2018")
+    result = init(home, "pi_history.csv", history, "--options", '{"columns": {"ts": "Time"}}', "--day", "2018-03-02")
+    assert result.exit_code == 0, result.output
+    plant_yaml = home / "plants" / "plant_t" / "plant.yaml"
+    config = yaml.safe_load(plant_yaml.read_text(encoding="utf-8"))
+    config["history_start"] = "2018-03-01"
+    plant_yaml.write_text(yaml.safe_dump(config), encoding="utf-8")
+    landing = home / "state" / "landing" / "plant_t"
+    landing.mkdir(parents=True)
+    (landing / "pi_history.csv").write_text(history, encoding="utf-8")
+    assert invoke("plant", "validate", "plant_t").exit_code == 0
+    result = invoke("plant", "readiness", "plant_t", "--json")
+    assert result.exit_code == 0, result.output
+    parse = json.loads(result.output)["parse"]
+    assert parse["days"] == ["2018-03-01", "2018-03-02", "2018-03-03"]
+    assert (parse["raw"], parse["accepted"]) == (3 * 3, 3)  # the file is read for each day; its 3 rows on 03-02

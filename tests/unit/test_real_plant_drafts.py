@@ -21,16 +21,16 @@ from tests.unit.test_dialects import assert_frames
 REAL = REPO_ROOT / "tests" / "fixtures" / "real_plants"
 
 
-def cells(path, time_column: str) -> int:
-    """Records of a wide file: every data row's cells except the time column's."""
+def cells(path, *time_columns: str) -> int:
+    """Records of a wide file: every data row's cells except the time columns'."""
     with path.open(newline="", encoding="utf-8") as handle:
         header, *rows = list(csv.reader(handle))
-    return len(rows) * (len(header) - 1) if time_column in header else -1
+    return len(rows) * (len(header) - len(time_columns)) if set(time_columns) <= set(header) else -1
 
 
 @pytest.mark.parametrize("plant_id, day, raw_records", [
     ("nist_mazak01", date(2018, 7, 10), lambda p: len(p.read_text().splitlines())),
-    ("melbourne_wwtp", date(2014, 1, 2), lambda p: cells(p, "year")),
+    ("melbourne_wwtp", date(2014, 1, 2), lambda p: cells(p, "year", "month", "day")),
     ("ims_bearing", date(2004, 2, 18), lambda p: cells(p, "Datetime")),
 ])
 def test_draft_loads_and_its_export_reconciles(plant_id, day, raw_records):

@@ -117,6 +117,50 @@ stops as (
     group by plant_id, production_date
 ),
 
+-- water volume per plant-day from the water_flow tags (a treatment plant's inflow), m3/h canonical: each
+-- tag's time-weighted mean over the local day (a reading holds until the tag's next one that day, or the day's
+-- end) times the day's hours (23 / 24 / 25), so a daily log's one reading, the day's average, counts whole
+water_readings as (
+    select
+        readings.plant_id,
+        readings.production_date,
+        readings.source_tag,
+        readings.ts_utc,
+        readings.canonical_value,
+        timezone('UTC', timezone(zones.timezone, cast(readings.production_date as timestamp))) as day_start_utc,
+        timezone('UTC', timezone(zones.timezone, cast(readings.production_date + 1 as timestamp))) as day_end_utc
+    from {{ ref('int_signal_readings') }} as readings
+    inner join {{ ref('stg_registry__plants') }} as zones
+        on zones.plant_id = readings.plant_id
+    where readings.signal = 'water_flow'
+        and {{ in_rebuild_window('readings.production_date') }}
+),
+
+water_held as (
+    select
+        *,
+        date_diff('millisecond', ts_utc, coalesce(least(lead(ts_utc) over (
+            partition by plant_id, production_date, source_tag order by ts_utc
+        ), day_end_utc), day_end_utc)) as held_ms
+    from water_readings
+),
+
+water_tags as (
+    select
+        plant_id,
+        production_date,
+        sum(canonical_value * held_ms) / nullif(sum(held_ms), 0)
+            * date_diff('millisecond', min(day_start_utc), min(day_end_utc)) / 3600000.0 as water_m3
+    from water_held
+    group by plant_id, production_date, source_tag
+),
+
+water as (
+    select plant_id, production_date, sum(water_m3) as water_m3
+    from water_tags
+    group by plant_id, production_date
+),
+
 -- lab quality (fct_lab_quality): all characteristics of the day pooled for the share out of spec,
 -- the worst (lowest) Cpk of any line / product / characteristic with enough values for cpk_min
 lab as (
@@ -160,7 +204,8 @@ joined as (
         machine.down_min,
         lab.lab_sample_count,
         lab.out_of_spec_share,
-        lab.cpk_min
+        lab.cpk_min,
+        water.water_m3
     from days
     left join plants
         on plants.plant_id = days.plant_id
@@ -182,6 +227,9 @@ joined as (
     left join lab
         on lab.plant_id = days.plant_id
         and lab.production_date = days.production_date
+    left join water
+        on water.plant_id = days.plant_id
+        and water.production_date = days.production_date
     where {{ in_rebuild_window('days.production_date') }}
 ),
 
@@ -213,6 +261,7 @@ daily as (
         energy_kwh / nullif(units_produced, 0) as kwh_per_unit,
         energy_kwh / nullif(produced_tonnes, 0) as energy_per_ton,
         produced_tonnes as produced_mass_t,
+        energy_kwh / nullif(water_m3, 0) as kwh_per_m3_water,
         good_qty,
         scrap_qty,
         1 - quality_ratio_value as scrap_ratio,
