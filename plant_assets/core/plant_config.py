@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from plant_assets.core.catalog import CanonicalSignal, load_signal_catalog
+from plant_assets.core.machine_states import MachineStates
 from plant_assets.core.units import conversion_to
 
 # libyaml's parser when PyYAML has it: a 500-tag plant.yaml loads in ~5 ms instead of ~35 ms, and every
@@ -289,8 +290,8 @@ class PlantConfig(_Strict):
     quality_specs: list[QualitySpec] = Field(default_factory=list)
     lines: list[Line] = Field(min_length=1)
     products: list[Product] = Field(default_factory=list)
-    # Enumerated machine state (signal machine_state): each code the tag reports -> running, idle or down.
-    machine_states: dict[float, Literal["running", "idle", "down"]] = Field(default_factory=dict)
+    # Enumerated machine state (signal machine_state): each code or text state -> running, idle or down.
+    machine_states: MachineStates = Field(default_factory=dict)
     energy_baseline: BaselinePeriod
     # The first production day of the plant's exports: day partitions start at the earliest plant's
     # (plant_assets/defs/partitions.py), so its history can be backfilled. None: the platform's default start.
@@ -445,7 +446,7 @@ def _form_errors(plant: PlantConfig, mapping: TagMapping, signal: CanonicalSigna
     if mapping.running_above is not None and signal.kind != "continuous":
         errors.append(f"running_above needs a continuous signal (current, power, load), not {signal.kind} {mapping.signal!r}")
     if mapping.signal == "machine_state" and not plant.machine_states:
-        errors.append("a machine_state tag needs plant.yaml machine_states (code -> running / idle / down)")
+        errors.append("a machine_state tag needs plant.yaml machine_states (code or text -> running / idle / down)")
     return errors
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from plant_assets.core.catalog import load_signal_catalog
+from plant_assets.core.machine_states import state_rows
 from plant_assets.core.plant_config import PlantConfig
 from plant_assets.core.rated_limits import line_max_units_per_hour, line_rated_kw
 from plant_assets.core.units import conversion_to
@@ -21,8 +22,8 @@ REGISTRY_SCHEMAS = {
             ("energy_tolerance", pa.float64()),
             # which optional exports the plant configures: a KPI from an export the plant lacks is absent, not 0
             ("has_production_runs", pa.bool_()), ("has_downtime_events", pa.bool_()), ("has_lab_results", pa.bool_()),
-            # plant.yaml machine_states: machine_state code -> running / idle / down
-            ("machine_states", pa.list_(pa.struct([("code", pa.float64()), ("state", pa.string())]))),
+            # plant.yaml machine_states: a machine_state code or text -> running / idle / down (core.machine_states)
+            ("machine_states", pa.list_(pa.struct([("code", pa.float64()), ("text", pa.string()), ("state", pa.string())]))),
         ]
     ),
     # rated_kw / max_units_per_hour: what the line can physically draw and make (core.rated_limits), NULL unknown
@@ -73,7 +74,7 @@ def registry_rows(plants: dict[str, PlantConfig]) -> dict[str, list[dict]]:
                 "baseline_start": plant.energy_baseline.start, "baseline_end": plant.energy_baseline.end,
                 "energy_tolerance": plant.alerting.energy_tolerance,
                 **{f"has_{s}": getattr(plant, s) is not None for s in ("production_runs", "downtime_events", "lab_results")},
-                "machine_states": [{"code": c, "state": v} for c, v in sorted(plant.machine_states.items())],
+                "machine_states": state_rows(plant.machine_states),
             }
         )
         for line in plant.lines:

@@ -73,7 +73,9 @@ def interval_sums(per_minute: np.ndarray, interval_min: int) -> np.ndarray:
 def _state_codes(plant: PlantConfig, line: LineTrace) -> np.ndarray:
     from plant_assets.simulator.physics import STOP_UNPLANNED
 
-    code = {state: c for c, state in sorted(plant.machine_states.items(), reverse=True)}
+    # the simulator writes numeric codes; text states (MTConnect) are for real exports
+    numeric = [(c, state) for c, state in plant.machine_states.items() if isinstance(c, float)]
+    code = {state: c for c, state in sorted(numeric, reverse=True)}
     missing = sorted({"running", "idle", "down"} - set(code))
     if missing:
         raise ValueError(f"{plant.plant_id}: machine_states has no code for {missing}")

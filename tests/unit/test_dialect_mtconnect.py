@@ -56,7 +56,7 @@ def raw_lines(path: Path) -> list[list[str]]:
 
 def test_the_draft_nist_config_loads_and_finds_its_day_file():
     plant = load_plant(NIST)
-    assert plant.historian.dialect == "mtconnect_shdr" and plant.tag_map == ()
+    assert plant.historian.dialect == "mtconnect_shdr" and plant.tag_map[0].source_tag == "execution"
     assert files_for_day(plant, EXPORTS, date(2018, 7, 10), "historian") == [DAY_0710]
 
 

@@ -3,8 +3,11 @@
 -- for plants without MES or alongside it: running, idle or down, from whichever state source the
 -- line's tags provide (docs/contracts.md, signal forms):
 --   machine_running  flag: value >= 0.5 running, else idle;
---   machine_state    enumerated code: plant.yaml machine_states maps each code to running / idle /
---                    down; a code the map lacks gives no state (no minute), never a guess;
+--   machine_state    enumerated state: plant.yaml machine_states maps each numeric code, or each
+--                    text state as written (status_text of a reading without a number: MTConnect
+--                    execution ACTIVE, a PI digital state, UNAVAILABLE), to running / idle / down;
+--                    a value the map lacks gives no state (no minute), never a guess, and ends the
+--                    state held before it (a bad reading of a state tag is "not observed");
 --   running_above    any continuous tag with a threshold in the tag map (current, power, load):
 --                    value > threshold running, else idle.
 -- A reading holds from its timestamp until the next reading of its tag (step), for at most
@@ -19,7 +22,7 @@ with plants as (
 ),
 
 codes as (
-    select plant_id, entry.code as code, entry.state as state
+    select plant_id, entry.code as code, entry.text as text, entry.state as state
     from (select plant_id, unnest(machine_states) as entry from plants)
 ),
 
@@ -42,14 +45,18 @@ readings as (
         tag_map.signal,
         tag_map.running_above,
         readings.ts_utc,
-        readings.value * tag_map.scale + tag_map.unit_offset as canonical_value
+        readings.value * tag_map.scale + tag_map.unit_offset as canonical_value,
+        readings.status_text
     from {{ ref('stg_historian__readings') }} as readings
     inner join tag_map
         on tag_map.plant_id = readings.plant_id
         and tag_map.source_tag = readings.source_tag
     where {{ in_day_window('readings.production_date', 2, 1) }}
-        and readings.quality in ('good', 'uncertain')
-        and readings.value is not null
+        and (
+            (readings.quality in ('good', 'uncertain') and readings.value is not null)
+            -- a state tag's reading without a number (a text state, any quality) is looked up by its text
+            or (tag_map.signal = 'machine_state' and readings.value is null)
+        )
 ),
 
 sources as (
@@ -71,7 +78,10 @@ sources as (
     from readings
     left join codes
         on codes.plant_id = readings.plant_id
-        and codes.code = readings.canonical_value
+        and (
+            codes.code = readings.canonical_value
+            or (readings.canonical_value is null and codes.text = readings.status_text)
+        )
 ),
 
 held as (

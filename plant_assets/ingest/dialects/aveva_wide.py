@@ -65,7 +65,8 @@ def check_wide_columns(opts: dict[str, Any], default_ts: str, where: str) -> dic
         raise contract.DialectConfigError(f"{where}: timestamp_column must be a column name or a list of up to 6 "
                                           f"(e.g. [Year, Month, Day]), got {ts_col!r}")
     ignore = opts.get("ignore_columns", [])
-    if not isinstance(ignore, list) or not all(isinstance(c, str) and c.strip() for c in ignore):
+    # "" names a column whose header is empty (e.g. a pandas row index written without a name)
+    if not isinstance(ignore, list) or not all(isinstance(c, str) for c in ignore):
         raise contract.DialectConfigError(f"{where}: ignore_columns must be a list of header names, got {ignore!r}")
     return {"ts_cols": [c.strip() for c in ts_cols], "ignore": [c.strip() for c in ignore]}
 
