@@ -103,6 +103,21 @@ def _truth_by_day(frame, column: str) -> dict[str, float]:
     return {str(d): float(v) for d, v in zip(frame["production_date"], frame[column])}
 
 
+def run_pipeline(home, plants) -> None:
+    """The real pipeline (registry, ingest, gates, dbt, training) over the window, in a subprocess with its own
+    PLANT_ASSETS_* paths; every plant-day must ingest, pass its gates and train."""
+    env = {**os.environ, "PLANT_ASSETS_HOME": str(home), "PLANT_ASSETS_PLANTS": str(plants),
+           "PLANT_ASSETS_DUCKDB": str(home / "warehouse.duckdb"), "PLANT_ASSETS_LAKE": str(home / "lake"),
+           "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
+    (home / "dagster").mkdir()
+    last = START + timedelta(days=DAYS - 1)
+    done = subprocess.run([sys.executable, "-c", DRIVER, str(home / "dagster"), PLANT, START.isoformat(),
+                           last.isoformat()], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"ingest_failures": {}, "gate_failures": [], "training_failures": {}}, report
+
+
 def test_historian_only_plant_with_interval_and_power_meters_against_truth(tmp_path):
     home, plants = tmp_path / "home", tmp_path / "plants"
     folder = plants / PLANT
@@ -114,16 +129,7 @@ def test_historian_only_plant_with_interval_and_power_meters_against_truth(tmp_p
     truth = simulate_plant(plant, START, DAYS, home / "landing")
     assert not truth.run_files and not truth.downtime_files  # no MES exports at all
 
-    env = {**os.environ, "PLANT_ASSETS_HOME": str(home), "PLANT_ASSETS_PLANTS": str(plants),
-           "PLANT_ASSETS_DUCKDB": str(home / "warehouse.duckdb"), "PLANT_ASSETS_LAKE": str(home / "lake"),
-           "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
-    (home / "dagster").mkdir()
-    last = START + timedelta(days=DAYS - 1)
-    done = subprocess.run([sys.executable, "-c", DRIVER, str(home / "dagster"), PLANT, START.isoformat(),
-                           last.isoformat()], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-4000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report == {"ingest_failures": {}, "gate_failures": [], "training_failures": {}}, report
+    run_pipeline(home, plants)
 
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         kpi = {(str(d), k): v for d, k, v in con.execute(
@@ -193,16 +199,7 @@ def test_an_energy_only_plant_alone_passes_its_gates_trains_and_publishes(tmp_pa
     (folder / "tag_map.csv").write_text(ENERGY_ONLY_TAG_MAP, encoding="utf-8")
     plant = load_plant(folder)
     truth = simulate_plant(plant, START, DAYS, home / "landing")
-    env = {**os.environ, "PLANT_ASSETS_HOME": str(home), "PLANT_ASSETS_PLANTS": str(plants),
-           "PLANT_ASSETS_DUCKDB": str(home / "warehouse.duckdb"), "PLANT_ASSETS_LAKE": str(home / "lake"),
-           "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
-    (home / "dagster").mkdir()
-    last = START + timedelta(days=DAYS - 1)
-    done = subprocess.run([sys.executable, "-c", DRIVER, str(home / "dagster"), PLANT, START.isoformat(),
-                           last.isoformat()], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-4000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report == {"ingest_failures": {}, "gate_failures": [], "training_failures": {}}, report
+    run_pipeline(home, plants)
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         kpis = con.execute("SELECT production_date, kpi, value FROM marts.kpi_daily WHERE plant_id = ?",
                            [PLANT]).fetchall()
