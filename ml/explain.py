@@ -9,7 +9,13 @@ import pandas as pd
 FEATURE_WORDS = {
     "units_produced": "units produced",
     "running_minutes": "line running time (minutes)",
-    "heavy_units": "heavy-product units",
+    "running_minutes_by_state": "running time by the state tags (minutes)",
+    "hour_of_week": "hour of the week",
+    "day_of_week": "day of the week (0 = Monday)",
+    "non_working_day": "holiday or shutdown",
+    "hdh": "heating degree hours", "cdh": "cooling degree hours",
+    "hdd": "heating degree days", "cdd": "cooling degree days",
+    "metered_minutes_of_day": "metered minutes",
     "interval_minutes": "metered minutes",
     "lines_reporting": "lines reporting",
     "duration_min": "run length (minutes)",
@@ -20,6 +26,9 @@ FEATURE_WORDS = {
     "temperature_delta_c": "bearing temperature above normal (°C)",
     "current_ratio": "motor current vs normal",
 }
+
+
+LEVEL_FEATURES = frozenset({"hour_of_week", "day_of_week", "non_working_day"})
 
 
 def contributions(booster, frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
@@ -72,5 +81,8 @@ def daily_drivers(booster, hours: pd.DataFrame, features: list[str], unit: str =
     contrib = contributions(booster, hours, features)
     contrib["production_date"] = hours["production_date"].to_numpy()
     summed = contrib.groupby("production_date").sum()
-    values = hours.groupby("production_date")[features].sum()
+    # A level (calendar position, a flow, a temperature) is averaged over the day; amounts are summed.
+    levels = [f for f in features if f in LEVEL_FEATURES or f.startswith("drv_")]
+    grouped = hours.groupby("production_date")
+    values = grouped[[f for f in features if f not in levels]].sum().join(grouped[levels].mean())
     return {day: top_drivers(summed.loc[day], values.loc[day], unit=unit, top=top) for day in summed.index}

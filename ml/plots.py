@@ -96,3 +96,19 @@ def motor_vibration_zones(daily, boundaries: dict[str, tuple[float, float, float
         ax.axis("off")
     fig.suptitle(title)
     return _png(fig)
+
+
+def residuals_by_period(period, actual, predicted, period_label: str, title: str) -> bytes:
+    """Mean and spread of the holdout residual (actual - predicted) per hour of week (or day of week): a shape
+    the model misses shows as a pattern, a good fit as noise around zero."""
+    period, residual = np.asarray(period, float), np.asarray(actual, float) - np.asarray(predicted, float)
+    keys = np.unique(period[np.isfinite(period)])
+    means = np.array([residual[period == k].mean() for k in keys])
+    spread = np.array([residual[period == k].std() for k in keys])
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    ax.fill_between(keys, means - spread, means + spread, alpha=0.2, color="tab:blue", label="mean +/- 1 sd")
+    ax.plot(keys, means, color="tab:blue", marker=".", ms=3)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set(xlabel=period_label, ylabel="actual - predicted (kWh)", title=title)
+    ax.legend(fontsize=8)
+    return _png(fig)

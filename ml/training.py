@@ -169,7 +169,7 @@ def register_version(
         "training_data_fingerprint": fingerprint,
         "data_gate": "passed (trained only on plant-days whose raw gate passed)",
         "code_version": code_version,
-    } | {f"metric.{k}": f"{float(v):.6f}" for k, v in metrics.items()}
+    } | candidate.tags | {f"metric.{k}": f"{float(v):.6f}" for k, v in metrics.items()}
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
     alias, decision = governance.record_validation(client, name, version, validation, plant.models.auto_promote)

@@ -71,6 +71,7 @@ class Candidate:
     window: tuple[str, str]
     card: str
     plots: dict[str, bytes] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
     outcome: dict = field(default_factory=dict)
 
 
@@ -138,8 +139,8 @@ class DriftMonitor(ABC):
     asset: AssetFacts
 
     @abstractmethod
-    def read(self, con) -> pd.DataFrame:
-        """Every plant's recent rows, from a warehouse connection."""
+    def read(self, con, plants: dict) -> pd.DataFrame:
+        """Every plant's recent rows, from a warehouse connection (`plants`: every valid plant config)."""
 
     @abstractmethod
     def report(self, client, plant, plant_rows: pd.DataFrame) -> dict:

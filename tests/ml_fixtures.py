@@ -12,29 +12,55 @@ import pandas as pd
 def plant_hours(plant_id: str, days: int = 10, start: str = "2026-09-07", seed: int = 0, base_kw: float = 60.0,
                 run_kw: float = 140.0, kwh_per_unit: float = 0.08, waste: float = 1.0,
                 heavy_share: tuple[float, float] = (0.2, 0.6)) -> pd.DataFrame:
-    """Plant-hours at the energy template's grain with linear physics and 2% noise; heavy units cost 0.04 kWh
-    more each (`heavy_share=(0, 0)`: a plant that makes no heavy product)."""
+    """Plant-hours at the energy template's hourly grain (as energy_baseline.read_plant_hours gives them for a plant in
+    UTC) with linear physics and 2% noise: heavy units cost 0.04 kWh more each (`heavy_share=(0, 0)`: a plant that
+    makes no heavy product)."""
     rng = np.random.default_rng(seed)
     rows = []
     for d in range(days):
         day = pd.Timestamp(start) + pd.Timedelta(days=d)
         for h in range(24):
-            running = float(rng.uniform(0, 120)) if 5 <= h <= 22 else float(rng.uniform(0, 20))
+            running = float(rng.uniform(0, 60)) if 5 <= h <= 22 else float(rng.uniform(0, 10))
             units = running * float(rng.uniform(60, 80))
             heavy = units * float(rng.uniform(*heavy_share))
-            energy = (base_kw * 2 * waste + run_kw * running / 60 + kwh_per_unit * units + 0.04 * heavy) * float(rng.normal(1, 0.02))
+            energy = (base_kw * waste + run_kw * running / 60 + kwh_per_unit * units + 0.04 * heavy) * float(rng.normal(1, 0.02))
             rows.append({"plant_id": plant_id, "production_date": day, "hour_utc": day + pd.Timedelta(hours=h),
                          "energy_kwh": energy, "units_produced": units, "running_minutes": running,
-                         "heavy_units": heavy, "interval_minutes": 120.0, "lines_reporting": 2.0})
+                         "units_heavy": heavy, "units_standard": units - heavy, "interval_minutes": 60.0,
+                         "hour_of_week": float(day.dayofweek * 24 + h), "non_working_day": np.nan})
     return pd.DataFrame(rows)
 
 
-def plant(plant_id: str, auto_promote: bool = False, start: date = date(2026, 9, 7), end: date = date(2026, 9, 16)):
+def energy_only_hours(plant_id: str, days: int = 42, start: str = "2026-01-05", seed: int = 0, base_kw: float = 800.0,
+                      shift_kw: float = 2400.0, kw_per_heating_k: float = 60.0) -> pd.DataFrame:
+    """A plant with an energy meter and an outdoor temperature only (no counter, no MES): two shifts on weekdays,
+    one on Saturday, idle on Sunday (a weekly rhythm), heating load below 18 degC, 3 % noise."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in range(days):
+        day = pd.Timestamp(start) + pd.Timedelta(days=d)
+        for h in range(24):
+            weekday = day.dayofweek
+            shifts = (6 <= h < 22) if weekday < 5 else (6 <= h < 14) if weekday == 5 else False
+            temperature = 4 + 6 * np.sin(2 * np.pi * (h - 9) / 24) + 4 * np.sin(2 * np.pi * d / 17) + rng.normal(0, 1)
+            kw = base_kw + shift_kw * shifts + kw_per_heating_k * max(0.0, 18 - temperature)
+            rows.append({"plant_id": plant_id, "production_date": day, "hour_utc": day + pd.Timedelta(hours=h),
+                         "energy_kwh": kw * float(rng.normal(1, 0.03)), "units_produced": 0.0, "running_minutes": 0.0,
+                         "interval_minutes": 60.0, "hour_of_week": float(weekday * 24 + h), "non_working_day": np.nan,
+                         "drv_outdoor_temperature": temperature, "hdh": max(0.0, 18 - temperature), "cdh": max(0.0, temperature - 18)})
+    return pd.DataFrame(rows)
+
+
+def plant(plant_id: str, auto_promote: bool = False, start: date = date(2026, 9, 7), end: date = date(2026, 9, 16),
+          signals: tuple[str, ...] = ("energy_total", "production_count_total"), families: tuple[str, ...] = ("standard", "heavy")):
     """The fields of PlantConfig the training flow reads."""
     return SimpleNamespace(
-        plant_id=plant_id, name=f"Test plant {plant_id}",
+        plant_id=plant_id, name=f"Test plant {plant_id}", timezone="UTC",
         energy_baseline=SimpleNamespace(start=start, end=end),
         models=SimpleNamespace(auto_promote=auto_promote, retrain_on_drift=False, drift_window_days=14),
+        tag_map=tuple(SimpleNamespace(signal=s) for s in signals),
+        products=tuple(SimpleNamespace(code=f.upper(), family=f) for f in families),
+        calendar=SimpleNamespace(configured=False, non_working_days=lambda: frozenset()),
     )
 
 

@@ -1,16 +1,18 @@
-"""Energy baseline template (ISO 50006 energy baseline, EnB).
+"""Energy baseline template (ISO 50006 energy baseline, EnB): one template for any plant, calibrated per plant.
 
-Predicts a plant's hourly energy from canonical features only, so one template serves every plant:
-it is fit on the pooled standardized data of the fleet's other plants (the template as it stood before
-this plant joined), then the plant's instance is calibrated by continued boosting (LightGBM
-`init_model`) on that plant's own baseline period.
+What it predicts and from what is decided from each plant's own data (ml/templates/_energy_variables.py):
+- the grain: hourly where the plant meters energy through the day, daily where it reports a value a day, each
+  with its acceptance limits;
+- the relevant variables: candidates are what the plant maps (output, output per product family, running
+  time, the calendar and its holidays, weather as degree hours / days, every other continuous driver), kept
+  only where the plant's baseline shows they matter (forward selection on out-of-fold error).
 
-Why this shape (evidence: docs/benchmarks/ml.md): every boosting round is a single split with a linear
-model in each leaf (`num_leaves: 2`), so the template is additive, one learned effect per feature. The
-plant's calibration rounds correct the effects of the features its own data moves (idle load, load while
-running, kWh per unit) and cannot touch the effect of a feature its data holds constant, e.g.
-`heavy_units` at a plant whose first weeks made no heavy product: that effect stays the fleet's. A
-from-scratch model on the same days has nothing to learn it from and prices a heavy unit like a light one.
+Then, as before: the template is fit on the other plants' baseline periods at that grain and on those variables
+(the template as it stood before the plant joined; a variable another plant lacks is missing there, not 0),
+and the plant's instance is calibrated by continued boosting (LightGBM `init_model`) on its own baseline. Every
+boosting round is one split with a linear model in each leaf (`num_leaves: 2`): an additive model whose
+per-variable effects survive calibration, so a product family the plant's first weeks never made keeps the
+fleet's learned effect (kept on the fleet's evidence), which a from-scratch model cannot learn.
 """
 
 from __future__ import annotations
@@ -22,21 +24,21 @@ import numpy as np
 import pandas as pd
 
 from ml import drift, governance, model_registry
-from ml.metrics import cv_rmse, lag1_autocorrelation, meets_ashrae_hourly, nmbe
-from ml.training import lightgbm_champion, lightgbm_logger, load_lightgbm, time_split
-from ml.use_case import (
-    AssetFacts,
-    Candidate,
-    DriftMonitor,
-    Markdown,
-    UseCase,
-    metrics_table,
+from ml.metrics import cv_rmse, lag1_autocorrelation, nmbe
+from ml.templates._energy_card import model_card
+from ml.templates._energy_frame import ENERGY_HOURLY, FAMILY_OUTPUT, DRIVERS, read_hourly, to_daily, with_calendar_and_weather
+from ml.templates._energy_variables import (
+    GRAINS, SELECTION_RULE, Evidence, candidate_groups, choose_grain, forward_select, grain_of_features, is_constant,
 )
+from ml.training import lightgbm_champion, lightgbm_logger, load_lightgbm, time_split
+from ml.use_case import AssetFacts, Candidate, DriftMonitor, Markdown, UseCase, metrics_table
 
 if TYPE_CHECKING:
     import lightgbm as lgb
 
-SOURCE = "marts.fct_line_energy_hourly"
+SOURCES = (ENERGY_HOURLY, FAMILY_OUTPUT, DRIVERS)
+CATEGORICAL = ("hour_of_week", "day_of_week")
+LITTLE_DATA_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,14 @@ class TemplateSpec:
     name: str
     version: str
     grain: str
-    features: tuple[str, ...]
+    candidate_variables: tuple[str, ...]
+    selection: str
     target: str
     model_family: str
     params: dict = field(default_factory=dict)
     pooled_rounds: int = 300
     calibration_rounds: int = 150
+    selection_rounds: int = 100
     calibration: str = ""
     validation: dict = field(default_factory=dict)
     assumptions: tuple[str, ...] = ()
@@ -61,18 +65,25 @@ class TemplateSpec:
 
 TEMPLATE = TemplateSpec(
     name="energy_baseline",
-    version="2.0.0",
-    grain="plant x production day x UTC hour",
-    features=("interval_minutes", "running_minutes", "units_produced", "heavy_units", "lines_reporting"),
+    version="3.0.0",
+    grain="plant x UTC hour (hourly) or plant x production day (daily), from the plant's metering",
+    candidate_variables=(
+        "output: units_produced (a production counter)", "product_mix: units per product family (free names)",
+        "running_time: running_minutes (counter) or running_minutes_by_state (state tags)",
+        "calendar: hour_of_week / day_of_week, non_working_day (plant.yaml calendar)",
+        "weather: heating / cooling degree hours or days against 18 degC (outdoor_temperature)",
+        "driver:<signal>: the mean of each other continuous line signal mapped (flows, loads, speeds)",
+    ),
+    selection=SELECTION_RULE,
     target="energy_kwh",
-    model_family="lightgbm (linear trees, one split per round: additive per feature)",
+    model_family="lightgbm (linear trees, one split per round: additive per variable)",
     calibration="continued boosting (init_model) from the template fit on the other plants, on the plant's baseline days",
     params={
         "objective": "regression",
         "learning_rate": 0.1,
-        # One split per round: an additive model whose per-feature effects survive calibration (module docstring).
+        # One split per round: an additive model whose per-variable effects survive calibration (module docstring).
         "num_leaves": 2,
-        "min_data_in_leaf": 20,
+        "min_data_in_leaf": 5,
         "linear_tree": True,
         "linear_lambda": 0.1,
         "verbosity": -1,
@@ -80,27 +91,30 @@ TEMPLATE = TemplateSpec(
         "deterministic": True,
         "force_row_wise": True,
         "num_threads": 1,
+        # hour of week as a category: every hour may be its own group (a baseline has few rows per hour of week)
+        "min_data_per_group": 3,
+        "cat_smooth": 1.0,
+        "max_cat_threshold": 84,
     },
-    validation={"cv_rmse_hourly_max": 0.30, "abs_nmbe_hourly_max": 0.10, "standard": "ASHRAE Guideline 14"},
+    validation={grain.name: {"cv_rmse_max": grain.cv_rmse_max, "abs_nmbe_max": grain.abs_nmbe_max, "limits": grain.limits}
+                for grain in GRAINS.values()},
     assumptions=(
-        "inputs are canonical features from marts.fct_line_energy_hourly, never a plant's local tag",
-        "valid for the operating range seen in the baseline period (units per hour, lines running); a feature the "
-        "plant's baseline holds constant (a product family launched later) keeps the fleet's learned effect",
-        "energy is attributed to the hour in which each meter interval starts",
+        "inputs are canonical variables from the marts, never a plant's local tag; a variable a plant does not map is absent",
+        "valid for the operating range seen in the baseline period; a product family the baseline never made keeps the "
+        "fleet's learned effect",
+        "energy is attributed to the hour (day) in which each meter interval starts",
     ),
     retraining=(
         "a new baseline period in plant.yaml",
-        "feature drift: PSI > 0.2 against the training window",
-        "hourly CV(RMSE) above 30% over the last 14 days",
+        "feature drift: PSI > 0.2 of a kept variable against the training window",
+        "CV(RMSE) above the grain's limit over the last 14 days",
     ),
 )
 
 
-def read_plant_hours(con) -> pd.DataFrame:
-    """Every plant-hour of the warehouse at the template's grain, every day."""
-    hourly = plant_hourly_features(con.execute(f"select * from {SOURCE} order by plant_id, line_id, hour_utc").df())
-    hourly["production_date"] = pd.to_datetime(hourly["production_date"])
-    return hourly
+def read_plant_hours(con, plants: dict | None = None, first_day=None, last_day=None) -> pd.DataFrame:
+    """Every plant-hour with its candidate variables (calendar and weather need each plant's config)."""
+    return with_calendar_and_weather(read_hourly(con, first_day, last_day), plants or {})
 
 
 def baseline_period_rows(hourly: pd.DataFrame, plants: dict) -> pd.DataFrame:
@@ -116,142 +130,169 @@ def baseline_period_rows(hourly: pd.DataFrame, plants: dict) -> pd.DataFrame:
     return pd.concat(keep, ignore_index=True) if keep else hourly.iloc[0:0]
 
 
-def plant_hourly_features(line_hourly: pd.DataFrame) -> pd.DataFrame:
-    """Aggregate line-hours to plant-hours: the template's grain."""
-    grouped = (
-        line_hourly.groupby(["plant_id", "production_date", "hour_utc"], as_index=False)
-        .agg(
-            energy_kwh=("energy_kwh", "sum"),
-            units_produced=("units_produced", "sum"),
-            running_minutes=("running_minutes", "sum"),
-            heavy_units=("heavy_units", "sum"),
-            interval_minutes=("interval_minutes", "sum"),
-            lines_reporting=("line_id", "nunique"),
-        )
-        .sort_values(["plant_id", "hour_utc", "production_date"], kind="stable")
-        .reset_index(drop=True)
-    )
-    for col in TEMPLATE.features:
-        grouped[col] = grouped[col].astype("float64")
-    return grouped
+def at_grain(hourly: pd.DataFrame, grain: str) -> pd.DataFrame:
+    return to_daily(hourly) if grain == "daily" else hourly
 
 
-def _dataset(frame: pd.DataFrame, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+def with_columns(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """`frame` with every feature column (a variable the plant does not have is missing: NaN)."""
+    absent = [f for f in features if f not in frame.columns]
+    return frame.assign(**{f: np.nan for f in absent}) if absent else frame
+
+
+def _dataset(frame: pd.DataFrame, features: list[str]) -> lgb.Dataset:
     import lightgbm as lgb
 
-    return lgb.Dataset(
-        frame[list(TEMPLATE.features)],
-        label=frame[TEMPLATE.target].astype("float64"),
-        reference=reference,
-        params={"linear_tree": True, "verbosity": -1},
-        free_raw_data=False,
-    )
+    frame = with_columns(frame, features)
+    # The hour (day) of week is a category: one split can set apart any set of hours (the shifts), where as a
+    # number it would take dozens of one-split rounds to draw a weekly profile.
+    categorical = [f for f in features if f in CATEGORICAL]
+    return lgb.Dataset(frame[features].astype("float64"), label=frame[TEMPLATE.target].astype("float64"),
+                       categorical_feature=categorical or "auto",
+                       params={"linear_tree": True, "verbosity": -1, "min_data_in_bin": 1},
+                       free_raw_data=False)
 
 
-def fit_template(pooled: pd.DataFrame) -> lgb.Booster:
-    """The common template: one model on pooled standardized baseline data."""
+def fit(frame: pd.DataFrame, features: list[str], rounds: int = TEMPLATE.pooled_rounds, init_model=None) -> lgb.Booster:
     import lightgbm as lgb
 
-    return lgb.train(TEMPLATE.params, _dataset(pooled), num_boost_round=TEMPLATE.pooled_rounds)
-
-
-def fleet_rows(pooled: pd.DataFrame, plant_id: str) -> pd.DataFrame:
-    """The template's training rows for a plant: the other plants' (the template as it stood before the plant
-    joined, so its evaluation is honest); the plant's own rows only when it is the first plant of the fleet."""
-    others = pooled[pooled["plant_id"] != plant_id]
-    return others if len(others) else pooled[pooled["plant_id"] == plant_id]
+    return lgb.train(TEMPLATE.params, _dataset(frame, features), num_boost_round=rounds, init_model=init_model,
+                     keep_training_booster=init_model is not None)
 
 
 def calibrate(template: lgb.Booster, plant_frame: pd.DataFrame) -> lgb.Booster:
-    """The plant's instance: keep boosting from the template on the plant's own data (one booster: the template's
-    rounds followed by the plant's, so scoring loads it like any LightGBM model)."""
-    import lightgbm as lgb
-
-    return lgb.train(
-        TEMPLATE.params,
-        _dataset(plant_frame),
-        num_boost_round=TEMPLATE.calibration_rounds,
-        init_model=template,
-        keep_training_booster=True,
-    )
+    """The plant's instance: keep boosting from the template on the plant's own data (one booster)."""
+    return fit(plant_frame, template.feature_name(), TEMPLATE.calibration_rounds, init_model=template)
 
 
-def fit_local(plant_frame: pd.DataFrame) -> lgb.Booster:
-    """A from-scratch model on the plant's own data only (the comparison calibration must beat)."""
-    import lightgbm as lgb
-
-    return lgb.train(TEMPLATE.params, _dataset(plant_frame), num_boost_round=TEMPLATE.pooled_rounds)
-
-
-def bias_factor(model: lgb.Booster, plant_frame: pd.DataFrame) -> float:
-    """Residual (ratio) correction: actual / predicted energy over the plant's calibration data."""
-    predicted = float(predict(model, plant_frame).sum())
-    return float(plant_frame[TEMPLATE.target].sum()) / predicted if predicted > 0 else 1.0
-
-
-def thresholds():
-    """Governance: ASHRAE G14 hourly limits, and no worse than the champion by more than 2 CV points."""
-    v = TEMPLATE.validation
-    return [
-        governance.Threshold("cv_rmse_hourly", v["cv_rmse_hourly_max"], greater_is_better=False, champion_tolerance=0.02),
-        governance.Threshold("abs_nmbe_hourly", v["abs_nmbe_hourly_max"], greater_is_better=False),
-    ]
+def model_features(model: lgb.Booster) -> list[str]:
+    return list(model.feature_name())
 
 
 def predict(model: lgb.Booster, frame: pd.DataFrame) -> np.ndarray:
-    return np.clip(model.predict(frame[list(TEMPLATE.features)].astype("float64")), 0.0, None)
+    features = model_features(model)
+    return np.clip(model.predict(with_columns(frame, features)[features].astype("float64")), 0.0, None)
+
+
+def rows_for(model: lgb.Booster, plant_hours: pd.DataFrame) -> pd.DataFrame:
+    """A plant's hourly rows at the grain of its model, with every column the model reads."""
+    return with_columns(at_grain(plant_hours, grain_of_features(model_features(model))), model_features(model))
+
+
+def scoring_rows(con, plants: dict, first_day, last_day) -> pd.DataFrame:
+    return read_plant_hours(con, plants, first_day, last_day)
+
+
+def _selection_fit_predict(train: pd.DataFrame, test: pd.DataFrame, features: list[str]) -> np.ndarray:
+    model = fit(train, features, TEMPLATE.selection_rounds)
+    return predict(model, test)
 
 
 def evaluate(model: lgb.Booster, frame: pd.DataFrame, factor: float = 1.0) -> dict[str, float]:
-    actual = frame[TEMPLATE.target].to_numpy(float)
-    predicted = predict(model, frame) * factor
-    cv, bias = cv_rmse(actual, predicted, len(TEMPLATE.features)), nmbe(actual, predicted, len(TEMPLATE.features))
+    """CV(RMSE) and NMBE at the model's grain (metric names end in the grain), and the G14 verdict."""
+    grain = GRAINS[grain_of_features(model_features(model))]
+    return scores(frame[TEMPLATE.target].to_numpy(float), predict(model, frame) * factor, len(model_features(model)), grain)
+
+
+def scores(actual, predicted, n_params: int, grain) -> dict[str, float]:
+    cv, bias = cv_rmse(actual, predicted, n_params), nmbe(actual, predicted, n_params)
     return {
-        "cv_rmse_hourly": cv, "nmbe_hourly": bias, "abs_nmbe_hourly": abs(bias),
-        "meets_ashrae_g14": float(meets_ashrae_hourly(cv, bias)),
+        f"cv_rmse_{grain.name}": cv, f"nmbe_{grain.name}": bias, f"abs_nmbe_{grain.name}": abs(bias),
+        "meets_ashrae_g14": float(cv <= grain.cv_rmse_max and abs(bias) <= grain.abs_nmbe_max),
     }
 
 
-def evaluate_candidates(pooled: pd.DataFrame, plant_id: str) -> tuple[dict, pd.DataFrame, dict]:
-    """Template-only vs calibrated vs local-from-scratch on the plant's time-based holdout (ASHRAE G14).
-    Template only = the template fit on the other plants' baseline periods (as it stood before this plant joined);
-    calibrated = that template boosted on the plant's training days; local = from scratch on the same days."""
-    train_parts, holdouts = [], {}
-    for pid, frame in pooled.groupby("plant_id"):
-        train, holdout = time_split(frame)
-        train_parts.append(train)
-        holdouts[pid] = holdout
-    pooled_train = pd.concat(train_parts, ignore_index=True)
-    plant_train = pooled_train[pooled_train["plant_id"] == plant_id]
-    holdout = holdouts[plant_id]
+def thresholds(grain_name: str):
+    """Governance: the grain's acceptance limits, and no worse than the champion by more than 2 CV points."""
+    grain = GRAINS[grain_name]
+    return [
+        governance.Threshold(f"cv_rmse_{grain.name}", grain.cv_rmse_max, greater_is_better=False, champion_tolerance=0.02),
+        governance.Threshold(f"abs_nmbe_{grain.name}", grain.abs_nmbe_max, greater_is_better=False),
+    ]
 
-    # The other plants' whole baseline periods (never this plant's holdout, even for a fleet of one).
-    fleet = pd.concat([pooled[pooled["plant_id"] != plant_id], plant_train], ignore_index=True)
-    template_model = fit_template(fleet_rows(fleet, plant_id))
-    calibrated_model = calibrate(template_model, plant_train)
-    local_model = fit_local(plant_train)
-    results = {
-        "template": evaluate(template_model, holdout),
-        "calibrated": evaluate(calibrated_model, holdout),
-        "local": evaluate(local_model, holdout),
-        # Evidence for the calibration method: a residual (ratio) correction instead of, or on top of, boosting.
-        "residual_corrected": evaluate(template_model, holdout, bias_factor(template_model, plant_train)),
-        "boosted_and_residual": evaluate(calibrated_model, holdout, bias_factor(calibrated_model, plant_train)),
-    }
-    metrics = {f"{variant}_{k}": v for variant, values in results.items() for k, v in values.items()}
-    metrics["adjustment_cv_rmse_points"] = 100 * (results["template"]["cv_rmse_hourly"] - results["calibrated"]["cv_rmse_hourly"])
-    metrics["adjustment_nmbe_points"] = 100 * (abs(results["template"]["nmbe_hourly"]) - abs(results["calibrated"]["nmbe_hourly"]))
-    # For the savings band (ASHRAE G14 Annex B): out-of-sample residual autocorrelation and baseline size.
-    ordered = holdout.sort_values([c for c in ("production_date", "hour_utc") if c in holdout.columns])
-    residuals = ordered[TEMPLATE.target].to_numpy(float) - predict(calibrated_model, ordered)
-    metrics["calibrated_residual_rho1_hourly"] = lag1_autocorrelation(residuals)
-    metrics["baseline_hours"] = float((pooled["plant_id"] == plant_id).sum())
-    metrics["calibrated_daily_rmse_kwh_oos"] = daily_out_of_sample_rmse(template_model, pooled[pooled["plant_id"] == plant_id])
+
+@dataclass
+class Design:
+    """What one plant's baseline is made of, decided from its data (the model card reports all of it)."""
+
+    grain: str
+    grain_why: str
+    features: list[str]
+    evidence: dict[str, Evidence]
+    unavailable: dict[str, str]
+    plant_rows: pd.DataFrame
+    fleet_rows: pd.DataFrame
+    selection_cv: float
+
+
+def period_column(grain: str) -> str:
+    return GRAINS[grain].calendar[0]
+
+
+def design(plant, pooled: pd.DataFrame) -> Design:
+    """Grain, candidates and the kept variables of `plant`, and the rows (its own and the fleet's) at that grain."""
+    hourly = pooled[pooled["plant_id"] == plant.plant_id]
+    grain_name, why = choose_grain(hourly)
+    grain = GRAINS[grain_name]
+    plant_rows = at_grain(hourly, grain_name).reset_index(drop=True)
+    fleet_rows = at_grain(pooled[pooled["plant_id"] != plant.plant_id], grain_name).reset_index(drop=True)
+    groups, unavailable = candidate_groups(plant, plant_rows, grain)
+    kept, evidence, selection_cv = forward_select(plant_rows, groups, grain.exposure, TEMPLATE.target, _selection_fit_predict)
+    # A family the plant's baseline never made (constant) cannot show its effect there; where other plants make
+    # it, the template carries their evidence, which calibration keeps (module docstring).
+    for column in groups.get("product_mix", []):
+        if column not in kept and is_constant(plant_rows, [column]) and column in fleet_rows.columns \
+                and not is_constant(fleet_rows, [column]):
+            group = "family:" + column[len("units_"):]
+            evidence[group] = Evidence(group, [column], True, None,
+                                       "constant in the plant's baseline, varies at the other plants: kept on the fleet's evidence")
+            kept = kept + [column]
+    return Design(grain_name, why, kept, evidence, unavailable, plant_rows, fleet_rows, selection_cv)
+
+
+def naive_prediction(train: pd.DataFrame, test: pd.DataFrame, grain: str) -> np.ndarray:
+    """The yardstick a model must beat: the baseline's mean energy for the same hour of week (day of week)."""
+    period = period_column(grain)
+    means = train.groupby(period)[TEMPLATE.target].mean()
+    return test[period].map(means).fillna(train[TEMPLATE.target].mean()).to_numpy(float)
+
+
+def _variants(d: Design, train: pd.DataFrame, holdout: pd.DataFrame, fleet: pd.DataFrame) -> tuple[dict, dict]:
+    grain = GRAINS[d.grain]
+    template_model = fit(fleet if len(fleet) else train, d.features)
+    calibrated_model = calibrate(template_model, train)
+    local_model = fit(train, d.features)
+    actual = holdout[TEMPLATE.target].to_numpy(float)
     predictions = {
-        "actual": holdout[TEMPLATE.target].to_numpy(),
-        "template": predict(template_model, holdout),
-        "calibrated": predict(calibrated_model, holdout),
+        "template": predict(template_model, holdout), "calibrated": predict(calibrated_model, holdout),
+        "local": predict(local_model, holdout), "naive": naive_prediction(train, holdout, d.grain),
     }
+    n = len(d.features)
+    return {variant: scores(actual, pred, n, grain) for variant, pred in predictions.items()}, predictions
+
+
+def evaluate_candidates(d: Design) -> tuple[dict, pd.DataFrame, dict]:
+    """Template-only vs calibrated vs from scratch (and the naive hour-of-week mean) on the plant's time-based
+    holdout, with the whole training part and with only its first LITTLE_DATA_DAYS days (a plant just onboarded).
+    Template only = fit on the other plants' baseline periods (as it stood before this plant joined)."""
+    train, holdout = time_split(d.plant_rows)
+    results, predictions = _variants(d, train, holdout, d.fleet_rows)
+    metrics = {f"{variant}_{k}": v for variant, values in results.items() for k, v in values.items()}
+    train_days = sorted(train["production_date"].unique())
+    if len(train_days) > LITTLE_DATA_DAYS:
+        few = train[train["production_date"] <= train_days[LITTLE_DATA_DAYS - 1]]
+        little, _ = _variants(d, few, holdout, d.fleet_rows)
+        metrics |= {f"{variant}_{LITTLE_DATA_DAYS}d_{k}": v for variant, values in little.items() for k, v in values.items()}
+    cv = f"cv_rmse_{d.grain}"
+    metrics["adjustment_cv_rmse_points"] = 100 * (results["template"][cv] - results["calibrated"][cv])
+    metrics["calibrated_gain_over_naive_points"] = 100 * (results["naive"][cv] - results["calibrated"][cv])
+    metrics["variables_kept"] = float(len(d.features) - 1)
+    residuals = holdout[TEMPLATE.target].to_numpy(float) - predictions["calibrated"]
+    metrics[f"calibrated_residual_rho1_{d.grain}"] = lag1_autocorrelation(residuals)
+    metrics["baseline_days"] = float(d.plant_rows["production_date"].nunique())
+    if d.grain == "hourly":
+        metrics["baseline_hours"] = float(len(d.plant_rows))
+    predictions["actual"] = holdout[TEMPLATE.target].to_numpy(float)
     return metrics, holdout, predictions
 
 
@@ -270,58 +311,33 @@ def daily_out_of_sample_rmse(template_model, plant_baseline: pd.DataFrame) -> fl
     return float(np.sqrt(np.mean(np.square(errors))))
 
 
-def model_card(plant_id: str, template: dict, metrics: dict, window: tuple[str, str], decision: str) -> str:
-    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items()))
-    assumptions = "\n".join(f"- {a}" for a in template["assumptions"])
-    retraining = "\n".join(f"- {r}" for r in template["retraining"])
-    return f"""# {template['name']} for {plant_id}
-
-**Template** `{template['name']}` v{template['version']} ({template['model_family']}), calibrated on
-{plant_id}'s baseline period {window[0]} to {window[1]} by continued boosting from the pooled template.
-
-**Predicts** `{template['target']}` per {template['grain']} from canonical features
-{', '.join(template['features'])}.
-
-**Decision**: {decision}
-
-## Holdout metrics (time-based, last 25% of the baseline days)
-| metric | value |
-|---|---|
-{rows}
-
-Acceptance: ASHRAE Guideline 14 hourly CV(RMSE) <= 30% and |NMBE| <= 10%.
-
-## Assumptions
-{assumptions}
-
-## Retraining rules
-{retraining}
-"""
-
-
 class EnergyDrift(DriftMonitor):
-    """Nightly drift check of a plant's champion: feature PSI against its training window and performance
-    decay on the most recent days, against the template's retraining rules."""
+    """Nightly drift check of a plant's champion: PSI of its kept variables against its training window and
+    performance decay on the most recent days, against the template's retraining rules."""
 
     asset = AssetFacts(
         name="energy_model_drift",
         kinds=("python", "duckdb", "mlflow"),
         description="Nightly drift check of the plant's champion energy baseline: feature drift (PSI of the last "
-        "days against the training window) and performance decay (hourly CV(RMSE) / NMBE of the champion on the "
-        "last days). A crossed retraining rule opens an incident in actions.model_incidents and, when the plant's "
-        "models.retrain_on_drift allows it, trains a new challenger on the recent window.",
+        "days against the training window, for the variables the champion kept) and performance decay (CV(RMSE) / "
+        "NMBE of the champion on the last days, at its grain). A crossed retraining rule opens an incident in "
+        "actions.model_incidents and, when the plant's models.retrain_on_drift allows it, trains a new challenger on "
+        "the recent window.",
     )
 
-    def read(self, con) -> pd.DataFrame:
-        return read_plant_hours(con)
+    def read(self, con, plants: dict) -> pd.DataFrame:
+        return read_plant_hours(con, plants)
 
     def report(self, client, plant, plant_rows: pd.DataFrame) -> dict:
-        """PSI of each template feature (last `drift_window_days` after the training window vs the window)
-        and the champion's hourly CV(RMSE) / NMBE on those days; `crossed` lists the retraining rules hit."""
+        """ml.drift.champion_drift of the champion on the plant's rows at its grain; `crossed` lists the rules hit."""
+        name = model_registry.registered_model_name(TEMPLATE.name, plant.plant_id)
+        champion = lightgbm_champion(client, name)
+        grain = GRAINS[grain_of_features(model_features(champion))] if champion is not None else GRAINS["hourly"]
+        rows = rows_for(champion, plant_rows) if champion is not None else plant_rows
+        variables = [f for f in (model_features(champion) if champion is not None else []) if f != grain.exposure]
         return drift.champion_drift(
-            client, model_registry.registered_model_name(TEMPLATE.name, plant.plant_id), plant_rows, plant.models.drift_window_days,
-            features=[f for f in TEMPLATE.features if f != "interval_minutes"],  # metering length is not a driver
-            limits={"cv_rmse_hourly": TEMPLATE.validation["cv_rmse_hourly_max"], "abs_nmbe_hourly": TEMPLATE.validation["abs_nmbe_hourly_max"]},
+            client, name, rows, plant.models.drift_window_days, features=variables,
+            limits={f"cv_rmse_{grain.name}": grain.cv_rmse_max, f"abs_nmbe_{grain.name}": grain.abs_nmbe_max},
             load_model=load_lightgbm, evaluate=evaluate,
         )
 
@@ -347,15 +363,18 @@ class EnergyBaseline(UseCase):
     asset = AssetFacts(
         name="energy_baseline_model",
         kinds=("lightgbm", "mlflow"),
-        reads=(SOURCE,),
-        description="The energy baseline template (ml/templates/energy_baseline.py) fit on the other plants' baseline "
-        "periods (the template as it stood before this plant joined), calibrated on this plant's baseline period by "
-        "continued boosting, evaluated on a time-based holdout against ASHRAE Guideline 14 (template only vs "
-        "calibrated vs from scratch), and registered in MLflow as `energy_baseline.<plant>`.",
+        reads=SOURCES,
+        description="The energy baseline template (ml/templates/energy_baseline.py) at the grain the plant's metering "
+        "supports (hourly or daily), on the relevant variables its baseline shows to matter (ISO 50006: output, product "
+        "mix, running time, calendar, weather, other drivers), fit on the other plants' baseline periods (the template as "
+        "it stood before this plant joined), calibrated on this plant's baseline period by continued boosting, evaluated "
+        "on a time-based holdout against ASHRAE Guideline 14 (template only vs calibrated vs from scratch vs the naive "
+        "hour-of-week mean, with 14 days and the whole baseline), and registered in MLflow as `energy_baseline.<plant>` "
+        "with a model card that leads with the decision and the evidence.",
     )
 
     def read(self, con, plants: dict) -> pd.DataFrame:
-        return baseline_period_rows(read_plant_hours(con), plants)
+        return baseline_period_rows(read_plant_hours(con, plants), plants)
 
     def missing_data(self, data: pd.DataFrame, plant) -> str | None:
         if data[data["plant_id"] == plant.plant_id].empty:
@@ -363,44 +382,52 @@ class EnergyBaseline(UseCase):
         return None
 
     def candidate(self, client, name: str, plant, pooled: pd.DataFrame) -> Candidate:
-        from ml.plots import feature_importance_plot, markdown_image, residual_plot
+        from ml.plots import feature_importance_plot, markdown_image, residual_plot, residuals_by_period
 
-        plant_id = plant.plant_id
-        metrics, holdout, predictions = evaluate_candidates(pooled, plant_id)
+        d = design(plant, pooled)
+        metrics, holdout, predictions = evaluate_candidates(d)
         champion = lightgbm_champion(client, name)  # evaluated on the candidate's holdout: a fair comparison
+        champion_metrics = None
+        if champion is not None and grain_of_features(model_features(champion)) == d.grain:
+            champion_metrics = evaluate(champion, holdout)
         # The registered instance uses every baseline day: template on the other plants, calibration on this one.
-        plant_rows = pooled[pooled["plant_id"] == plant_id]
-        final_model = calibrate(fit_template(fleet_rows(pooled, plant_id)), plant_rows)
+        template_model = fit(d.fleet_rows if len(d.fleet_rows) else d.plant_rows, d.features)
+        final_model = calibrate(template_model, d.plant_rows)
+        metrics["calibrated_daily_rmse_kwh_oos"] = daily_out_of_sample_rmse(template_model, d.plant_rows)
         window = (str(plant.energy_baseline.start), str(plant.energy_baseline.end))
-        residuals = residual_plot(
-            predictions["actual"], predictions["template"], predictions["calibrated"],
-            f"{name}: holdout residuals, template vs calibrated",
-        )
-        importance = feature_importance_plot(
-            list(TEMPLATE.features), final_model.feature_importance("gain"), f"{name}: feature importance (gain)"
-        )
+        period = period_column(d.grain)
+        plots = {
+            "actual_vs_predicted.png": residual_plot(predictions["actual"], predictions["template"], predictions["calibrated"],
+                                                     f"{name}: holdout, template only vs calibrated ({d.grain})"),
+            f"residuals_by_{period}.png": residuals_by_period(holdout[period], predictions["actual"], predictions["calibrated"],
+                                                              period.replace("_", " "), f"{name}: calibrated holdout residuals by {period.replace('_', ' ')}"),
+            "feature_importance.png": feature_importance_plot(d.features, final_model.feature_importance("gain"),
+                                                              f"{name}: what the calibrated model uses (gain)"),
+        }
+        card = model_card(plant.plant_id, TEMPLATE, d, metrics, window, GRAINS[d.grain], "{decision}")
         return Candidate(
-            log_model=lightgbm_logger(final_model, plant_rows[list(TEMPLATE.features)], predict(final_model, plant_rows)),
-            dataset=plant_rows, target=TEMPLATE.target, metrics=metrics,
+            log_model=lightgbm_logger(final_model, with_columns(d.plant_rows, d.features)[d.features], predict(final_model, d.plant_rows)),
+            dataset=d.plant_rows, target=TEMPLATE.target, metrics=metrics,
             candidate_metrics={k[len("calibrated_"):]: v for k, v in metrics.items() if k.startswith("calibrated_")},
-            champion_metrics=None if champion is None else evaluate(champion, holdout),
-            thresholds=thresholds(), window=window,
-            card=model_card(plant_id, TEMPLATE.as_dict(), metrics, window, "{decision}"),
-            plots={"residuals.png": residuals, "feature_importance.png": importance},
-            outcome={"plot_markdown": markdown_image(residuals, "holdout residuals")},
+            champion_metrics=champion_metrics, thresholds=thresholds(d.grain), window=window, card=card, plots=plots,
+            tags={"grain": d.grain, "variables_kept": ",".join(f for f in d.features if f != GRAINS[d.grain].exposure) or "none"},
+            outcome={"plot_markdown": markdown_image(plots["actual_vs_predicted.png"], "holdout: actual vs predicted"),
+                     "grain": d.grain},
         )
 
     def report(self, outcome: dict, data: pd.DataFrame, plant_id: str, connect) -> dict:
         metrics = outcome["metrics"]
+        grain = outcome.get("grain") or ("daily" if "calibrated_cv_rmse_daily" in metrics else "hourly")
         return {
             "registered_model": outcome["model_name"],
             "version": str(outcome["version"]),
             "alias": outcome["alias"] or "none",
             "decision": outcome["decision"],
+            "grain": grain,
             "reused_existing_version": outcome["reused"],
             "metrics": Markdown(metrics_table(metrics)),
-            "cv_rmse_hourly": float(metrics["calibrated_cv_rmse_hourly"]),
-            "model_adjustment_cv_rmse_points": float(metrics["adjustment_cv_rmse_points"]),
+            f"cv_rmse_{grain}": float(metrics.get(f"calibrated_cv_rmse_{grain}", float("nan"))),
+            "model_adjustment_cv_rmse_points": float(metrics.get("adjustment_cv_rmse_points", float("nan"))),
             "residuals": Markdown(outcome["plot_markdown"]) if outcome.get("plot_markdown") else "",
             "mlflow_run_id": outcome["run_id"],
         }

@@ -26,6 +26,7 @@ from pydantic import (
 
 from plant_assets.core.catalog import CanonicalSignal, load_signal_catalog
 from plant_assets.core.machine_states import MachineStates
+from plant_assets.core.plant_policies import Alerting, BaselinePeriod, ModelPolicy, OperatingCalendar
 from plant_assets.core.units import conversion_to
 
 # libyaml's parser when PyYAML has it: a 500-tag plant.yaml loads in ~5 ms instead of ~35 ms, and every
@@ -227,38 +228,6 @@ class Isa95(_Strict):
     area: str
 
 
-class BaselinePeriod(_Strict):
-    start: date
-    end: date
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "BaselinePeriod":
-        if self.end < self.start:
-            raise ValueError(f"baseline end {self.end} is before its start {self.start}")
-        return self
-
-
-class Alerting(_Strict):
-    # Alert when a day's kWh/unit exceeds the champion's expectation by more than this share.
-    energy_tolerance: float = Field(default=0.10, gt=0, lt=1)
-    # Alert when a line's observed scrap share over the last scrap_window_days exceeds the quality champion's
-    # prediction by more than this share (0.5 = 50 % above) and by at least scrap_min_excess_points.
-    scrap_tolerance: float = Field(default=0.5, gt=0)
-    scrap_min_excess_points: float = Field(default=0.5, ge=0, description="percentage points of scrap share")
-    scrap_window_days: int = Field(default=2, ge=1, le=14)
-    # An open or acknowledged alert resolves itself once its condition has been clear this many days in a row.
-    auto_resolve_days: int = Field(default=2, ge=1, le=30)
-
-
-class ModelPolicy(_Strict):
-    # A version that passes validation becomes @champion without an approval (else @challenger).
-    auto_promote: bool = False
-    # A crossed retraining rule (drift, performance decay) trains a new @challenger (never a champion).
-    retrain_on_drift: bool = False
-    # Days of recent data the nightly drift check compares with the training window.
-    drift_window_days: int = Field(default=14, ge=3, le=90)
-
-
 class TagMapping(_Strict):
     source_tag: str = Field(min_length=1, max_length=200)
     signal: str
@@ -293,6 +262,8 @@ class PlantConfig(_Strict):
     # Enumerated machine state (signal machine_state): each code or text state -> running, idle or down.
     machine_states: MachineStates = Field(default_factory=dict)
     energy_baseline: BaselinePeriod
+    # Holidays and shutdown days: a calendar variable of the energy baseline (non-working days) when given.
+    calendar: OperatingCalendar = OperatingCalendar()
     # The first production day of the plant's exports: day partitions start at the earliest plant's
     # (plant_assets/defs/partitions.py), so its history can be backfilled. None: the platform's default start.
     history_start: date | None = None

@@ -457,6 +457,7 @@ def test_build_ran_unit_tests_and_data_tests(built):
         "kpi_daily_lab_quality_worked_example",
         "int_lab_samples_with_specs_limits_are_in_spec",
         "kpi_daily_energy_per_m3_water_worked_example",
+        "fct_plant_drivers_hourly_means_per_hour_and_state_minutes",
     } <= unit_tests
     # every KPI of the catalog is documented with a worked example (or says why it is not built)
     for kpi, definition, mart in dbt.query("select kpi, definition, mart from marts.dim_kpi"):
@@ -560,11 +561,11 @@ def test_production_runs_hourly_and_motor_health(built):
     assert runs["B-1"][2:4] == (1300, pytest.approx(750))
 
     hourly = dbt.query(
-        "select hour_utc, production_date, energy_kwh, units_produced, running_minutes, heavy_units"
+        "select hour_utc, production_date, energy_kwh, units_produced, running_minutes"
         " from marts.fct_line_energy_hourly where plant_id = 'plant_a' and line_id = 'L1' order by hour_utc"
     )
-    assert hourly[2] == (ts("2026-09-07 14:00"), DAY1, 100, 1000, 480, 1000)  # heavy run O-2 active
-    assert hourly[3] == (ts("2026-09-07 22:00"), DAY2, 50, 500, 480, 500)  # local 00:00 of day 2
+    assert hourly[2] == (ts("2026-09-07 14:00"), DAY1, 100, 1000, 480)  # heavy run O-2 active
+    assert hourly[3] == (ts("2026-09-07 22:00"), DAY2, 50, 500, 480)  # local 00:00 of day 2
 
     health = {
         (p, d): (z, h, v)

@@ -27,9 +27,6 @@ select
     coalesce(
         sum(interval_minutes) filter (where signal = 'production_count_total' and delta > 0), 0
     ) as running_minutes,
-    coalesce(
-        sum(delta) filter (where signal = 'production_count_total' and product_family = 'heavy'), 0
-    ) as heavy_units,
     -- Minutes of the hour the energy meter covers (60, or 30 where a local day starts mid-hour,
     -- or less when readings are missing): lets a model tell a short row from a low one.
     coalesce(sum(interval_minutes) filter (where signal = 'energy_total'), 0) as interval_minutes

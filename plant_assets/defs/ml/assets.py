@@ -93,7 +93,7 @@ def drift_asset(use_case: UseCase, monitor: DriftMonitor, model: dg.AssetsDefini
         configs = plant_configs_or_fail(plants, plant_id)
         plant = configs[plant_id]
         with warehouse.connect(read_only=True) as con:
-            rows = monitor.read(con)
+            rows = monitor.read(con, configs)
         client = mlflow.client()
         report = monitor.report(client, plant, rows[rows["plant_id"] == plant_id])
         retrained = None

@@ -6,7 +6,6 @@ import dagster as dg
 import pandas as pd
 
 from plant_assets.core.owners import CENTRAL_TEAM
-from plant_assets.core.warehouse import read_line_energy_hourly
 from plant_assets.defs.partitions import day_partitions, partition_day_range
 from plant_assets.defs.resources import (
     LakeResource,
@@ -58,7 +57,7 @@ def energy_performance(
     configs, _ = plants.all()
     client = mlflow.client()
     with warehouse.connect(read_only=True) as con:
-        hours = template.plant_hourly_features(read_line_energy_hourly(con, first_day, last_day))
+        hours = template.scoring_rows(con, configs, first_day, last_day)
     # Blocking checks do not reach Python assets across runs: skip plant-days with a failed gate here.
     gated_out = failed_plant_days(lake.lake, first_day, last_day)
     if gated_out and len(hours):
@@ -75,9 +74,10 @@ def energy_performance(
             skipped[plant_id] = f"no @{CHAMPION} for {name} yet"
             continue
         model = mlflow_lightgbm.load_model(f"models:/{name}@{CHAMPION}")
-        expected = template.predict(model, plant_hours)
-        drivers = daily_drivers(model, plant_hours, list(template.TEMPLATE.features))
-        frames.append(daily_performance(plant_hours, expected, configs[plant_id], name, version, drivers))
+        rows = template.rows_for(model, plant_hours)  # at the champion's grain, with the variables it kept
+        expected = template.predict(model, rows)
+        drivers = daily_drivers(model, rows, template.model_features(model))
+        frames.append(daily_performance(rows, expected, configs[plant_id], name, version, drivers))
     performance = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     with warehouse.connect() as con:
         written = replace_days(con, ENERGY_PERFORMANCE, performance, first_day, last_day)
