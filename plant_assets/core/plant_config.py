@@ -27,6 +27,7 @@ from pydantic import (
 from plant_assets.core.catalog import CanonicalSignal, load_signal_catalog
 from plant_assets.core.machine_states import MachineStates
 from plant_assets.core.plant_policies import Alerting, BaselinePeriod, ModelPolicy, OperatingCalendar
+from plant_assets.core.products import Product
 from plant_assets.core.units import conversion_to
 
 # libyaml's parser when PyYAML has it: a 500-tag plant.yaml loads in ~5 ms instead of ~35 ms, and every
@@ -213,13 +214,6 @@ class Line(_Strict):
     # The most the line can physically draw and make; gates and counter checks treat more as impossible.
     rated_kw: float | None = Field(default=None, gt=0)
     max_units_per_hour: float | None = Field(default=None, gt=0)
-
-
-class Product(_Strict):
-    code: str
-    family: Literal["standard", "heavy"] = "standard"
-    mass_kg: float | None = Field(default=None, gt=0)
-    ideal_rate_per_min: float = Field(gt=0)
 
 
 class Isa95(_Strict):

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from plant_assets.core.plant_config import ID_PATTERN
+from plant_assets.core.products import DEFAULT_FAMILY
 from plant_assets.onboarding.drafting import Suggestion, draft_tag_map
 from plant_assets.onboarding.sample import DATE_IN_NAME, SampleRead, read_sample
 
@@ -65,7 +66,7 @@ def _plant_yaml(plant_id: str, name: str, timezone: str, dialect: str, pattern: 
              "motors": [{"id": mid, "name": f"Motor {mid}"} for mid in sorted(motors)]}
             for lid, motors in sorted(lines.items())
         ],
-        "products": [{"code": "TODO-PRODUCT", "family": "standard", "ideal_rate_per_min": 100}],
+        "products": [{"code": "TODO-PRODUCT", "family": DEFAULT_FAMILY, "ideal_rate_per_min": 100}],  # family: a free name
         "energy_baseline": {"start": day, "end": day + timedelta(days=13)},
     }
 

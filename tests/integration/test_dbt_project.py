@@ -50,6 +50,7 @@ DAY1, DAY2 = date(2026, 9, 7), date(2026, 9, 8)
 # the day-incremental marts (and a dimension); an incremental run must reproduce them exactly
 MARTS = {
     "fct_line_energy_hourly": "plant_id, line_id, production_date, hour_utc",
+    "fct_family_output_hourly": "plant_id, line_id, production_date, hour_utc, product_family",
     "fct_production_run": "plant_id, order_id, start_utc",
     "kpi_daily": "plant_id, production_date, kpi",
     "fct_motor_health_daily": "plant_id, motor_id, production_date",
@@ -317,8 +318,9 @@ def build_lake(lake: Path) -> None:
         [
             ("plant_a", "PET-050", "standard", 0.52, 120.0),
             ("plant_a", "PET-150", "heavy", 1.55, 70.0),
-            ("plant_b", "CAN-12OZ", "standard", 0.37, 200.0),
-            ("plant_b", "CAN-24OZ", "heavy", 0.72, 110.0),
+            # free family names (plant.yaml): any name works, no list of allowed ones
+            ("plant_b", "CAN-12OZ", "can_12oz", 0.37, 200.0),
+            ("plant_b", "CAN-24OZ", "can_24oz", 0.72, 110.0),
         ],
     )
     _registry_table(
@@ -458,6 +460,7 @@ def test_build_ran_unit_tests_and_data_tests(built):
         "int_lab_samples_with_specs_limits_are_in_spec",
         "kpi_daily_energy_per_m3_water_worked_example",
         "fct_plant_drivers_hourly_means_per_hour_and_state_minutes",
+        "fct_family_output_hourly_splits_each_line_hour_by_running_family",
     } <= unit_tests
     # every KPI of the catalog is documented with a worked example (or says why it is not built)
     for kpi, definition, mart in dbt.query("select kpi, definition, mart from marts.dim_kpi"):
@@ -673,3 +676,34 @@ def test_docs_generate_documents_the_kpi_formulas(built):
     exposures = {e["name"] for e in manifest["exposures"].values()}
     assert {"energy_baseline_model", "actions_alerts", "analyst_warehouse", "cross_plant_benchmark"} <= exposures
     assert {"kwh_per_unit", "oee", "enpi_normalized"} <= {m["name"] for m in manifest["metrics"].values()}
+
+
+def test_family_output_and_the_benchmark_mix_with_free_family_names(built):
+    """By hand from the lake: plant_a's L1 counter deltas go to the family of the run active at each interval
+    start (O-1 and O-3 PET-050 standard, O-2 PET-150 heavy); plant_b's to its own names (B-1 CAN-24OZ
+    can_24oz). The benchmark compares the families' shares: a standard 3200 / 4700, heavy 1500 / 4700,
+    can_24oz 0; b can_24oz 1300 / 1300. Medians of the two plants: standard 0.340, heavy 0.160, can_24oz 0.5;
+    can_24oz is the furthest family for both (|0 - 0.5| = |1 - 0.5| = 0.5 > 0.15): both mixes differ."""
+    dbt, _ = built
+    rows = dbt.query(
+        "select plant_id, line_id, hour_utc, production_date, product_family, units_produced"
+        " from marts.fct_family_output_hourly order by plant_id, hour_utc"
+    )
+    assert rows == [
+        ("plant_a", "L1", ts("2026-09-06 22:00"), DAY1, "standard", 1000),
+        ("plant_a", "L1", ts("2026-09-07 06:00"), DAY1, "standard", 2000),
+        ("plant_a", "L1", ts("2026-09-07 14:00"), DAY1, "heavy", 1000),
+        ("plant_a", "L1", ts("2026-09-07 22:00"), DAY2, "heavy", 500),  # O-2 runs past local midnight
+        ("plant_a", "L1", ts("2026-09-08 06:00"), DAY2, "standard", 200),  # O-3, after the counter reset
+        ("plant_b", "L1", ts("2026-09-07 05:00"), DAY1, "can_24oz", 900),
+        ("plant_b", "L1", ts("2026-09-07 17:00"), DAY1, "can_24oz", 400),
+    ]
+    mix = {
+        p: r for p, *r in dbt.query(
+            "select plant_id, mix_family, mix_family_share, median_mix_family_share, product_mix_differs,"
+            " not_comparable_reason from marts.fct_cross_plant_benchmark where kpi = 'kwh_per_unit'"
+        )
+    }
+    assert mix["plant_a"][:4] == ["can_24oz", 0.0, pytest.approx(0.5), True]
+    assert mix["plant_b"][:4] == ["can_24oz", 1.0, pytest.approx(0.5), True]
+    assert "product family can_24oz 0 % of units vs median 50 %" in mix["plant_a"][4]

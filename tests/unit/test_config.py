@@ -108,3 +108,31 @@ def test_day_window_follows_dst():
     assert (end - start).total_seconds() == 25 * 3600
     start, end = plant.day_window_utc(date(2026, 3, 29))  # clocks go forward: a 23-hour day
     assert (end - start).total_seconds() == 23 * 3600
+
+
+def test_product_families_are_free_names_checked_for_spelling(tmp_path):
+    """Any lower-case name is a family (no list of allowed ones); a badly spelled one fails naming the product;
+    a product without a family is in the plant's one family, `default`."""
+    folder = copy_plant(tmp_path)
+    plant_yaml = folder / "plant.yaml"
+    original = plant_yaml.read_text()
+    products = ('  - {code: "PET-050", family: standard, mass_kg: 0.52, ideal_rate_per_min: 120}\n'
+                '  - {code: "PET-150", family: heavy, mass_kg: 1.55, ideal_rate_per_min: 70}\n')
+    assert products in original
+
+    def load_with(lines: str):
+        plant_yaml.write_text(original.replace(products, lines))
+        return load_plant(folder)
+
+    plant = load_with('  - {code: "PET-050", family: pet_0-5l, ideal_rate_per_min: 120}\n'
+                      '  - {code: "PET-150", family: 2l, ideal_rate_per_min: 70}\n')
+    assert [p.family for p in plant.products] == ["pet_0-5l", "2l"]
+    plant = load_with('  - {code: "PET-050", ideal_rate_per_min: 120}\n  - {code: "PET-150", ideal_rate_per_min: 70}\n')
+    assert [p.family for p in plant.products] == ["default", "default"]
+    for bad in ("Heavy", "big cans", "", "_x", "can/12"):
+        with pytest.raises(PlantConfigError) as error:
+            load_with(f'  - {{code: "PET-050", family: "{bad}", ideal_rate_per_min: 120}}\n'
+                      '  - {code: "PET-150", family: heavy, ideal_rate_per_min: 70}\n')
+        message = str(error.value)
+        assert f"products.0: Value error, product 'PET-050': family '{bad}' must be a lower-case name" in message, message
+        assert "PET-150" not in message

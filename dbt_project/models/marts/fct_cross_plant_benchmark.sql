@@ -11,9 +11,13 @@
 --                        < benchmark_min_coverage
 --   baseline_differs     (energy KPIs) the plant's baseline period differs from the most common
 --                        baseline period of the plants
---   product_mix_differs  (energy and rate KPIs) the plant's heavy-product share of units differs
---                        from the median share of all plants in the month by more than
---                        benchmark_max_mix_gap
+--   product_mix_differs  (energy and rate KPIs) for some product family, the plant's share of its
+--                        units differs from the median share of all plants in the month by more
+--                        than benchmark_max_mix_gap. Families are free names (plant.yaml): plants
+--                        that share a name are taken to make the same kind of product, a family
+--                        only one plant names is a share no other plant has. Shares are of the
+--                        units with a known family (fct_family_output_hourly); a plant without
+--                        any has no mix and is not flagged for it.
 -- comparable = no flag raised. Rebuilt whole on every run (small), so it equals a full refresh.
 with wide as (
     select
@@ -32,19 +36,61 @@ covered_days as (
     group by month
 ),
 
-mix as (
+family_units as (
     select
         plant_id,
         date_trunc('month', production_date) as month,
-        sum(heavy_units) / nullif(sum(units_produced), 0) as heavy_unit_share
-    from {{ ref('fct_line_energy_hourly') }}
+        product_family,
+        sum(units_produced) as units
+    from {{ ref('fct_family_output_hourly') }}
     group by all
 ),
 
-mix_median as (
-    select month, median(heavy_unit_share) as median_heavy_unit_share
-    from mix
-    group by month
+plant_units as (
+    select plant_id, month, sum(units) as units
+    from family_units
+    group by all
+    having sum(units) > 0
+),
+
+-- Every family any plant made that month, for every plant with output (0 for a family it did not make).
+family_shares as (
+    select
+        plant_units.plant_id,
+        plant_units.month,
+        families.product_family,
+        coalesce(family_units.units, 0) / plant_units.units as share
+    from plant_units
+    inner join (select distinct month, product_family from family_units) as families
+        on families.month = plant_units.month
+    left join family_units
+        on family_units.plant_id = plant_units.plant_id
+        and family_units.month = plant_units.month
+        and family_units.product_family = families.product_family
+),
+
+family_medians as (
+    select month, product_family, median(share) as median_share
+    from family_shares
+    group by all
+),
+
+-- The family whose share is furthest from the plants' median (ties: the first name): the plant's mix gap.
+mix as (
+    select
+        family_shares.plant_id,
+        family_shares.month,
+        family_shares.product_family as mix_family,
+        family_shares.share as mix_family_share,
+        family_medians.median_share as median_mix_family_share
+    from family_shares
+    inner join family_medians
+        on family_medians.month = family_shares.month
+        and family_medians.product_family = family_shares.product_family
+    qualify row_number() over (
+        partition by family_shares.plant_id, family_shares.month
+        order by abs(family_shares.share - family_medians.median_share) desc, family_shares.product_family
+    ) = 1
 ),
 
 plants as (
@@ -98,21 +144,21 @@ flagged as (
         long.days_with_value / covered_days.days_covered as coverage,
         plants.baseline_start,
         plants.baseline_end,
-        mix.heavy_unit_share,
-        mix_median.median_heavy_unit_share,
+        mix.mix_family,
+        mix.mix_family_share,
+        mix.median_mix_family_share,
         long.days_with_value / covered_days.days_covered < {{ var('benchmark_min_coverage') }} as low_coverage,
         long.kpi in ('kwh_per_unit', 'enpi_normalized')
             and (plants.baseline_start is distinct from common_baseline.baseline_start
                  or plants.baseline_end is distinct from common_baseline.baseline_end) as baseline_differs,
         long.kpi in ('kwh_per_unit', 'enpi_normalized', 'performance', 'oee')
-            and coalesce(abs(mix.heavy_unit_share - mix_median.median_heavy_unit_share)
+            and coalesce(abs(mix.mix_family_share - mix.median_mix_family_share)
                          > {{ var('benchmark_max_mix_gap') }}, false) as product_mix_differs
     from long
     inner join covered_days on covered_days.month = long.month
     inner join plants on plants.plant_id = long.plant_id
     cross join common_baseline
     left join mix on mix.plant_id = long.plant_id and mix.month = long.month
-    left join mix_median on mix_median.month = long.month
 )
 
 select
@@ -121,7 +167,7 @@ select
     concat_ws('; ',
         case when low_coverage then 'coverage ' || cast(round(coverage * 100) as integer) || ' % below ' || cast(round({{ var('benchmark_min_coverage') }} * 100) as integer) || ' %' end,
         case when baseline_differs then 'baseline ' || baseline_start || '..' || baseline_end || ' differs from the common baseline' end,
-        case when product_mix_differs then 'heavy-product share ' || cast(round(heavy_unit_share * 100) as integer) || ' % vs median ' || cast(round(median_heavy_unit_share * 100) as integer) || ' %' end
+        case when product_mix_differs then 'product family ' || mix_family || ' ' || cast(round(mix_family_share * 100) as integer) || ' % of units vs median ' || cast(round(median_mix_family_share * 100) as integer) || ' %' end
     ) as not_comparable_reason,
     rank() over (partition by month, kpi order by value desc) as rank_desc
 from flagged

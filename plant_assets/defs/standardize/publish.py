@@ -28,6 +28,7 @@ PUBLISHED_MARTS = (
     "fct_lab_quality",
     "fct_motor_health_daily",
     "fct_line_energy_hourly",
+    "fct_family_output_hourly",
     "fct_enpi_daily",
     "fct_cross_plant_benchmark",
 )
