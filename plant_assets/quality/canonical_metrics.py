@@ -204,7 +204,8 @@ left join levels as l on l.tag = t.source_tag
 left join gate_level_factors as lf on lf.tag = t.source_tag
 cross join lateral (
     select case
-        when t.kind = 'continuous' and abs(l.yesterday_median_value) > 1e-9
+        when t.kind = 'continuous' and abs(l.yesterday_median_value) > greatest(1e-9, t.ratio_floor)
+            and abs(l.median_value) > t.ratio_floor
             then l.median_value / l.yesterday_median_value
         when t.kind = 'totalizer' and t.rollover is null and s.decreases > 0 then -1.0
         when t.kind = 'totalizer' and t.rollover is null and l.yesterday_meter_rate > 1e-12
@@ -213,6 +214,13 @@ cross join lateral (
 ) as lr
 order by t.source_tag
 """
+
+
+def ratio_floor(canonical_unit: str) -> float:
+    """Below this magnitude a level is not compared as a ratio with yesterday's. On a scale with an arbitrary zero a
+    ratio means nothing near it (0.5 degC after 2 degC is no "factor 4"): outdoor temperatures around freezing are
+    left to the range check, while a warm signal read in the wrong unit (a bearing's 122 degF as degC) is still caught."""
+    return 10.0 if canonical_unit == "degC" else 0.0
 
 
 def gate_tag_map(plant: PlantConfig) -> pa.Table:
@@ -228,7 +236,7 @@ def gate_tag_map(plant: PlantConfig) -> pa.Table:
                 "source_tag": tag.source_tag, "signal": tag.signal, "kind": signal.kind, "scale": scale,
                 "unit_offset": offset, "min_value": signal.min_value, "max_value": signal.max_value,
                 "max_level_factor": signal.max_level_factor,
-                "rollover": tag.rollover,
+                "rollover": tag.rollover, "ratio_floor": ratio_floor(signal.canonical_unit),
             }
         )
     return pa.Table.from_pylist(rows)
@@ -285,7 +293,12 @@ def _level_factors(plant: PlantConfig, levels: DayLevelFiles | None) -> pa.Table
     """tag, factor: each tag's level factor learned from the plant's kept day levels (day_levels.LEARN_*)."""
     catalog = load_signal_catalog()
     kinds = {t.source_tag: catalog[t.signal].kind for t in plant.tag_map}
-    learned = day_levels.learned_level_factors(levels, kinds) if levels else {}
+    floors = {}
+    for tag in plant.tag_map:
+        floor = ratio_floor(catalog[tag.signal].canonical_unit)
+        if floor:
+            floors[tag.source_tag] = (*conversion_to(tag.source_unit, catalog[tag.signal].canonical_unit), floor)
+    learned = day_levels.learned_level_factors(levels, kinds, floors) if levels else {}
     return pa.Table.from_pylist([{"tag": tag, "factor": f} for tag, f in learned.items()],
                                 schema=pa.schema([("tag", pa.string()), ("factor", pa.float64())]))
 

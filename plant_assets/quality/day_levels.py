@@ -46,9 +46,14 @@ class DayLevelFiles:
                                  for k in range(2, LEARN_DAYS + 1)))
 
 
-def learned_level_factors(files: DayLevelFiles, kinds: dict[str, str]) -> dict[str, float]:
+def learned_level_factors(
+    files: DayLevelFiles, kinds: dict[str, str], floors: dict[str, tuple[float, float, float]] | None = None,
+) -> dict[str, float]:
     """tag -> the level factor its own history allows beyond the catalog's (see LEARN_*), for tags with enough
-    history. `kinds` maps each tag to its signal kind: totalizers compare meter rates, others medians."""
+    history. `kinds` maps each tag to its signal kind: totalizers compare meter rates, others medians.
+    `floors`: tag -> (scale, offset, floor): a day pair whose canonical level (value x scale + offset) is below the
+    floor in magnitude is no ratio (canonical_metrics.ratio_floor: a temperature near 0 degC)."""
+    floors = floors or {}
     days = [files.yesterday, *files.earlier]  # newest first; a missing day breaks the chain of ratios
     levels: list[dict[str, float] | None] = []
     for path in days:
@@ -61,6 +66,10 @@ def learned_level_factors(files: DayLevelFiles, kinds: dict[str, str]) -> dict[s
     for newer, older in zip(levels, levels[1:]):
         for tag, value in (newer or {}).items():
             before = (older or {}).get(tag)
+            if tag in floors and value is not None and before is not None:
+                scale, offset, floor = floors[tag]
+                if min(abs(value * scale + offset), abs(before * scale + offset)) < floor:
+                    continue
             if value is not None and before is not None and value > 0 and before > 0:
                 ratios.setdefault(tag, []).append(abs(math.log(value / before)))
     learned = {}

@@ -23,19 +23,13 @@ The pipeline runs in a subprocess because partitions and resources read PLANT_AS
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 from datetime import date, timedelta
-from pathlib import Path
 
 import duckdb
 
 from plant_assets.core.plant_config import load_plant
-from plant_assets.core.settings import REPO_ROOT
 from plant_assets.simulator.engine import simulate_plant
+from tests.helpers import pipeline_run
 
 PLANT = "werk_ohne_mes"
 START, DAYS = date(2026, 9, 7), 4
@@ -83,38 +77,13 @@ NORD.L2.EM.KW,active_power,kW,L2,L2,,,
 NORD.L2.RUN,machine_running,dimensionless,L2,L2,,,
 """
 
-DRIVER = textwrap.dedent(
-    """
-    import json, sys
-    from datetime import date
-    import dagster as dg
-    from plant_assets.definitions import defs
-    from plant_assets.defs.run_window import run_window
-    with dg.instance_for_test(temp_dir=sys.argv[1]) as instance:
-        report = run_window(defs, instance, [sys.argv[2]], date.fromisoformat(sys.argv[3]),
-                            date.fromisoformat(sys.argv[4]), train=True)
-    print(json.dumps({"ingest_failures": report.ingest_failures, "gate_failures": report.gate_failures,
-                      "training_failures": report.training_failures}))
-    """
-)
-
-
 def _truth_by_day(frame, column: str) -> dict[str, float]:
     return {str(d): float(v) for d, v in zip(frame["production_date"], frame[column])}
 
 
 def run_pipeline(home, plants) -> None:
-    """The real pipeline (registry, ingest, gates, dbt, training) over the window, in a subprocess with its own
-    PLANT_ASSETS_* paths; every plant-day must ingest, pass its gates and train."""
-    env = {**os.environ, "PLANT_ASSETS_HOME": str(home), "PLANT_ASSETS_PLANTS": str(plants),
-           "PLANT_ASSETS_DUCKDB": str(home / "warehouse.duckdb"), "PLANT_ASSETS_LAKE": str(home / "lake"),
-           "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
-    (home / "dagster").mkdir()
-    last = START + timedelta(days=DAYS - 1)
-    done = subprocess.run([sys.executable, "-c", DRIVER, str(home / "dagster"), PLANT, START.isoformat(),
-                           last.isoformat()], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-4000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    """The real pipeline over the window; every plant-day must ingest, pass its gates and train."""
+    report = pipeline_run.run_pipeline(home, plants, PLANT, START, START + timedelta(days=DAYS - 1), train=True)
     assert report == {"ingest_failures": {}, "gate_failures": [], "training_failures": {}}, report
 
 

@@ -47,7 +47,11 @@ def test_energy_champions_meet_g14_with_governance_tags(e2e_run):
         run = client.get_run(champion.run_id)
         assert run.inputs.dataset_inputs
         plots = {a.path for a in client.list_artifacts(champion.run_id, "plots")}
-        assert {"plots/residuals.png", "plots/feature_importance.png"} <= plots
+        assert {"plots/actual_vs_predicted.png", "plots/residuals_by_hour_of_week.png", "plots/feature_importance.png"} <= plots
+        # the variables come from the plant's evidence, and the card a reviewer reads leads with the decision
+        assert tags["grain"] == "hourly" and tags["variables_kept"] != "none", tags.get("variables_kept")
+        card = champion.description
+        assert card.splitlines()[2].startswith("**Decision**") and "chosen by evidence" in card and "| dropped |" in card
 
 
 def test_energy_evidence_carries_top_drivers(e2e_run):

@@ -74,3 +74,15 @@ def test_a_weekly_swing_passes_and_a_unit_change_fails(tmp_path, today, learned,
     assert bool(shift <= 1.0) is passes, (shift, metrics.loc[TAG, "level_factor"])
     assert metrics.loc[TAG, "level_factor"] == pytest.approx(10.0 if learned else 3.0)
     assert math.isfinite(shift)
+
+
+def test_temperatures_near_freezing_are_no_ratio(tmp_path):
+    """An outdoor temperature alternating 0.5 and 2 degC would be a 'factor 4' day after day: near 0 degC (below the
+    10 degC floor) a pair of days teaches no ratio. Only the pairs of the warm days count: 20 and 25 degC four times
+    (newest first 20, 25, 20, 25, ...: 7 ratios of 1.25), so the factor is 2 x 1.25 = 2.5 (by hand)."""
+    files = keep_levels(tmp_path, [20.0, 25.0] * 4 + [0.5, 2.0] * 6)
+    learned = learned_level_factors(files, {TAG: "continuous"}, {TAG: (1.0, 0.0, 10.0)})
+    assert learned == {TAG: pytest.approx(2 * 1.25)}
+    from plant_assets.quality.canonical_metrics import ratio_floor
+
+    assert ratio_floor("degC") == 10.0 and ratio_floor("kWh") == 0.0
