@@ -28,6 +28,18 @@ FEATURE_WORDS = {
 }
 
 
+def feature_words(feature: str) -> str:
+    """How an operator reads a feature: a known name, a driver signal (`drv_water_flow`: "water flow"), the output
+    of a product family (`units_can_12oz`: "units of product family can_12oz"), else the name itself."""
+    if feature in FEATURE_WORDS:
+        return FEATURE_WORDS[feature]
+    if feature.startswith("drv_"):
+        return feature[len("drv_"):].replace("_", " ")
+    if feature.startswith("units_"):
+        return f"units of product family {feature[len('units_'):]}"
+    return feature.replace("_", " ")
+
+
 LEVEL_FEATURES = frozenset({"hour_of_week", "day_of_week", "non_working_day"})
 
 
@@ -63,7 +75,7 @@ def top_drivers(contrib: pd.Series | dict, values: pd.Series | dict, unit: str =
     out = []
     for feature in order:
         effect = float(contrib[feature])
-        words = FEATURE_WORDS.get(feature, feature.replace("_", " "))
+        words = feature_words(feature)
         value = float(pd.Series(values).get(feature, np.nan))
         direction = "raised" if effect >= 0 else "lowered"
         out.append({

@@ -58,6 +58,8 @@ HEADLINE = {
 
 def _fmt(metrics: dict, use_case: str) -> str:
     key, label = HEADLINE.get(use_case, ("", ""))
+    if key not in metrics and key.endswith("_hourly"):  # an energy baseline at daily grain
+        key, label = key.replace("_hourly", "_daily"), f"{label} (daily)"
     if key in metrics:
         return f"{label} {metrics[key]:.3f}"
     return ""

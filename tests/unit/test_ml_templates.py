@@ -223,3 +223,11 @@ def test_motor_health_and_quality_register_through_the_shared_flow(mlflow_client
     assert isinstance(report["metrics"], Markdown) and "data:image/png;base64," in report["vibration_vs_iso20816_zones"]
     report = quality.USE_CASE.report(results["quality"], cases[quality.USE_CASE], "p", connect=None)
     assert report["registered_model"] == "quality.p" and report["alias"] == "champion" and list(report)[-1] == "metrics"
+
+
+def test_driver_and_family_features_read_in_words():
+    from ml.explain import feature_words
+
+    assert feature_words("drv_water_flow") == "water flow"
+    assert feature_words("units_can_12oz") == "units of product family can_12oz"
+    assert feature_words("hdh") == "heating degree hours"
