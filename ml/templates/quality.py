@@ -55,12 +55,12 @@ class QualitySpec:
     assumptions: tuple[str, ...] = (
         "scrap share = scrap / (good + scrap) of the run; runs with no units are excluded",
         "valid for the products and rates seen in training",
-        "the family (plant.yaml's own name, categorical) rather than a fixed heavy/standard flag: plants name their "
-        "families freely, and runs of one family scrap alike; plants sharing a name share its learned effect",
+        ("the family (plant.yaml's own name, categorical) rather than a fixed heavy/standard flag: plants name their "
+         "families freely, and runs of one family scrap alike; plants sharing a name share its learned effect"),
     )
     retraining: tuple[str, ...] = (
-        "a product family the model has not seen (scored as missing), or a product-mix shift (PSI > 0.2 of the "
-        "family shares)",
+        ("a product family the model has not seen (scored as missing), or a product-mix shift (PSI > 0.2 of the "
+         "family shares)"),
         "holdout MAE above 2 points of scrap share over the last 14 days",
     )
 
