@@ -19,7 +19,7 @@ FEATURE_WORDS = {
     "interval_minutes": "metered minutes",
     "lines_reporting": "lines reporting",
     "duration_min": "run length (minutes)",
-    "heavy_share": "heavy-product share",
+    "product_family": "product family",
     "rate_per_min": "production rate (units/min)",
     "vibration_ratio": "vibration vs the motor's normal level",
     "vibration_max_ratio": "peak vibration vs the motor's normal level",
@@ -47,7 +47,9 @@ def contributions(booster, frame: pd.DataFrame, features: list[str]) -> pd.DataF
     """Per-row SHAP-style contributions (one column per feature plus `bias`); rows sum to the raw prediction."""
     import lightgbm as lgb
 
-    x = frame[features].astype("float64")
+    x = frame[features]
+    # numbers as float64; a categorical column (quality's product_family) stays coded as the booster stored it
+    x = x.astype({c: "float64" for c in features if not isinstance(x[c].dtype, pd.CategoricalDtype)})
     if _is_linear(booster):
         # LightGBM has no SHAP for linear trees: explain a constant-leaf surrogate fit to the model's own
         # predictions on these rows (its contributions sum to the surrogate's prediction, close to the model's).

@@ -1,8 +1,14 @@
 """Quality template: predicts the scrap share of a production run from canonical run features.
 
-Grain: production run (marts.fct_production_run joined with the product registry). Pooled LightGBM on
-every plant's runs, calibrated per plant by continued boosting (`init_model`), compared with a local
-from-scratch model on a time-based holdout.
+Grain: production run (marts.fct_production_run, with its product family). Pooled LightGBM on every plant's
+runs, calibrated per plant by continued boosting (`init_model`), compared with a local from-scratch model on a
+time-based holdout.
+
+The product family is a free name each plant gives in plant.yaml, so it enters as a LightGBM categorical
+feature: its name -> code mapping is the sorted family names of the template's training runs, stored in the
+booster itself (LightGBM `pandas_categorical`, saved with the model in MLflow). Calibration and scoring encode
+with that stored mapping, never their own: continued boosting on a frame coded by its own families would read
+the template's trees with shifted codes. A family the model never saw is missing (NaN), not a wrong code.
 """
 
 from __future__ import annotations
@@ -21,19 +27,26 @@ if TYPE_CHECKING:
     import lightgbm as lgb
 
 SOURCE = "marts.fct_production_run"
-FEATURES = ("duration_min", "rate_per_min", "heavy_share", "kwh_per_unit", "start_hour_utc")
+FEATURES = ("duration_min", "rate_per_min", "product_family", "kwh_per_unit", "start_hour_utc")
+CATEGORICAL = ("product_family",)
 
 
 @dataclass(frozen=True)
 class QualitySpec:
     name: str = "quality"
-    version: str = "1.0.0"
+    version: str = "2.0.0"  # 2.0.0: product_family (any name, categorical) replaced heavy_share
     grain: str = "production run"
     features: tuple[str, ...] = FEATURES
+    categorical_features: tuple[str, ...] = CATEGORICAL
+    family_encoding: str = (
+        "product_family: LightGBM categorical, code = position in the sorted family names of the template's training "
+        "runs, stored in the model (pandas_categorical) and reused by calibration and scoring; unseen family = missing"
+    )
     target: str = "scrap_share"
     model_family: str = "lightgbm regression"
     params: dict = field(default_factory=lambda: {
         "objective": "regression_l1", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 10,
+        "min_data_per_group": 10, "cat_smooth": 10,  # a family with a few dozen runs can still get its own branch
         "verbosity": -1, "seed": 7, "deterministic": True, "force_row_wise": True, "num_threads": 1,
     })
     pooled_rounds: int = 200
@@ -42,9 +55,12 @@ class QualitySpec:
     assumptions: tuple[str, ...] = (
         "scrap share = scrap / (good + scrap) of the run; runs with no units are excluded",
         "valid for the products and rates seen in training",
+        ("the family (plant.yaml's own name, categorical) rather than a fixed heavy/standard flag: plants name their "
+         "families freely, and runs of one family scrap alike; plants sharing a name share its learned effect"),
     )
     retraining: tuple[str, ...] = (
-        "a new product or a product-mix shift (PSI > 0.2 of heavy_share)",
+        ("a product family the model has not seen (scored as missing), or a product-mix shift (PSI > 0.2 of the "
+         "family shares)"),
         "holdout MAE above 2 points of scrap share over the last 14 days",
     )
 
@@ -56,16 +72,11 @@ TEMPLATE = QualitySpec()
 
 
 def read_runs(con) -> pd.DataFrame:
-    """Runs with canonical features; the product family comes from the registry (lake/registry/products)."""
+    """Runs with canonical features; the product family is the mart's (registry, NULL for an unregistered product)."""
     runs = con.execute(
-        "select plant_id, order_id, line_id, product_code, production_date, start_utc, end_utc, good_qty, "
-        f"scrap_qty, units_produced, energy_kwh, kwh_per_unit from {SOURCE}"
+        "select plant_id, order_id, line_id, product_code, product_family, production_date, start_utc, end_utc, "
+        f"good_qty, scrap_qty, units_produced, energy_kwh, kwh_per_unit from {SOURCE}"
     ).df()
-    try:
-        products = con.execute("select plant_id, product_code, family from staging.stg_registry__products").df()
-        runs = runs.merge(products, on=["plant_id", "product_code"], how="left")
-    except Exception:  # registry view not there: fall back to the product code
-        runs["family"] = "standard"
     return features(runs)
 
 
@@ -78,42 +89,73 @@ def features(runs: pd.DataFrame) -> pd.DataFrame:
     start, end = pd.to_datetime(out["start_utc"]), pd.to_datetime(out["end_utc"])
     out["duration_min"] = (end - start).dt.total_seconds() / 60.0
     out["rate_per_min"] = total / out["duration_min"].clip(lower=1.0)
-    out["heavy_share"] = (out.get("family", pd.Series("standard", index=out.index)) == "heavy").astype(float)
+    out["product_family"] = out["product_family"].astype("string") if "product_family" in out else pd.NA
     out["kwh_per_unit"] = out["kwh_per_unit"].astype(float)
     out["start_hour_utc"] = start.dt.hour.astype(float)
     out["production_date"] = pd.to_datetime(out["production_date"])
     for col in FEATURES:
-        out[col] = out[col].astype("float64")
+        if col not in CATEGORICAL:
+            out[col] = out[col].astype("float64")
     return out.sort_values(["plant_id", "start_utc"]).reset_index(drop=True)
 
 
-def _dataset(frame: pd.DataFrame) -> lgb.Dataset:
+def known_families(model: lgb.Booster) -> list[str]:
+    """The model's family name -> code mapping (code = position), as LightGBM stored it with the model."""
+    return list((model.pandas_categorical or [[]])[0])
+
+
+def model_inputs(frame: pd.DataFrame, families: list[str]) -> pd.DataFrame:
+    """The feature columns as the booster reads them: numbers as float64, the family coded by `families` (a
+    name not among them becomes missing)."""
+    inputs = frame[list(FEATURES)].copy()
+    for col in FEATURES:
+        inputs[col] = (pd.Categorical(frame[col].astype(object).where(frame[col].notna(), None), categories=families)
+                       if col in CATEGORICAL else frame[col].astype("float64"))
+    return inputs
+
+
+def _dataset(frame: pd.DataFrame, families: list[str]) -> lgb.Dataset:
     import lightgbm as lgb
 
-    return lgb.Dataset(frame[list(FEATURES)], label=frame[TEMPLATE.target].astype(float), params={"verbosity": -1}, free_raw_data=False)
+    return lgb.Dataset(model_inputs(frame, families), label=frame[TEMPLATE.target].astype(float),
+                       params={"verbosity": -1}, free_raw_data=False)
+
+
+def _families_of(frame: pd.DataFrame) -> list[str]:
+    return sorted(str(f) for f in frame["product_family"].dropna().unique())
 
 
 def fit_template(pooled: pd.DataFrame) -> lgb.Booster:
     import lightgbm as lgb
 
-    return lgb.train(TEMPLATE.params, _dataset(pooled), num_boost_round=TEMPLATE.pooled_rounds)
+    return lgb.train(TEMPLATE.params, _dataset(pooled, _families_of(pooled)), num_boost_round=TEMPLATE.pooled_rounds)
 
 
 def calibrate(template: lgb.Booster, plant_frame: pd.DataFrame) -> lgb.Booster:
     import lightgbm as lgb
 
-    return lgb.train(TEMPLATE.params, _dataset(plant_frame), num_boost_round=TEMPLATE.calibration_rounds,
-                     init_model=template, keep_training_booster=True)
+    # the template's own family codes: the continued trees and the template's must read one mapping
+    return lgb.train(TEMPLATE.params, _dataset(plant_frame, known_families(template)),
+                     num_boost_round=TEMPLATE.calibration_rounds, init_model=template, keep_training_booster=True)
 
 
 def fit_local(plant_frame: pd.DataFrame) -> lgb.Booster:
     import lightgbm as lgb
 
-    return lgb.train(TEMPLATE.params, _dataset(plant_frame), num_boost_round=TEMPLATE.pooled_rounds)
+    return lgb.train(TEMPLATE.params, _dataset(plant_frame, _families_of(plant_frame)),
+                     num_boost_round=TEMPLATE.pooled_rounds)
+
+
+def reads_template_features(model: lgb.Booster) -> bool:
+    """False for a model of an older template version (v1 read heavy_share): its inputs cannot be built."""
+    return list(model.feature_name()) == list(FEATURES)
 
 
 def predict(model: lgb.Booster, frame: pd.DataFrame) -> np.ndarray:
-    return np.clip(model.predict(frame[list(FEATURES)].astype("float64")), 0.0, 1.0)
+    if not reads_template_features(model):
+        raise ValueError(f"the model reads {model.feature_name()}, template v{TEMPLATE.version} builds {list(FEATURES)}: "
+                         "train the plant's quality model again and approve it")
+    return np.clip(model.predict(model_inputs(frame, known_families(model))), 0.0, 1.0)
 
 
 def evaluate(model: lgb.Booster, frame: pd.DataFrame) -> dict[str, float]:
@@ -151,11 +193,12 @@ def evaluate_candidates(runs: pd.DataFrame, plant_id: str) -> tuple[dict, pd.Dat
     return metrics, holdout
 
 
-def model_card(plant_id: str, metrics: dict, window: tuple[str, str]) -> str:
+def model_card(plant_id: str, metrics: dict, window: tuple[str, str], families: list[str] = ()) -> str:
     spec = TEMPLATE
     rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items()))
     return (f"# quality for {plant_id}\n\n**Template** `{spec.name}` v{spec.version} ({spec.model_family}), calibrated by "
             f"continued boosting on {plant_id}'s runs {window[0]} to {window[1]}. Predicts {spec.target} per run.\n\n"
+            f"**Product families it knows** (categorical, any other is scored as missing): {', '.join(families) or 'none'}\n\n"
             f"**Decision**: {{decision}}\n\n| metric | value |\n|---|---|\n{rows}\n\nAcceptance: holdout MAE <= "
             f"{spec.validation['mae_scrap_share_max']:.0%} scrap share.\n")
 
@@ -190,12 +233,13 @@ class Quality(UseCase):
         final = calibrate(fit_template(runs), plant_rows)
         window = (str(plant_rows["production_date"].min().date()), str(plant_rows["production_date"].max().date()))
         return Candidate(
-            log_model=lightgbm_logger(final, plant_rows[list(FEATURES)], predict(final, plant_rows)),
+            log_model=lightgbm_logger(final, model_inputs(plant_rows, known_families(final)), predict(final, plant_rows)),
             dataset=plant_rows[["plant_id", "order_id", "production_date", *FEATURES, TEMPLATE.target]], target=TEMPLATE.target,
             metrics=metrics,
             candidate_metrics={k[len("calibrated_"):]: v for k, v in metrics.items() if k.startswith("calibrated_")},
-            champion_metrics=None if champion is None else evaluate(champion, holdout),
-            thresholds=thresholds(), window=window, card=model_card(plant_id, metrics, window),
+            # a champion of an older template version cannot read today's features: nothing to compare with
+            champion_metrics=None if champion is None or not reads_template_features(champion) else evaluate(champion, holdout),
+            thresholds=thresholds(), window=window, card=model_card(plant_id, metrics, window, known_families(final)),
         )
 
 

@@ -28,7 +28,7 @@ class Product(BaseModel):
     ideal_rate_per_min: float = Field(gt=0)
 
     @model_validator(mode="after")
-    def _family_name(self) -> "Product":
+    def _family_name(self) -> Product:
         if not re.match(FAMILY_PATTERN, self.family):
             raise ValueError(f"product {self.code!r}: family {self.family!r} must be a lower-case name of letters, "
                              f"digits, '_' or '-' starting with a letter or digit, e.g. can_12oz ({FAMILY_PATTERN})")

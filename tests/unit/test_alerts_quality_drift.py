@@ -36,7 +36,7 @@ def _runs(drift_factor: float = 3.0) -> pd.DataFrame:
                     "product_code": "PET-150" if heavy else "PET-050", "production_date": D0 + timedelta(days=day),
                     "start_utc": start, "end_utc": start + pd.Timedelta(minutes=minutes), "good_qty": units - scrap,
                     "scrap_qty": scrap, "units_produced": units, "energy_kwh": units * (0.095 if heavy else 0.042),
-                    "kwh_per_unit": 0.095 if heavy else 0.042, "family": "heavy" if heavy else "standard",
+                    "kwh_per_unit": 0.095 if heavy else 0.042, "product_family": "heavy" if heavy else "standard",
                 })
     from ml.templates import quality
 

@@ -151,6 +151,35 @@ def test_quality_features_and_fit():
     assert metrics["mae_scrap_share"] < 0.01
 
 
+def test_quality_reads_any_family_name_as_a_category_with_the_template_mapping():
+    """Families are free names: the template learns each one's scrap level (the fixture's 4.5 % for the first
+    family, 2.5 % for the second), keeps its name -> code mapping in the booster, and calibration on a plant
+    that makes only some of them (coded on their own they would shift) keeps every family's level. A family
+    the model never saw is scored as missing, the same as no family at all."""
+    import lightgbm as lgb
+
+    p = quality.features(production_runs("p", n=240, families=("can_24oz", "can_12oz")))
+    q = quality.features(production_runs("q", n=240, seed=1, families=("keg_50l", "bottle_33cl")))
+    template = quality.fit_template(pd.concat([p, q]))
+    assert quality.known_families(template) == ["bottle_33cl", "can_12oz", "can_24oz", "keg_50l"]
+    assert quality.TEMPLATE.version == "2.0.0" and "product_family" in quality.TEMPLATE.categorical_features
+
+    def level(model, frame, family):
+        return float(np.median(quality.predict(model, frame[frame["product_family"] == family])))
+
+    for frame, (heavier, lighter) in ((p, ("can_24oz", "can_12oz")), (q, ("keg_50l", "bottle_33cl"))):
+        assert abs(level(template, frame, heavier) - 0.045) < 0.004 and abs(level(template, frame, lighter) - 0.025) < 0.004
+    only_kegs = q[q["product_family"] == "keg_50l"]  # alone, its own coding would make keg_50l code 0 (bottle_33cl's)
+    calibrated = quality.calibrate(template, only_kegs)
+    assert quality.known_families(calibrated) == quality.known_families(template)
+    assert abs(level(calibrated, p, "can_24oz") - 0.045) < 0.004 and abs(level(calibrated, q, "bottle_33cl") - 0.025) < 0.004
+    reloaded = lgb.Booster(model_str=calibrated.model_to_string())  # the mapping travels with the model (MLflow)
+    assert quality.known_families(reloaded) == quality.known_families(template)
+    np.testing.assert_allclose(quality.predict(reloaded, q), quality.predict(calibrated, q))
+    unseen = quality.predict(calibrated, q.assign(product_family="pallet_1t"))
+    np.testing.assert_allclose(unseen, quality.predict(calibrated, q.assign(product_family=None)))
+
+
 def test_time_split_holds_out_at_least_one_day_and_refuses_a_single_day():
     def days(n):
         return pd.DataFrame({"production_date": pd.date_range("2026-09-07", periods=n).repeat(2)})

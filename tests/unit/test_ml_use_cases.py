@@ -66,8 +66,8 @@ def test_fingerprint_follows_the_data_and_the_template_version(name):
     import pandas as pd
 
     use_case = use_cases()[name]
-    columns = ["duration_min", "rate_per_min", "heavy_share", "kwh_per_unit", "start_hour_utc", "scrap_share"]
-    frame = pd.DataFrame({c: [1.0, 2.0] for c in columns} | {"plant_id": ["p", "p"]})
+    columns = ["duration_min", "rate_per_min", "kwh_per_unit", "start_hour_utc", "scrap_share"]
+    frame = pd.DataFrame({c: [1.0, 2.0] for c in columns} | {"plant_id": ["p", "p"], "product_family": ["keg", "can_12oz"]})
     assert use_case.fingerprint(frame) == use_case.fingerprint(frame.copy())
     assert use_case.fingerprint(frame) != use_case.fingerprint(frame, variant="-drift")
     assert use_case.fingerprint(frame) != use_case.fingerprint(frame.assign(scrap_share=[1.0, 3.0]))

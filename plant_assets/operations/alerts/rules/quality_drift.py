@@ -7,6 +7,7 @@ without a quality champion raise none."""
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import date, timedelta
 
 import pandas as pd
@@ -58,7 +59,8 @@ def load_quality_champions(client, plant_ids) -> dict[str, tuple]:
 
 def score_quality(runs: pd.DataFrame, models: dict[str, tuple]) -> pd.DataFrame:
     """Each run's predicted scrap share from its plant's quality champion. `models`: plant_id -> (booster,
-    version). Plants without a champion are left out (no prediction, no quality alert)."""
+    version). Plants without a champion are left out (no prediction, no quality alert), and so, with a warning, is
+    a champion of an older template version (its features cannot be built) until a new version is approved."""
     from ml.templates import quality
 
     frames = []
@@ -66,6 +68,10 @@ def score_quality(runs: pd.DataFrame, models: dict[str, tuple]) -> pd.DataFrame:
         if plant_id not in models:
             continue
         model, version = models[plant_id]
+        if not quality.reads_template_features(model):
+            warnings.warn(f"{plant_id}: quality champion v{version} reads {model.feature_name()}, not template "
+                          f"v{quality.TEMPLATE.version}'s features: no quality alerts until a new version is approved")
+            continue
         frames.append(frame.assign(predicted_scrap_share=quality.predict(model, frame), model_version=version))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -112,13 +118,18 @@ def _quality_drivers(scored: pd.DataFrame, model, top: int = 2) -> list[str]:
     from ml.explain import FEATURE_WORDS, contributions
     from ml.templates import quality
 
-    contrib = contributions(model, scored, list(quality.FEATURES)).drop(columns="bias").mean()
-    values = scored[list(quality.FEATURES)].mean()
+    inputs = quality.model_inputs(scored, quality.known_families(model))
+    contrib = contributions(model, inputs, list(quality.FEATURES)).drop(columns="bias").mean()
     texts = []
     for feature in contrib.abs().sort_values(ascending=False).index[:top]:
         effect = 100 * float(contrib[feature])
         words = FEATURE_WORDS.get(feature, feature.replace("_", " "))
-        texts.append(f"{words} = {float(values[feature]):,.2f} {'raised' if effect >= 0 else 'lowered'} the expected "
+        if feature in quality.CATEGORICAL:  # a name: the runs' most common one
+            common = scored[feature].dropna().astype(str).value_counts()
+            value = common.index[0] if len(common) else "unknown"
+        else:
+            value = f"{float(scored[feature].mean()):,.2f}"
+        texts.append(f"{words} = {value} {'raised' if effect >= 0 else 'lowered'} the expected "
                      f"scrap by {abs(effect):.2f} points")
     return texts
 
