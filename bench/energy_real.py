@@ -8,7 +8,7 @@ decide the grain, select the variables and compare template only / calibrated / 
 first 14 days and with the whole baseline. The fleet the template is fit on is synthetic (tests/ml_fixtures:
 an output-driven plant and an energy-only plant, summed to days): the real plant has no real neighbour here.
 
-Run: python -m bench.bench_energy_real [--baseline-days N]
+A section of docs/benchmarks/ml.md (bench/bench_ml.py calls `run`); alone: python -m bench.energy_real
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def melbourne_rows(path: Path = MELBOURNE) -> pd.DataFrame:
     frame = pd.DataFrame({
         "plant_id": "melbourne_wwtp", "production_date": day, "hour_utc": day, "energy_kwh": raw["total_grid"].astype(float),
         "interval_minutes": 1440.0, "units_produced": 0.0, "running_minutes": 0.0,
-        "hour_of_week": (day.dt.dayofweek * 24).astype(float), "non_working_day": float("nan"),
+        "hour_of_week": (day.dt.day_of_week * 24).astype(float), "non_working_day": float("nan"),
         "drv_water_flow": inflow_m3h, "drv_outdoor_temperature": raw["T"].astype(float),
     })
     for column, name in (("Am", "ammonia"), ("BOD", "bod"), ("COD", "cod"), ("TN", "total_nitrogen")):
@@ -87,7 +87,7 @@ def evaluate_site(label: str, site, rows: pd.DataFrame) -> list[str]:
     return out
 
 
-def run(baseline_days: int = 365) -> str:
+def run(quick: bool = False, baseline_days: int = 365) -> str:
     from tests.ml_fixtures import energy_only_hours
 
     rows = melbourne_rows()
@@ -106,4 +106,4 @@ def run(baseline_days: int = 365) -> str:
 
 if __name__ == "__main__":
     days = int(sys.argv[sys.argv.index("--baseline-days") + 1]) if "--baseline-days" in sys.argv else 365
-    print(run(days))
+    print(run(baseline_days=days))
