@@ -87,13 +87,16 @@ def evaluate_site(label: str, site, rows: pd.DataFrame) -> list[str]:
     return out
 
 
-def run(quick: bool = False, baseline_days: int = 365) -> str:
+def run(quick: bool = False, baseline_days: tuple[int, ...] = (365, 730)) -> str:
+    """Melbourne with a one-year and a two-year baseline (holdout: the last 25 % of each), then the energy-only plant."""
     from tests.ml_fixtures import energy_only_hours
 
     rows = melbourne_rows()
     start = rows["production_date"].min().date()
-    end = (rows["production_date"].min() + pd.Timedelta(days=baseline_days - 1)).date()
-    lines = evaluate_site(f"Melbourne WWTP, real daily log ({baseline_days}-day baseline)", melbourne_plant(start, end), rows)
+    lines = []
+    for days in baseline_days:
+        end = (rows["production_date"].min() + pd.Timedelta(days=days - 1)).date()
+        lines += evaluate_site(f"Melbourne WWTP, real daily log ({days}-day baseline)", melbourne_plant(start, end), rows)
     energy_only = energy_only_hours("plant_e", days=42, seed=0)
     site = SimpleNamespace(
         plant_id="plant_e", timezone="UTC", energy_baseline=SimpleNamespace(start=energy_only["production_date"].min().date(),
@@ -105,5 +108,5 @@ def run(quick: bool = False, baseline_days: int = 365) -> str:
 
 
 if __name__ == "__main__":
-    days = int(sys.argv[sys.argv.index("--baseline-days") + 1]) if "--baseline-days" in sys.argv else 365
+    days = (int(sys.argv[sys.argv.index("--baseline-days") + 1]),) if "--baseline-days" in sys.argv else (365, 730)
     print(run(baseline_days=days))
