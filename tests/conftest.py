@@ -56,6 +56,8 @@ os.environ.update(
         "MLFLOW_TRACKING_URI": f"sqlite:///{SESSION_HOME / 'mlflow.db'}",
         "GX_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
+        # rich wraps CLI output at the terminal width: the same width whatever runs the tests (a tty, CI, xdist)
+        "COLUMNS": "200",
     }
 )
 os.environ.pop("DAGSTER_HOME", None)

@@ -3,7 +3,8 @@
 
 Columns of a plant-hour (NaN where the plant does not map the source, never a made-up 0):
 - energy_kwh (target), interval_minutes (metered minutes: the exposure, not a relevant variable)
-- units_produced, running_minutes: from the line's piece counter (marts.fct_line_energy_hourly)
+- units_produced, running_minutes: from the lines' piece counters (marts.fct_line_energy_hourly), and
+  running_line_<line>: each line's own running minutes (lines draw different loads while running)
 - units_<family>: output per product family, free names (marts.fct_family_output_hourly)
 - drv_<signal>: hourly mean of a continuous line signal (weather, flows, loads), running_minutes_by_state from
   state tags (marts.fct_plant_drivers_hourly)
@@ -24,7 +25,7 @@ FAMILY_OUTPUT = "marts.fct_family_output_hourly"
 DRIVERS = "marts.fct_plant_drivers_hourly"
 KEYS = ["plant_id", "production_date", "hour_utc"]
 DEGREE_BASE_C = 18.0  # ASHRAE's 65 degF balance point, for both heating and cooling degree hours / days
-FAMILY_PREFIX, DRIVER_PREFIX = "units_", "drv_"
+FAMILY_PREFIX, DRIVER_PREFIX, LINE_PREFIX = "units_", "drv_", "running_line_"
 
 
 def _exists(con, table: str) -> bool:
@@ -47,6 +48,10 @@ def family_column(family: str) -> str:
     return FAMILY_PREFIX + re.sub(r"[^0-9a-zA-Z_]", "_", str(family)).lower()
 
 
+def line_column(line_id: str) -> str:
+    return LINE_PREFIX + re.sub(r"[^0-9a-zA-Z_]", "_", str(line_id)).lower()
+
+
 def read_hourly(con, first_day=None, last_day=None) -> pd.DataFrame:
     """Every plant-hour with energy, its output and drivers (columns above, before calendar and weather)."""
     where, params = _window(first_day, last_day)
@@ -55,6 +60,13 @@ def read_hourly(con, first_day=None, last_day=None) -> pd.DataFrame:
         f" sum(running_minutes) as running_minutes, sum(interval_minutes) as interval_minutes"
         f" from {ENERGY_HOURLY}{where} group by all order by plant_id, hour_utc, production_date", params,
     ).df()
+    lines = con.execute(
+        f"select plant_id, production_date, hour_utc, line_id, running_minutes from {ENERGY_HOURLY}{where}", params
+    ).df()
+    if len(lines):
+        lines["column"] = lines["line_id"].map(line_column)
+        wide = lines.pivot_table(index=KEYS, columns="column", values="running_minutes", aggfunc="sum").reset_index()
+        hourly = hourly.merge(wide, on=KEYS, how="left")
     if _exists(con, FAMILY_OUTPUT):
         families = con.execute(
             f"select plant_id, production_date, hour_utc, product_family, sum(units_produced) as units"
@@ -105,7 +117,7 @@ def to_daily(hourly: pd.DataFrame) -> pd.DataFrame:
     if hourly.empty:
         return hourly.assign(day_of_week=pd.Series(dtype="float64"))
     summed = [c for c in hourly.columns if c in ("energy_kwh", "interval_minutes", "units_produced", "running_minutes",
-                                                  "running_minutes_by_state") or c.startswith(FAMILY_PREFIX)]
+                                                  "running_minutes_by_state") or c.startswith((FAMILY_PREFIX, LINE_PREFIX))]
     averaged = [c for c in hourly.columns if c.startswith(DRIVER_PREFIX) or c == "non_working_day"]
     grouped = hourly.groupby(["plant_id", "production_date"], as_index=False)
     daily = grouped[summed].sum(min_count=1).merge(grouped[averaged].mean(), on=["plant_id", "production_date"])

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ml.metrics import cv_rmse
-from ml.templates._energy_frame import DRIVER_PREFIX, family_column
+from ml.templates._energy_frame import DRIVER_PREFIX, family_column, line_column
 
 MIN_HOURS_PER_DAY = 20
 MIN_GAIN_RELATIVE, MIN_GAIN_POINTS = 0.03, 0.2
@@ -87,6 +87,11 @@ def candidate_groups(plant, rows: pd.DataFrame, grain: Grain) -> tuple[dict[str,
         else:
             missing["product_mix"] = f"{len(families)} product family in plant.yaml (a mix needs two)"
         groups["running_time"] = ["running_minutes"]
+        lines = [line_column(line.id) for line in getattr(plant, "lines", ())]
+        if len(lines) >= 2:
+            groups["line_mix"] = lines
+        else:
+            missing["line_mix"] = "one line (a mix needs two)"
     else:
         missing["output"] = missing["product_mix"] = "no production counter in the tag map"
         if _has_data(rows, "running_minutes_by_state"):

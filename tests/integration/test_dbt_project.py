@@ -595,7 +595,7 @@ def test_incremental_day_run_and_full_refresh_are_identical(built):
         delete from marts.fct_production_run where order_id = 'O-2';
         insert into marts.kpi_daily values ('plant_a', date '2026-09-01', 'energy_kwh', 1.0, 'kWh');
         insert into marts.fct_line_energy_hourly
-            values ('plant_a', 'L1', timestamp '2026-09-01 10:00', date '2026-09-01', 1.0, 0, 0, 0, 60);
+            values ('plant_a', 'L1', timestamp '2026-09-01 10:00', date '2026-09-01', 1.0, 0, 0, 60);
         """
     )
     # unit tests ran in the first build; the nightly run excludes them too

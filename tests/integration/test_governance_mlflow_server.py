@@ -95,7 +95,7 @@ def test_train_challenger_approve_rollback_on_server(server, monkeypatch):
     run = client.get_run(first["run_id"])
     assert run.inputs.dataset_inputs, "dataset lineage (log_input) is recorded"
     artifacts = {a.path for a in client.list_artifacts(first["run_id"], "plots")}
-    assert {"plots/residuals.png", "plots/feature_importance.png"} <= artifacts
+    assert {"plots/actual_vs_predicted.png", "plots/residuals_by_hour_of_week.png", "plots/feature_importance.png"} <= artifacts
 
     governance.approve(client, name, first["version"], by="Ana Energy", reason="first baseline reviewed")
     assert governance.alias_version(client, name, "champion") == first["version"]
