@@ -31,8 +31,16 @@ dagster-home:
 demo: install dagster-home
 	$(BIN)/plant-assets demo
 
+# The whole suite as two pytest processes side by side (2 cores): the tests of the session's demo run (marker
+# demo_run, one pipeline run shared by them) and every other test. Both print their 20 slowest tests.
 test: install
-	$(BIN)/python -m pytest -q --durations=20
+	@mkdir -p $(STATE); \
+	$(BIN)/python -m pytest -q --durations=20 -m demo_run -p no:cacheprovider > $(STATE)/test-demo-run.log 2>&1 & demo=$$!; \
+	$(BIN)/python -m pytest -q --durations=20 -m "not demo_run"; rest=$$?; \
+	wait $$demo; demo_status=$$?; \
+	echo "===== the demo run's tests (-m demo_run) ====="; cat $(STATE)/test-demo-run.log; \
+	echo "every other test: exit $$rest; the demo run's tests: exit $$demo_status"; \
+	test $$rest -eq 0 -a $$demo_status -eq 0
 
 # The inner loop: unit and integration tests, without the e2e pipeline, the browser or the scale-out services.
 test-fast: install

@@ -9,7 +9,6 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -68,20 +67,13 @@ os.environ.pop("DAGSTER_HOME", None)
 FOLDER_MARKERS = {"e2e": ("e2e",), "browser": ("e2e", "browser")}
 
 
-def xdist_group(item) -> str:
-    """The worker a test must share with others under `pytest -n 2 --dist loadgroup` (make test): every test of
-    the session's demo run (`e2e_run`, the browser tests on top of it) on one worker, so the run is built once
-    and the tests that mutate it still come last; every other test with the rest of its module (its module
-    fixtures, e.g. a real plant's pipeline run, are built once)."""
-    return "demo_run" if "e2e_run" in getattr(item, "fixturenames", ()) else item.module.__name__
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
 def pytest_collection_modifyitems(config, items):
-    """Mark by folder and by worker group; tests that inject faults into the shared e2e state run after every
+    """Mark by folder, and `demo_run` every test of the session's demo run (`e2e_run`; `make test` runs those and
+    the others in two processes side by side); tests that inject faults into the shared e2e state run after every
     test that reads it."""
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+        if "e2e_run" in getattr(item, "fixturenames", ()):
+            item.add_marker("demo_run")
         parts = Path(str(item.fspath)).relative_to(REPO_ROOT / "tests").parts
         for folder in parts[:-1]:
             for marker in FOLDER_MARKERS.get(folder, ()):
