@@ -1,16 +1,18 @@
 """Motor health / anomaly template: flags a motor's degradation before it fails.
 
 Grain: motor x plant-local production day, from `marts.fct_motor_health_daily` (canonical signals
-motor_vibration_velocity and motor_bearing_temperature, ISO 20816-3 zone). Every motor is compared with
-its own normal level (its first `reference_days` days), so one template serves motors of any size:
-- vibration_ratio       daily mean RMS velocity / the motor's reference median
-- vibration_max_ratio   daily max RMS velocity / the motor's reference median
-- temperature_delta_c   daily mean bearing temperature - the motor's reference median
+motor_vibration_velocity, motor_vibration_acceleration and motor_bearing_temperature, ISO 20816-3 zone for
+velocity). Every motor is compared with its own normal level (the median of its first `reference_days` days
+with that measurement), so one template serves motors of any size and sensors of either kind:
+- vibration_ratio / vibration_max_ratio          daily mean / max RMS velocity over the reference median
+- acceleration_ratio / acceleration_max_ratio    the same for RMS acceleration (no ISO zone table exists)
+- temperature_delta_c                            daily mean bearing temperature - the reference median
 
 Template: the day-to-day spread (robust sigma) of these standardized features, fit on the pooled
 reference days of every plant's motors. Plant calibration: the spread re-estimated on the plant's own
 reference days, shrunk towards the pooled spread (few days per plant). Score = the largest upward
-deviation in sigmas; an alert needs `consecutive_days` days above `alert_z`, or ISO 20816 zone D.
+deviation in sigmas; an alert needs `consecutive_days` days above `alert_z`, or ISO 20816 zone D (velocity
+with a zone table only). The rule per measurement kind is `MotorHealthSpec.rule_per_measurement`.
 """
 
 from __future__ import annotations
@@ -25,21 +27,49 @@ from ml.training import pinned_requirements
 from ml.use_case import AssetFacts, Candidate, Markdown, UseCase
 
 SOURCE = "marts.fct_motor_health_daily"
-FEATURES = ("vibration_ratio", "vibration_max_ratio", "temperature_delta_c")
+# Per vibration kind: (daily mean column, daily max column, mean ratio feature, max ratio feature).
+VIBRATION = {
+    "velocity": ("vibration_mean_mms", "vibration_max_mms", "vibration_ratio", "vibration_max_ratio"),
+    "acceleration": ("acceleration_mean_ms2", "acceleration_max_ms2", "acceleration_ratio", "acceleration_max_ratio"),
+}
+FEATURES = ("vibration_ratio", "vibration_max_ratio", "acceleration_ratio", "acceleration_max_ratio", "temperature_delta_c")
+# A healthy motor's feature value: ratios to its own level are 1, the temperature difference is 0.
+CENTER = {"vibration_ratio": 1.0, "vibration_max_ratio": 1.0, "acceleration_ratio": 1.0,
+          "acceleration_max_ratio": 1.0, "temperature_delta_c": 0.0}
+# Columns a daily frame may lack (a mart built before acceleration, a benchmark with one kind only).
+OPTIONAL_COLUMNS = ("vibration_mean_mms", "vibration_max_mms", "acceleration_mean_ms2", "acceleration_max_ms2",
+                    "bearing_temp_mean_c", "zone")
 
 
 @dataclass(frozen=True)
 class MotorHealthSpec:
     name: str = "motor_health"
-    version: str = "1.0.0"
+    version: str = "1.1.0"
     grain: str = "motor x plant-local production day"
-    inputs: tuple[str, ...] = ("motor_vibration_velocity (daily mean, max)", "motor_bearing_temperature (daily mean)", "ISO 20816-3 zone")
+    inputs: tuple[str, ...] = ("motor_vibration_velocity (daily mean, max)", "motor_vibration_acceleration (daily mean, max)",
+                               "motor_bearing_temperature (daily mean)", "ISO 20816-3 zone (velocity only)")
     features: tuple[str, ...] = FEATURES
     target: str = "degrading (the motor fails within its degradation period)"
     model_family: str = "robust z-score anomaly detector on per-motor standardized features"
     params: dict = field(default_factory=lambda: {
         "reference_days": 3, "alert_z": 6.0, "consecutive_days": 2, "shrinkage_days": 12,
-        "min_sigma": {"vibration_ratio": 0.03, "vibration_max_ratio": 0.03, "temperature_delta_c": 0.5},
+        # floors of the spread: broadband acceleration varies more from day to day than velocity (high-frequency
+        # content moves with load and lubrication), so its floor is wider; set before any real-data benchmark
+        "min_sigma": {"vibration_ratio": 0.03, "vibration_max_ratio": 0.03, "acceleration_ratio": 0.05,
+                      "acceleration_max_ratio": 0.05, "temperature_delta_c": 0.5},
+    })
+    rule_per_measurement: dict = field(default_factory=lambda: {
+        "velocity": "ISO 20816-3 zone of the daily mean against the machine class's boundaries (zone D alerts at once) "
+                    "and the trend rule below on vibration_ratio / vibration_max_ratio",
+        "velocity without a zone table": "the trend rule only (the machine class has no boundaries: zone NULL, "
+                                         "never a made-up zone)",
+        "acceleration": "the trend rule only, on acceleration_ratio / acceleration_max_ratio (ISO 20816-3 tables "
+                        "are for velocity: zone NULL)",
+        "bearing temperature": "the trend rule on temperature_delta_c (degC above the reference median)",
+        "trend rule": "feature = the day's value over the median of the motor's first reference_days days with that "
+                      "measurement (its healthy baseline); z = (feature - 1) / sigma (robust spread of the pooled "
+                      "reference days, calibrated per plant); alert when the largest z exceeds alert_z on "
+                      "consecutive_days periods in a row",
     })
     validation: dict = field(default_factory=lambda: {
         "false_alert_motors_max": 0, "pr_auc_min": 0.5, "lead_time_days_min": 1,
@@ -47,6 +77,7 @@ class MotorHealthSpec:
     assumptions: tuple[str, ...] = (
         "each motor's first reference days are healthy (commissioning or after maintenance)",
         "the daily mean vibration includes idle readings, so a day's running share moves it; the score uses ratios to the motor's own level",
+        "acceleration is judged only against the motor's own baseline: its absolute level says nothing across machines",
         "motor current is not in marts.fct_motor_health_daily yet, so it is not an input",
     )
     retraining: tuple[str, ...] = (
@@ -65,28 +96,41 @@ TEMPLATE = MotorHealthSpec()
 def read_daily(con) -> pd.DataFrame:
     return con.execute(
         f"""select plant_id, motor_id, line_id, production_date, machine_class, vibration_mean_mms,
-                  vibration_max_mms, bearing_temp_mean_c, zone, health
+                  vibration_max_mms, acceleration_mean_ms2, acceleration_max_ms2, bearing_temp_mean_c, zone, health
            from {SOURCE} order by plant_id, motor_id, production_date"""
     ).df()
 
 
 def standardize(daily: pd.DataFrame, reference_days: int | None = None) -> pd.DataFrame:
-    """Per motor: features relative to the motor's own first `reference_days` days (its normal level)."""
+    """Per motor: features relative to the motor's own first `reference_days` days (its normal level); a motor
+    measured by velocity, by acceleration or both. `production_date` may be any period start (a day, an hour)."""
     reference_days = reference_days or TEMPLATE.params["reference_days"]
-    frame = daily.dropna(subset=["vibration_mean_mms"]).copy()
+    frame = daily.copy()
+    for column in OPTIONAL_COLUMNS:
+        if column not in frame:
+            frame[column] = np.nan if column != "zone" else None
+    frame = frame[frame["vibration_mean_mms"].notna() | frame["acceleration_mean_ms2"].notna()].copy()
     frame["production_date"] = pd.to_datetime(frame["production_date"])
     frame = frame.sort_values(["plant_id", "motor_id", "production_date"])
-    frame["day_index"] = frame.groupby(["plant_id", "motor_id"]).cumcount()
+    keys = ["plant_id", "motor_id"]
+    frame["day_index"] = frame.groupby(keys).cumcount()
     frame["is_reference"] = frame["day_index"] < reference_days
-    ref = frame[frame["is_reference"]].groupby(["plant_id", "motor_id"]).agg(
-        ref_vib=("vibration_mean_mms", "median"), ref_temp=("bearing_temp_mean_c", "median")
-    )
-    frame = frame.join(ref, on=["plant_id", "motor_id"])
-    frame["vibration_ratio"] = frame["vibration_mean_mms"] / frame["ref_vib"]
-    frame["vibration_max_ratio"] = frame["vibration_max_mms"] / frame["ref_vib"]
-    max_ref = frame[frame["is_reference"]].groupby(["plant_id", "motor_id"])["vibration_max_ratio"].median()
-    frame["vibration_max_ratio"] = frame["vibration_max_ratio"] / frame.set_index(["plant_id", "motor_id"]).index.map(max_ref).to_numpy()
-    frame["temperature_delta_c"] = frame["bearing_temp_mean_c"] - frame["ref_temp"]
+    motor_key = frame.set_index(keys).index
+    for kind, (mean, peak, ratio, peak_ratio) in VIBRATION.items():
+        # the baseline of a kind is its own first days: a sensor added later gets its own reference
+        has = frame[mean].notna()
+        first = frame[has].groupby(keys).cumcount() < reference_days
+        ref_rows = frame[has][first]
+        level = ref_rows.groupby(keys)[mean].median()
+        level = level[level > 0]  # a zero reference level gives no ratio (a dead sensor is not a baseline)
+        reference = motor_key.map(level).to_numpy(float)
+        frame[ratio] = frame[mean] / reference
+        frame[peak_ratio] = frame[peak] / reference
+        peak_level = (ref_rows[peak] / ref_rows.set_index(keys).index.map(level).to_numpy(float)).groupby(
+            [ref_rows["plant_id"], ref_rows["motor_id"]]).median()
+        frame[peak_ratio] = frame[peak_ratio] / motor_key.map(peak_level).to_numpy(float)
+    ref_temp = frame[frame["is_reference"]].groupby(keys)["bearing_temp_mean_c"].median()
+    frame["temperature_delta_c"] = frame["bearing_temp_mean_c"] - motor_key.map(ref_temp).to_numpy(float)
     return frame.reset_index(drop=True)
 
 
@@ -102,9 +146,8 @@ def fit_template(pooled: pd.DataFrame) -> dict:
     """Pooled spread of each standardized feature over every plant's healthy reference days."""
     ref = pooled[pooled["is_reference"]]
     floors = TEMPLATE.params["min_sigma"]
-    return {"sigma": {f: _robust_sigma(ref[f] - (1.0 if f != "temperature_delta_c" else 0.0), floors[f]) for f in FEATURES},
-            "center": {"vibration_ratio": 1.0, "vibration_max_ratio": 1.0, "temperature_delta_c": 0.0},
-            "n_reference": int(len(ref))}
+    return {"sigma": {f: _robust_sigma(ref[f] - CENTER[f], floors[f]) for f in FEATURES},
+            "center": dict(CENTER), "n_reference": int(len(ref))}
 
 
 def calibrate(template: dict, plant_frame: pd.DataFrame) -> dict:
@@ -125,8 +168,8 @@ def fit_local(plant_frame: pd.DataFrame) -> dict:
     """From scratch: the plant's own reference days only (no pooled prior)."""
     ref = plant_frame[plant_frame["is_reference"]]
     floors = TEMPLATE.params["min_sigma"]
-    center = {"vibration_ratio": 1.0, "vibration_max_ratio": 1.0, "temperature_delta_c": 0.0}
-    return {"sigma": {f: _robust_sigma(ref[f] - center[f], floors[f]) for f in FEATURES}, "center": center, "n_reference": len(ref)}
+    return {"sigma": {f: _robust_sigma(ref[f] - CENTER[f], floors[f]) for f in FEATURES}, "center": dict(CENTER),
+            "n_reference": len(ref)}
 
 
 def score(model: dict, frame: pd.DataFrame) -> pd.DataFrame:
@@ -153,12 +196,19 @@ def alerts(scored: pd.DataFrame, alert_z: float | None = None, consecutive_days:
 
 def explain(row) -> str:
     """The alert in an operator's words."""
-    if row["driver"] == "temperature_delta_c":
+    driver = row["driver"]
+    if driver == "temperature_delta_c":
         what = f"bearing temperature {row['temperature_delta_c']:+.1f} °C above its normal level"
-    elif row["driver"] == "vibration_max_ratio":
+    elif driver == "vibration_max_ratio":
         what = f"peak vibration {row['vibration_max_ratio']:.1f}x its normal level"
+    elif driver == "acceleration_max_ratio":
+        what = f"peak vibration acceleration {row['acceleration_max_ratio']:.1f}x its normal level"
+    elif driver == "acceleration_ratio":
+        what = (f"vibration acceleration {row['acceleration_ratio']:.1f}x its normal level "
+                f"({row['acceleration_mean_ms2']:.2f} m/s², judged against its own baseline: no ISO zone for acceleration)")
     else:
-        what = f"vibration {row['vibration_ratio']:.1f}x its normal level ({row['vibration_mean_mms']:.1f} mm/s, ISO 20816 zone {row['zone']})"
+        zone = f"ISO 20816 zone {row['zone']}" if isinstance(row["zone"], str) else "no ISO 20816 zone table for its class"
+        what = f"vibration {row['vibration_ratio']:.1f}x its normal level ({row['vibration_mean_mms']:.1f} mm/s, {zone})"
     return f"{row['motor_id']}: {what}"
 
 
@@ -241,17 +291,21 @@ def candidates(standardized: pd.DataFrame, plant_id: str) -> dict[str, dict]:
 def plant_metrics(model: dict, plant_frame: pd.DataFrame) -> dict[str, float]:
     alerted = alerts(score(model, plant_frame))
     ref = alerted[alerted["is_reference"]]
+    measured_by = {kind: alerted.loc[alerted[ratio].notna(), "motor_id"].nunique() for kind, (_, _, ratio, _) in VIBRATION.items()}
     return {
         "reference_alert_days": float(ref["alert"].sum()),
         "alert_days": float(alerted["alert"].sum()),
         "motors_alerted": float(alerted.loc[alerted["alert"], "motor_id"].nunique()),
         "motors_scored": float(alerted["motor_id"].nunique()),
+        "motors_by_velocity": float(measured_by["velocity"]),
+        "motors_by_acceleration": float(measured_by["acceleration"]),
         "reference_days": float(model.get("n_reference", 0)),
     } | {f"sigma_{k}": float(v) for k, v in model["sigma"].items()}
 
 
 def model_card(plant_id: str, spec: dict, metrics: dict, window: tuple[str, str]) -> str:
     rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items()))
+    rules = "\n".join(f"- *{kind}*: {rule}" for kind, rule in spec["rule_per_measurement"].items())
     return f"""# motor_health for {plant_id}
 
 **Template** `{spec['name']}` v{spec['version']} ({spec['model_family']}); the spread of each standardized
@@ -259,6 +313,9 @@ feature is fit on every plant's healthy reference days and calibrated on {plant_
 
 **Alert rule**: score > {spec['params']['alert_z']} sigmas on {spec['params']['consecutive_days']} consecutive days,
 or ISO 20816-3 zone D. Features: {', '.join(spec['features'])}.
+
+**Rule per measurement kind** (reference: each motor's first {spec['params']['reference_days']} days with the measurement):
+{rules}
 
 **Decision**: {{decision}}
 
@@ -295,7 +352,8 @@ class MotorHealth(UseCase):
         name="motor_health_model",
         kinds=("python", "mlflow"),
         reads=(SOURCE,),
-        description="The motor health template (ml/templates/motor_health.py): per-motor standardized vibration and "
+        description="The motor health template (ml/templates/motor_health.py): per-motor standardized vibration "
+        "(velocity with ISO 20816-3 zones, acceleration by its trend against the motor's own baseline) and "
         "bearing temperature, spread fit on every plant's healthy reference days, calibrated on this plant, "
         "registered in MLflow as `motor_health.<plant>`.",
     )

@@ -449,6 +449,7 @@ def test_build_ran_unit_tests_and_data_tests(built):
         "int_counter_deltas_rollover_reset_and_midnight",
         "int_counter_deltas_no_phantom_rollover",
         "fct_motor_health_daily_zone_from_machine_class_boundaries",
+        "fct_motor_health_daily_acceleration_without_zone",
         "stg_historian__readings_keeps_only_days_whose_raw_gate_passed",
         "kpi_daily_oee_iso22400_worked_example",
         "int_line_minute_states_orders_and_stops_on_the_minute_grid",

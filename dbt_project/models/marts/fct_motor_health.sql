@@ -4,6 +4,8 @@
 --   bearing_temp_trend_c = day mean bearing temperature - mean of the previous 7 days' means
 --   escalated when trend >= machine class temp_rise_escalation_c: green -> yellow, yellow -> red.
 -- A view, so the trend always uses the current history (a late day updates the days after it).
+-- Acceleration (m/s^2) has no zone: health stays NULL for a motor measured only by acceleration (the
+-- motor health template judges it by its trend against its own baseline).
 with daily as (
     select * from {{ ref('fct_motor_health_daily') }}
 ),
@@ -33,6 +35,7 @@ select
     production_date,
     machine_class,
     vibration_mean_mms,
+    acceleration_mean_ms2,
     zone,
     health as vibration_health,
     bearing_temp_mean_c,

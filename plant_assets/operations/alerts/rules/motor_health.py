@@ -112,15 +112,23 @@ def build_motor_alerts(
             "explanation": motor.explain(row),
             "evidence": json.dumps({
                 "score_sigma": round(float(row["score"]), 2), "trend_sigma_per_day": None if pd.isna(trend) else round(float(trend), 2),
-                "driver": row["driver"], "vibration_mean_mms": round(float(row["vibration_mean_mms"]), 2),
-                "vibration_ratio": round(float(row["vibration_ratio"]), 3),
-                "temperature_delta_c": round(float(row["temperature_delta_c"]), 2), "iso20816_zone": row["zone"],
+                "driver": row["driver"], "vibration_mean_mms": rounded(row["vibration_mean_mms"], 2),
+                "vibration_ratio": rounded(row["vibration_ratio"], 3),
+                "acceleration_mean_ms2": rounded(row.get("acceleration_mean_ms2"), 3),
+                "acceleration_ratio": rounded(row.get("acceleration_ratio"), 3),
+                "temperature_delta_c": rounded(row["temperature_delta_c"], 2),
+                "iso20816_zone": row["zone"] if isinstance(row["zone"], str) else None,
                 "alert_z": motor.TEMPLATE.params["alert_z"],
             }),
             "model_name": f"motor_health.{row['plant_id']}", "model_version": versions.get(row["plant_id"]),
             "status": "open", "raised_at": utc_now(),
         })
     return pd.DataFrame(rows, columns=base.ALERT_COLUMNS)
+
+
+def rounded(value, digits: int) -> float | None:
+    """A number for the evidence JSON; None for a measurement the motor lacks (acceleration only: no velocity)."""
+    return None if value is None or pd.isna(value) else round(float(value), digits)
 
 
 def motor_clear_days(scored: pd.DataFrame, plants: dict[str, PlantConfig], first_day: date, last_day: date) -> pd.DataFrame:
