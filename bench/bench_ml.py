@@ -284,18 +284,20 @@ def run(quick: bool = False) -> str:
     return f"""## ML: common templates, per-plant calibration (bench/bench_ml.py)
 
 Data: the simulator's 3 demo plants x 28 days (2026-09-07 .. 2026-10-04) through the pipeline up to the
-marts in a temp home ({'built beforehand, reused via PLANT_ASSETS_BENCH_ML_HOME' if built < 5 else f'{built:.0f} s to build'}). Energy metrics are ASHRAE Guideline 14 hourly CV(RMSE) and
-NMBE (limits 30% and +/-10%) on plant-hours; positive NMBE = the model under-predicts. Non-routine days
-(plant_b's injected energy waste, plant_c's efficiency improvement) are excluded: their alerts and savings
-are measured elsewhere. The demo's onboarding case: **plant_a launches its heavy product PET-150 on day 14**
-(2026-09-21, the day after its 14-day baseline); plant_b and plant_c make heavy products from day 0.
+marts in a temp home ({'built beforehand, reused via PLANT_ASSETS_BENCH_ML_HOME' if built < 5 else f'{built:.0f} s to build'}). Energy metrics are CV(RMSE) and NMBE at each model's
+grain (the demo plants meter hourly: ASHRAE Guideline 14 hourly limits 30 % and +/-10 %); positive NMBE = the
+model under-predicts. Non-routine days (injected energy waste, efficiency improvement) are excluded from the
+baseline evaluation: the alerts and savings they cause are measured below. The demo's onboarding case: **plant_a
+launches its product family `heavy` on day 14** (2026-09-21, the day after its 14-day baseline); plant_c makes
+`standard` and `heavy` from day 0, plant_b its own families `can_12oz` / `can_24oz` (free names: a family is
+shared across plants only by name).
 
 How a plant is onboarded, and so how it is evaluated: the template for plant P is the template as it stood
 before P joined, fit on the **other** plants (leave-one-plant-out); P's instance is that template calibrated
 by continued boosting (LightGBM `init_model`) on P's own days; "from scratch" is the same model family trained
 on the same days of P only. The template is additive (one split with linear leaves per boosting round,
 `num_leaves: 2`), so calibration re-fits the effect of every feature P's data moves and keeps the fleet's effect
-of a feature P's data holds constant (plant_a's `heavy_units` before the launch).
+of a feature P's data holds constant (plant_a's `units_heavy` before the launch, kept on the fleet's evidence).
 
 ### Energy baseline: design and evaluation per plant (time-based holdout of each plant's baseline period)
 The last 25% of each baseline period's days are the holdout; calibrated and from scratch see the first 75% (or
