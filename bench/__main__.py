@@ -65,10 +65,12 @@ def main() -> None:
         for name in selected:
             progress.update(task, description=name.removeprefix("bench_"))
             started = time.perf_counter()
-            section = importlib.import_module(f"bench.{name}").run(quick=args.quick)
+            module = importlib.import_module(f"bench.{name}")
+            section = module.run(quick=args.quick)
             took = time.perf_counter() - started
             text = section.rstrip() + f"\n\nMachine:\n{machine_info()}\n_{name} took {took:.0f} s{' (quick mode)' if args.quick else ''}._\n"
-            (sections_dir / f"{name.removeprefix('bench_')}.md").write_text(text)
+            # a bench may name its section file (SECTION), else it is the module's name
+            (sections_dir / f"{getattr(module, 'SECTION', name.removeprefix('bench_'))}.md").write_text(text)
             progress.console.print(Markdown(text))
             progress.advance(task)
     # docs/BENCHMARKS.md gathers the latest section of every benchmark, each with its own machine info.

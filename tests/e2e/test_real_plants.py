@@ -7,13 +7,14 @@ test computes from the raw files by plain Python, never by the product's code.
   from the `execution` text states, against tests/helpers/state_timeline.py (hold last value, continuous
   time) and against the same events sampled at each minute start by bisect here.
 - NASA/IMS bearing test 2 (bearing 1 outer race failure at the end of the test): every bearing's daily
-  vibration level in the canonical layer equals the raw file's daily mean, and bearing 1's level rises over
-  its healthy day by more than any other bearing's before the failure.
+  vibration level in the canonical layer and in marts.fct_motor_health_daily (acceleration, no ISO zone) equals the
+  raw file's daily mean, bearing 1's level rises over its healthy day by more than any other bearing's before the
+  failure, and the motor health template's acceleration score rises with it (issue 20).
 
 Days: each run ingests the plant-days its excerpt holds (the cut days are left out: a day without an export
 fails its raw gate, which says nothing here) and builds dbt once over their span. The pipeline runs in a
 subprocess because partitions and resources read PLANT_ASSETS_* at import. No training (`train=False` in
-run_window terms): motor_health models velocity in mm/s, and these plants have a handful of days.
+run_window terms): these plants have a handful of days; the IMS test scores the mart with the template's functions.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from ml.templates import motor_health
 from plant_assets.core.settings import REPO_ROOT
 from tests.helpers.state_timeline import NO_DATA, shdr_events, state_minutes
 
@@ -197,15 +199,16 @@ G = 9.80665  # m/s^2 per g (standard gravity), written by hand
 BEARINGS = {"B1": "Bearing 1", "B2": "Bearing 2", "B3": "Bearing 3", "B4": "Bearing 4"}
 
 
-def raw_daily_means() -> dict[tuple[str, date], float]:
-    """Each bearing's mean of the file's values per stamp date (the rig's local clock = the plant's days), in g."""
+def raw_daily_means(stat=lambda values: sum(values) / len(values)) -> dict[tuple[str, date], float]:
+    """Each bearing's mean (or `stat`) of the file's values per stamp date (the rig's local clock = the plant's
+    days), in g."""
     sums: dict[tuple[str, date], list[float]] = {}
     with IMS_FILE.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             day = datetime.strptime(row["Datetime"], "%Y.%m.%d.%H.%M.%S").date()
             for motor, column in BEARINGS.items():
                 sums.setdefault((motor, day), []).append(float(row[column]))
-    return {key: sum(values) / len(values) for key, values in sums.items()}
+    return {key: stat(values) for key, values in sums.items()}
 
 
 def test_ims_bearing_1_worsens_before_its_known_failure(tmp_path):
@@ -217,15 +220,13 @@ def test_ims_bearing_1_worsens_before_its_known_failure(tmp_path):
         failed = {d: f for d, f in con.execute(
             """SELECT production_date, failed_expectations FROM staging.stg_quality__gate_results
                WHERE plant_id = 'ims_bearing' AND layer = 'canonical' AND NOT passed""").fetchall()}
-        # fct_motor_health_daily reads vibration velocity (mm/s, ISO 20816) while running only; acceleration
-        # in m/s^2 reaches the canonical layer, which is what the marts read
+        # acceleration in m/s^2 reaches the canonical layer and the motor health mart (no ISO zone for it)
         level = {(m, d): v for m, d, v in con.execute(
             """SELECT asset_id, production_date, avg(canonical_value) FROM intermediate.int_signal_readings
                WHERE plant_id = 'ims_bearing' AND signal = 'motor_vibration_acceleration' GROUP BY ALL""").fetchall()}
-        health = con.execute("SELECT count(*) FROM marts.fct_motor_health_daily WHERE plant_id = 'ims_bearing'"
-                             ).fetchone()[0]
+        daily = motor_health.read_daily(con)
+    daily = daily[daily["plant_id"] == "ims_bearing"]
     assert set(failed) == {date(2004, 2, 12), date(2004, 2, 19)} and all("completeness" in f for f in failed.values())
-    print("fct_motor_health_daily rows for the rig:", health)
 
     raw = raw_daily_means()
     full_days = [HEALTHY, date(2004, 2, 16), *BEFORE_FAILURE]
@@ -245,3 +246,35 @@ def test_ims_bearing_1_worsens_before_its_known_failure(tmp_path):
         drift = max(raw[(m, day)] / raw[(m, HEALTHY)] for m in ("B2", "B3", "B4"))
         assert ratio[("B1", day)] > 1.2 * drift, (day, ratio[("B1", day)], drift)
         assert all(ratio[(m, day)] < ratio[("B1", day)] for m in ("B2", "B3", "B4"))
+
+    # the mart: the same daily means (the rig has no state source, so every reading counts), never a zone
+    mart = {(r.motor_id, r.production_date.date() if hasattr(r.production_date, "date") else r.production_date): r
+            for r in daily.itertuples()}
+    assert set(mart) == {(m, d) for m in BEARINGS for d in full_days}
+    for (motor_id, day), row in mart.items():
+        assert abs(row.acceleration_mean_ms2 - raw[(motor_id, day)] * G) <= 1e-12 * row.acceleration_mean_ms2
+        assert row.zone is None or row.zone != row.zone  # NULL: acceleration has no ISO 20816 zone table
+        assert row.vibration_mean_mms != row.vibration_mean_mms  # NaN: no velocity tag on the rig
+
+    # the template on the mart: the excerpt holds one full healthy day (02-13; 02-14/15 were cut), so it is the
+    # reference (reference_days=1 instead of 3). Every reference deviation is 0, so the spread is the template's
+    # acceleration floor 0.05, and from the raw file: z_mean = (day mean / healthy mean - 1) / 0.05, z_peak =
+    # (day max / healthy max - 1) / 0.05; the score is the larger (no velocity, no temperature on the rig)
+    std = motor_health.standardize(daily, reference_days=1)
+    model = motor_health.fit_local(std)
+    assert model["sigma"]["acceleration_ratio"] == model["sigma"]["acceleration_max_ratio"] == 0.05
+    scored = motor_health.alerts(motor_health.score(model, std))
+    b1 = scored[scored["motor_id"] == "B1"].set_index(scored.loc[scored["motor_id"] == "B1", "production_date"].dt.date)
+    peak = raw_daily_means(max)
+    expected = {}
+    for day in full_days:
+        z_mean = (raw[("B1", day)] / raw[("B1", HEALTHY)] - 1) / 0.05
+        z_peak = (peak[("B1", day)] / peak[("B1", HEALTHY)] - 1) / 0.05
+        expected[day] = max(z_mean, z_peak, 0.0)
+        assert abs(b1.loc[day, "score"] - expected[day]) < 1e-9, (day, b1.loc[day, "score"], expected[day])
+    print("B1 acceleration score:", {str(d): round(float(v), 1) for d, v in expected.items()})
+    scores = [expected[d] for d in full_days]
+    assert scores == sorted(scores) and scores[-1] > 6  # it rises towards the failure
+    # the alert rule by hand: above 6 on this day and the previous one (the healthy day never alerts)
+    for i, day in enumerate(full_days):
+        assert b1.loc[day, "alert"] == (i > 0 and expected[day] > 6 and expected[full_days[i - 1]] > 6), day
