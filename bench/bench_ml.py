@@ -271,9 +271,10 @@ def run(quick: bool = False) -> str:
     motor_table, motor_facts = motor_section(daily, faults)
     quality_table, _ = quality_section(runs)
     ai4i_table, _ = ai4i_section(quick)
-    from bench import energy_real
+    from bench import bench_motor_real, energy_real
 
     real_energy = energy_real.run(quick)
+    real_motors = bench_motor_real.run(quick)  # also docs/benchmarks/motor_health_real.md, as a bench of its own
 
     per_plant = energy_facts["plants"]
     all_meet = all(m["calibrated_meets_ashrae_g14"] == 1.0 for m in per_plant.values())
@@ -340,6 +341,10 @@ Alert rule: score > 6 sigmas on 2 consecutive days, or ISO 20816-3 zone D.
 
 The calibrated detector first alerts on {cal['first_alert']}, **{cal['lead_time_days']:.0f} days before the failure**, with
 {cal['false_alert_motors']:.0f} healthy motors alerted over the window.
+
+## Motor health on real run-to-failure and anomaly sets (bench/bench_motor_real.py)
+
+{real_motors}
 
 ### Motor health on AI4I 2020
 
