@@ -31,15 +31,15 @@ dagster-home:
 demo: install dagster-home
 	$(BIN)/plant-assets demo
 
-# The whole suite as two pytest processes side by side (2 cores): the tests of the session's demo run (marker
-# demo_run, one pipeline run shared by them) and every other test. Both print their 20 slowest tests.
+# The whole suite as two pytest processes side by side (2 cores): marker second_process (the tests of the
+# session's demo run and a few heavy modules, tests/conftest.py) and every other test. Both print their 20 slowest.
 test: install
 	@mkdir -p $(STATE); \
-	$(BIN)/python -m pytest -q --durations=20 -m demo_run -p no:cacheprovider > $(STATE)/test-demo-run.log 2>&1 & demo=$$!; \
-	$(BIN)/python -m pytest -q --durations=20 -m "not demo_run"; rest=$$?; \
+	$(BIN)/python -m pytest -q --durations=20 -m second_process -p no:cacheprovider > $(STATE)/test-second-process.log 2>&1 & demo=$$!; \
+	$(BIN)/python -m pytest -q --durations=20 -m "not second_process"; rest=$$?; \
 	wait $$demo; demo_status=$$?; \
-	echo "===== the demo run's tests (-m demo_run) ====="; cat $(STATE)/test-demo-run.log; \
-	echo "every other test: exit $$rest; the demo run's tests: exit $$demo_status"; \
+	echo "===== the second process (-m second_process) ====="; cat $(STATE)/test-second-process.log; \
+	echo "first process: exit $$rest; second process: exit $$demo_status"; \
 	test $$rest -eq 0 -a $$demo_status -eq 0
 
 # The inner loop: unit and integration tests, without the e2e pipeline, the browser or the scale-out services.
