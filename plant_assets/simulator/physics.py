@@ -42,6 +42,8 @@ class LineTrace:
     count_register: np.ndarray  # int64 piece counter at the minute's start instant (no rollover)
     # Energy of the minute had no efficiency improvement been made (same noise); None without one.
     counterfactual_energy_kwh: np.ndarray | None = None
+    # Energy of the minute above what the line would have used without injected waste (same noise); None without.
+    wasted_energy_kwh: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,11 @@ def simulate_line(
     count_start: int,
     rng: np.random.Generator,
     improvement: tuple[np.ndarray, np.ndarray] | None = None,
+    allowed: np.ndarray | None = None,
 ) -> LineTrace:
-    """`improvement`: (base load factor, running load factor) per minute, from efficiency improvements."""
+    """`improvement`: (base load factor, running load factor) per minute, from efficiency improvements.
+    `allowed`: the minutes the line may run orders in (low-output waste, simulator/low_output.py); elsewhere
+    no order, stop or unit, cut after every draw so that no other minute moves."""
     n = clock.n
     run_index = np.full(n, -1, dtype=np.int32)
     product_index = np.full(n, -1, dtype=np.int16)
@@ -93,6 +98,10 @@ def simulate_line(
     noisy = nominal + rng.normal(0.0, 1.0, n) * np.maximum(1.0, schedule.unit_noise_share * nominal)
     units = np.where(running, np.clip(np.rint(noisy), 0, None), 0).astype(np.int64)
     scrap = rng.binomial(units, np.clip(scrap_share, 0.0, 1.0)).astype(np.int64)
+    if allowed is not None:
+        run_index, product_index = np.where(allowed, run_index, -1), np.where(allowed, product_index, -1)
+        performance, stop_category = np.where(allowed, performance, 0.0), np.where(allowed, stop_category, STOP_NONE)
+        running, units, scrap = running & allowed, np.where(allowed, units, 0), np.where(allowed, scrap, 0)
 
     def line_energy(base_improvement, run_improvement) -> np.ndarray:
         return (
