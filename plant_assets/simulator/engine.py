@@ -244,7 +244,7 @@ def _fault_records(
             days = savings[savings["production_date"].between(record["start_date"], record["simulated_end_date"])]
             record["injected_waste_kwh"] = round(float(days["injected_waste_kwh"].sum()), 3)
             if isinstance(fault, LowOutputWasteFault):
-                record["production_hours"] = list(fault.production_hours)
+                record["output_factor"] = fault.output_factor
             records.append(record)
         if isinstance(fault, (EfficiencyImprovementFault, ScrapDriftFault)):
             if fault.start_day > last_day:
@@ -320,7 +320,7 @@ def simulate_plant(
         lp = profile.lines[line.id]
         codes = lp.products or product_codes
         forced = [f.stop for f in failures if f.stop is not None and f.line_id == line.id]
-        full_plan = schedule_line(
+        plan = schedule_line(
             line.id,
             clock,
             profile.schedule,
@@ -333,17 +333,17 @@ def simulate_plant(
             rng_for("schedule", line.id),
             introduced_days=[profile.products[c].introduced_day for c in codes],
         )
-        allowed = low_output.production_allowed(profile, clock, line.id)
-        plan = low_output.curtail(full_plan, allowed)  # what the exports show; the physics cuts the same minutes
+        share = low_output.output_share(profile, clock, line.id)
         regs = rng_for("registers", line.id)
         energy_start, count_start = float(regs.uniform(*profile.registers.energy_start_kwh)), regs.uniform(*profile.registers.count_start)
 
-        def line_trace(base_factor: np.ndarray, line_profile=lp, line_plan=full_plan, line_id=line.id) -> LineTrace:
+        def line_trace(base_factor: np.ndarray, line_profile=lp, line_plan=plan, line_id=line.id, share=share) -> LineTrace:
             return simulate_line(
                 line_profile, line_plan, clock, product_codes, ideal,
                 {c: profile.products[c].kwh_per_unit for c in product_codes}, profile.schedule, base_factor,
                 energy_start_kwh=round(energy_start, 1), count_start=int(count_start), rng=rng_for("line", line_id),
-                improvement=_improvement(profile, clock, line_id), allowed=allowed,
+                improvement=_improvement(profile, clock, line_id),
+                output=None if share is None else (share, rng_for("low_output", line_id)),
             )  # fmt: skip
 
         factor = _base_factor(profile, clock, line.id)

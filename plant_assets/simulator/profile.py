@@ -162,24 +162,22 @@ class EnergyWasteFault(_Strict):
 
 
 class LowOutputWasteFault(_Strict):
-    """Waste on a low-output day: orders run only inside the local `production_hours` while the base load is
+    """Waste on a low-output day: starved lines make only `output_factor` of their units while the base load is
     multiplied all day (simulator/low_output.py). The truth records the waste exactly (daily.csv
     injected_waste_kwh)."""
 
     type: Literal["low_output_waste"]
     start_day: int = Field(ge=0)
     end_day: int = Field(ge=0)
-    production_hours: Span = Field(description="local [first, last) hours in which orders may run")
+    output_factor: float = Field(gt=0, lt=1, description="share of the units the running lines still make")
     base_load_factor: float = Field(gt=1)
     lines: list[str] | None = None
-    description: str = "low-output waste: few orders while the idle load is multiplied"
+    description: str = "low-output waste: starved lines while the idle load is multiplied"
 
     @model_validator(mode="after")
     def _ordered(self) -> "LowOutputWasteFault":
         if self.end_day < self.start_day:
             raise ValueError("end_day is before start_day")
-        if not 0 <= self.production_hours[0] <= self.production_hours[1] <= 24:
-            raise ValueError("production_hours must lie within [0, 24]")
         return self
 
 
