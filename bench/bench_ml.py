@@ -46,7 +46,7 @@ def _load(home: Path):
     return hourly, daily, runs, faults
 
 
-NON_ROUTINE = ("energy_waste", "efficiency_improvement")
+NON_ROUTINE = ("energy_waste", "low_output_waste", "efficiency_improvement")
 
 
 def _fault_days(faults: list[dict]) -> dict[str, set]:

@@ -15,6 +15,7 @@ import pandas as pd
 from plant_assets.core.plant_config import DOWNTIME_COLUMNS, RUN_COLUMNS, PlantConfig
 from plant_assets.simulator.clock import MINUTE_MS, Clock, local_to_utc_ms, make_clock
 from plant_assets.simulator.lab import simulate_lab, write_lab_truth
+from plant_assets.simulator import low_output
 from plant_assets.simulator.physics import (
     LineTrace,
     MotorTrace,
@@ -26,6 +27,7 @@ from plant_assets.simulator.profile import (
     EfficiencyImprovementFault,
     simulated_products,
     EnergyWasteFault,
+    LowOutputWasteFault,
     MotorDegradationFault,
     ScrapDriftFault,
     SimulationProfile,
@@ -112,7 +114,7 @@ def _base_factor(profile: SimulationProfile, clock: Clock, line_id: str) -> np.n
     for fault in profile.faults:
         if isinstance(fault, EnergyWasteFault) and (fault.lines is None or line_id in fault.lines):
             factor[(clock.day >= fault.start_day) & (clock.day <= fault.end_day)] *= fault.base_load_factor
-    return factor
+    return factor * low_output.base_factor(profile, clock, line_id)
 
 
 def _fault_days(clock: Clock, start_day: int, end_day: int | None) -> np.ndarray:
@@ -226,21 +228,24 @@ def _fault_records(
         return (clock.start + timedelta(days=day_offset)).isoformat()
 
     for i, fault in enumerate(profile.faults):
-        if isinstance(fault, EnergyWasteFault):
+        if isinstance(fault, (EnergyWasteFault, LowOutputWasteFault)):
             if fault.start_day > last_day:
                 continue
-            records.append(
-                {
-                    "plant_id": plant.plant_id,
-                    "type": fault.type,
-                    "description": fault.description,
-                    "lines": fault.lines or [line.id for line in plant.lines],
-                    "start_date": local_date(fault.start_day),
-                    "end_date": local_date(fault.end_day),
-                    "simulated_end_date": local_date(min(fault.end_day, last_day)),
-                    "base_load_factor": fault.base_load_factor,
-                }
-            )
+            record = {
+                "plant_id": plant.plant_id,
+                "type": fault.type,
+                "description": fault.description,
+                "lines": fault.lines or [line.id for line in plant.lines],
+                "start_date": local_date(fault.start_day),
+                "end_date": local_date(fault.end_day),
+                "simulated_end_date": local_date(min(fault.end_day, last_day)),
+                "base_load_factor": fault.base_load_factor,
+            }
+            days = savings[savings["production_date"].between(record["start_date"], record["simulated_end_date"])]
+            record["injected_waste_kwh"] = round(float(days["injected_waste_kwh"].sum()), 3)
+            if isinstance(fault, LowOutputWasteFault):
+                record["output_factor"] = fault.output_factor
+            records.append(record)
         if isinstance(fault, (EfficiencyImprovementFault, ScrapDriftFault)):
             if fault.start_day > last_day:
                 continue
@@ -328,21 +333,24 @@ def simulate_plant(
             rng_for("schedule", line.id),
             introduced_days=[profile.products[c].introduced_day for c in codes],
         )
+        share = low_output.output_share(profile, clock, line.id)
         regs = rng_for("registers", line.id)
-        traces[line.id] = simulate_line(
-            lp,
-            plan,
-            clock,
-            product_codes,
-            ideal,
-            {c: profile.products[c].kwh_per_unit for c in product_codes},
-            profile.schedule,
-            _base_factor(profile, clock, line.id),
-            energy_start_kwh=round(float(regs.uniform(*profile.registers.energy_start_kwh)), 1),
-            count_start=int(regs.uniform(*profile.registers.count_start)),
-            rng=rng_for("line", line.id),
-            improvement=_improvement(profile, clock, line.id),
-        )
+        energy_start, count_start = float(regs.uniform(*profile.registers.energy_start_kwh)), regs.uniform(*profile.registers.count_start)
+
+        def line_trace(base_factor: np.ndarray, line_profile=lp, line_plan=plan, line_id=line.id, share=share) -> LineTrace:
+            return simulate_line(
+                line_profile, line_plan, clock, product_codes, ideal,
+                {c: profile.products[c].kwh_per_unit for c in product_codes}, profile.schedule, base_factor,
+                energy_start_kwh=round(energy_start, 1), count_start=int(count_start), rng=rng_for("line", line_id),
+                improvement=_improvement(profile, clock, line_id),
+                output=None if share is None else (share, rng_for("low_output", line_id)),
+            )  # fmt: skip
+
+        factor = _base_factor(profile, clock, line.id)
+        traces[line.id] = line_trace(factor)
+        if (factor != 1.0).any():  # the same draws without the waste: what the waste cost, exactly
+            wasted = traces[line.id].energy_kwh - line_trace(np.ones(clock.n)).energy_kwh
+            traces[line.id] = replace(traces[line.id], wasted_energy_kwh=wasted)
         traces[line.id] = _with_scrap_drift(profile, clock, plan, traces[line.id], rng_for("scrap_drift", line.id))
         plans.append(plan)
 

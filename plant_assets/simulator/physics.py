@@ -42,6 +42,8 @@ class LineTrace:
     count_register: np.ndarray  # int64 piece counter at the minute's start instant (no rollover)
     # Energy of the minute had no efficiency improvement been made (same noise); None without one.
     counterfactual_energy_kwh: np.ndarray | None = None
+    # Energy of the minute above what the line would have used without injected waste (same noise); None without.
+    wasted_energy_kwh: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,12 @@ def simulate_line(
     count_start: int,
     rng: np.random.Generator,
     improvement: tuple[np.ndarray, np.ndarray] | None = None,
+    output: tuple[np.ndarray, np.random.Generator] | None = None,
 ) -> LineTrace:
-    """`improvement`: (base load factor, running load factor) per minute, from efficiency improvements."""
+    """`improvement`: (base load factor, running load factor) per minute, from efficiency improvements.
+    `output`: (share of the units made per minute, the fault's own random stream) of a starved line (low-output
+    waste, simulator/low_output.py): the drawn units are thinned after every draw of `rng`, so no other minute
+    moves."""
     n = clock.n
     run_index = np.full(n, -1, dtype=np.int32)
     product_index = np.full(n, -1, dtype=np.int16)
@@ -93,6 +99,11 @@ def simulate_line(
     noisy = nominal + rng.normal(0.0, 1.0, n) * np.maximum(1.0, schedule.unit_noise_share * nominal)
     units = np.where(running, np.clip(np.rint(noisy), 0, None), 0).astype(np.int64)
     scrap = rng.binomial(units, np.clip(scrap_share, 0.0, 1.0)).astype(np.int64)
+    if output is not None:  # binomial thinning of good and scrap units: each unit kept with the minute's share
+        share, own = output
+        kept_scrap = own.binomial(scrap, share).astype(np.int64)
+        units, scrap = own.binomial(units - scrap, share).astype(np.int64) + kept_scrap, kept_scrap
+        performance = performance * share
 
     def line_energy(base_improvement, run_improvement) -> np.ndarray:
         return (

@@ -161,6 +161,26 @@ class EnergyWasteFault(_Strict):
         return self
 
 
+class LowOutputWasteFault(_Strict):
+    """Waste on a low-output day: starved lines make only `output_factor` of their units while the base load is
+    multiplied all day (simulator/low_output.py). The truth records the waste exactly (daily.csv
+    injected_waste_kwh)."""
+
+    type: Literal["low_output_waste"]
+    start_day: int = Field(ge=0)
+    end_day: int = Field(ge=0)
+    output_factor: float = Field(gt=0, lt=1, description="share of the units the running lines still make")
+    base_load_factor: float = Field(gt=1)
+    lines: list[str] | None = None
+    description: str = "low-output waste: starved lines while the idle load is multiplied"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LowOutputWasteFault":
+        if self.end_day < self.start_day:
+            raise ValueError("end_day is before start_day")
+        return self
+
+
 class MotorDegradationFault(_Strict):
     """A motor's vibration grows exponentially from onset to failure; the line then breaks down."""
 
@@ -220,7 +240,7 @@ class ScrapDriftFault(_Strict):
 
 
 Fault = Annotated[
-    Union[EnergyWasteFault, MotorDegradationFault, EfficiencyImprovementFault, ScrapDriftFault],
+    Union[EnergyWasteFault, LowOutputWasteFault, MotorDegradationFault, EfficiencyImprovementFault, ScrapDriftFault],
     Field(discriminator="type"),
 ]
 
@@ -309,7 +329,7 @@ def load_profile(plant: PlantConfig) -> SimulationProfile:
                 fault.reason.format(motor=fault.motor, line="L1")
             except (KeyError, IndexError, ValueError) as exc:
                 problems.append(f"simulation.faults[{i}].reason: use only {{motor}} and {{line}}: {exc}")
-        if isinstance(fault, (EnergyWasteFault, EfficiencyImprovementFault, ScrapDriftFault)):
+        if isinstance(fault, (EnergyWasteFault, LowOutputWasteFault, EfficiencyImprovementFault, ScrapDriftFault)):
             for line_id in fault.lines or []:
                 if line_id not in line_ids:
                     problems.append(f"simulation.faults[{i}]: unknown line {line_id!r}")

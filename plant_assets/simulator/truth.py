@@ -17,6 +17,8 @@ daily.csv        plant_id, production_date (local), energy_kwh, units_produced, 
                  units, oee = their product (empty when a denominator is 0).
                  injected_savings_kwh = the energy the lines would have used without an injected
                  efficiency improvement minus energy_kwh (same random draws, so exact; 0 without one).
+                 injected_waste_kwh = energy_kwh minus the energy the lines would have used without an
+                 injected waste (energy_waste, low_output_waste; same random draws, exact; 0 without one).
 runs.csv         plant_id, order_id, line_id, product_code, start_utc, end_utc, units_produced,
                  good_qty, scrap_qty, energy_kwh   (energy of the line in [start, end); naive UTC times)
 motor_daily.csv  plant_id, motor_id, production_date, vibration_mean_mms, zone, health, line_id,
@@ -25,7 +27,7 @@ motor_daily.csv  plant_id, motor_id, production_date, vibration_mean_mms, zone, 
                  empty when the motor did not run that day.
 faults.json      the injected faults with absolute local dates (and, for motor degradation, the dates
                  the motor first reached zones C and D and the breakdown interval; for an efficiency
-                 improvement, injected_savings_kwh over its simulated days).
+                 improvement, injected_savings_kwh over its simulated days; for a waste, injected_waste_kwh).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from plant_assets.simulator.profile import ZONE_HEALTH
 DAILY_COLUMNS = ["plant_id", "production_date", "energy_kwh", "units_produced", "good_qty", "scrap_qty",
                  "kwh_per_unit", "unplanned_downtime_min", "planned_downtime_min", "running_min",
                  "planned_busy_min", "ideal_min", "availability", "performance", "quality_ratio", "oee",
-                 "injected_savings_kwh"]  # fmt: skip
+                 "injected_savings_kwh", "injected_waste_kwh"]  # fmt: skip
 RUN_COLUMNS = ["plant_id", "order_id", "line_id", "product_code", "start_utc", "end_utc", "units_produced",
                "good_qty", "scrap_qty", "energy_kwh"]  # fmt: skip
 MOTOR_COLUMNS = ["plant_id", "motor_id", "production_date", "vibration_mean_mms", "zone", "health", "line_id",
@@ -67,6 +69,7 @@ def daily_truth(
     energy = sum(per_day(t.energy_kwh) for t in lines)
     savings = sum(per_day(t.counterfactual_energy_kwh - t.energy_kwh) for t in lines
                   if t.counterfactual_energy_kwh is not None) + np.zeros(clock.days)
+    waste = sum(per_day(t.wasted_energy_kwh) for t in lines if t.wasted_energy_kwh is not None) + np.zeros(clock.days)
     units = sum(per_day(t.units.astype(float)) for t in lines)
     scrap = sum(per_day(t.scrap.astype(float)) for t in lines)
     unplanned = sum(per_day((t.stop_category == STOP_UNPLANNED).astype(float)) for t in lines)
@@ -114,6 +117,7 @@ def daily_truth(
             "quality_ratio": quality,
             "oee": availability * performance * quality,
             "injected_savings_kwh": savings,
+            "injected_waste_kwh": waste,
         },
         columns=DAILY_COLUMNS,
     )
@@ -174,8 +178,9 @@ def write_truth(
 ) -> list[Path]:
     truth_dir.mkdir(parents=True, exist_ok=True)
     daily = daily.assign(energy_kwh=daily["energy_kwh"].round(6), kwh_per_unit=daily["kwh_per_unit"].round(8))
-    if "injected_savings_kwh" in daily:
-        daily["injected_savings_kwh"] = daily["injected_savings_kwh"].round(6)
+    for column in ("injected_savings_kwh", "injected_waste_kwh"):
+        if column in daily:
+            daily[column] = daily[column].round(6)
     daily = daily.round({c: 8 for c in ("ideal_min", "availability", "performance", "quality_ratio", "oee") if c in daily})
     runs = runs.assign(energy_kwh=runs["energy_kwh"].round(6))
     motor_daily = motor_daily.assign(vibration_mean_mms=motor_daily["vibration_mean_mms"].round(4))

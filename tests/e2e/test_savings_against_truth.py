@@ -64,8 +64,8 @@ def test_plants_without_an_improvement_claim_none(e2e_run, savings):
     clean days: -1.0 % and -1.6 %) fall outside the band; docs/operations.md reports the figures."""
     from plant_assets.operations.rollout_scorecard import first_measurable_improvement
 
-    faulted = {(f["plant_id"], d) for f in e2e_run["faults"] if f["type"] in ("energy_waste", "efficiency_improvement")
-               for d in _fault_days(f)}
+    energy_faults = ("energy_waste", "low_output_waste", "efficiency_improvement")
+    faulted = {(f["plant_id"], d) for f in e2e_run["faults"] if f["type"] in energy_faults for d in _fault_days(f)}
     improved = {f["plant_id"] for f in e2e_run["faults"] if f["type"] == "efficiency_improvement"}
     daily = savings["daily"]
     assert set(daily["plant_id"]) == set(e2e_run["plants"])
