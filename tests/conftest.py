@@ -15,8 +15,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # The end-to-end window: 12 days, an 8-day energy baseline and its own fault scenario per plant (the demo's
 # plant.yaml faults are replaced; a fault of the same type in the demo lends its other settings):
-# plant_a: labeler scrap drift on days 4-6 and an efficiency improvement from day 9 (savings to measure);
-# plant_b: waste on a low-output day 8 and energy waste on days 9-10 (after the baseline); plant_c: a motor degrading
+# plant_a: labeler scrap drift on days 4-6, waste on a low-output day 8 and an efficiency improvement from day 9
+# (savings to measure); plant_b: energy waste on days 9-10 (after the baseline); plant_c: a motor degrading
 # from day 3 to a failure on day 11.
 E2E_START = date(2026, 9, 7)
 E2E_DAYS = 12
@@ -24,10 +24,10 @@ E2E_BASELINE_END = date(2026, 9, 14)
 E2E_FAULTS = {
     "plant_a": [
         {"type": "scrap_drift", "start_day": 4, "end_day": 6},
+        {"type": "low_output_waste", "start_day": 8, "end_day": 8, "output_factor": 0.6, "base_load_factor": 2.0},
         {"type": "efficiency_improvement", "start_day": 9, "base_load_factor": 0.7, "run_load_factor": 0.8},
     ],
-    "plant_b": [{"type": "low_output_waste", "start_day": 8, "end_day": 8},
-                {"type": "energy_waste", "start_day": 9, "end_day": 10}],
+    "plant_b": [{"type": "energy_waste", "start_day": 9, "end_day": 10}],
     "plant_c": [{"type": "motor_degradation", "onset_day": 3, "failure_day": 11}],
 }
 
