@@ -49,12 +49,12 @@ def _load(home: Path):
 NON_ROUTINE = ("energy_waste", "low_output_waste", "efficiency_improvement")
 
 
-def _fault_days(faults: list[dict]) -> dict[str, set]:
+def _fault_days(faults: list[dict], types: tuple[str, ...] = NON_ROUTINE) -> dict[str, set]:
     """Days with an injected energy fault or efficiency improvement (excluded from baseline evaluation: not
     routine operation; the alerts and savings they cause are measured elsewhere)."""
     out: dict[str, set] = {}
     for f in faults:
-        if f["type"] in NON_ROUTINE:
+        if f["type"] in types:
             end = f.get("simulated_end_date") or f.get("end_date") or f["start_date"]
             out.setdefault(f["plant_id"], set()).update(pd.date_range(f["start_date"], end))
     return out
@@ -77,6 +77,7 @@ def energy_tables(hourly: pd.DataFrame, faults: list[dict], plants: dict) -> tup
     from ml.templates import energy_baseline as energy
 
     waste = _fault_days(faults)
+    wasted = _fault_days(faults, ("energy_waste", "low_output_waste"))  # the days an alert should flag
     clean = hourly[[d not in waste.get(p, set()) for p, d in zip(hourly["plant_id"], hourly["production_date"])]]
     baseline = energy.baseline_period_rows(clean, plants)
     # 1. Each plant's design (grain, kept variables) and its time-based holdout (last 25% of its baseline days):
@@ -110,7 +111,7 @@ def energy_tables(hourly: pd.DataFrame, faults: list[dict], plants: dict) -> tup
         if after_all.empty:
             continue
         routine = after_all[~after_all["production_date"].isin(waste.get(pid, set()))]
-        faulty = after_all[after_all["production_date"].isin(waste.get(pid, set()))]
+        faulty = after_all[after_all["production_date"].isin(wasted.get(pid, set()))]
         tolerance = plants[pid].alerting.energy_tolerance
         calibrated = energy.calibrate(energy.fit(d.fleet_rows, d.features), d.plant_rows)
         local = energy.fit(d.plant_rows, d.features)
