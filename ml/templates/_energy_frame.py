@@ -52,6 +52,10 @@ def line_column(line_id: str) -> str:
     return LINE_PREFIX + re.sub(r"[^0-9a-zA-Z_]", "_", str(line_id)).lower()
 
 
+def driver_column(driver: str) -> str:
+    return driver if driver == "running_minutes_by_state" else DRIVER_PREFIX + driver
+
+
 def read_hourly(con, first_day=None, last_day=None) -> pd.DataFrame:
     """Every plant-hour with energy, its output and drivers (columns above, before calendar and weather)."""
     where, params = _window(first_day, last_day)
@@ -60,30 +64,21 @@ def read_hourly(con, first_day=None, last_day=None) -> pd.DataFrame:
         f" sum(running_minutes) as running_minutes, sum(interval_minutes) as interval_minutes"
         f" from {ENERGY_HOURLY}{where} group by all order by plant_id, hour_utc, production_date", params,
     ).df()
-    lines = con.execute(
-        f"select plant_id, production_date, hour_utc, line_id, running_minutes from {ENERGY_HOURLY}{where}", params
-    ).df()
-    if len(lines):
-        lines["column"] = lines["line_id"].map(line_column)
-        wide = lines.pivot_table(index=KEYS, columns="column", values="running_minutes", aggfunc="sum").reset_index()
-        hourly = hourly.merge(wide, on=KEYS, how="left")
+    # One column per line, product family and driver (what the plant maps; NaN in the hours it has no value).
+    wide = [(f"select plant_id, production_date, hour_utc, line_id as key, running_minutes as value"
+             f" from {ENERGY_HOURLY}{where}", line_column, "sum")]
     if _exists(con, FAMILY_OUTPUT):
-        families = con.execute(
-            f"select plant_id, production_date, hour_utc, product_family, sum(units_produced) as units"
-            f" from {FAMILY_OUTPUT}{where} and product_family is not null group by all", params,
-        ).df()
-        if len(families):
-            families["column"] = families["product_family"].map(family_column)
-            wide = families.pivot_table(index=KEYS, columns="column", values="units", aggfunc="sum").reset_index()
-            hourly = hourly.merge(wide, on=KEYS, how="left")
+        wide.append((f"select plant_id, production_date, hour_utc, product_family as key, units_produced as value"
+                     f" from {FAMILY_OUTPUT}{where} and product_family is not null", family_column, "sum"))
     if _exists(con, DRIVERS):
-        drivers = con.execute(f"select plant_id, production_date, hour_utc, driver, value from {DRIVERS}{where}", params).df()
-        if len(drivers):
-            drivers["column"] = np.where(
-                drivers["driver"] == "running_minutes_by_state", drivers["driver"], DRIVER_PREFIX + drivers["driver"]
-            )
-            wide = drivers.pivot_table(index=KEYS, columns="column", values="value", aggfunc="mean").reset_index()
-            hourly = hourly.merge(wide, on=KEYS, how="left")
+        wide.append((f"select plant_id, production_date, hour_utc, driver as key, value from {DRIVERS}{where}",
+                     driver_column, "mean"))
+    for sql, column_of, how in wide:
+        long = con.execute(sql, params).df()
+        if len(long):
+            long["column"] = long["key"].map(column_of)
+            columns = long.pivot_table(index=KEYS, columns="column", values="value", aggfunc=how).reset_index()
+            hourly = hourly.merge(columns, on=KEYS, how="left")
     hourly.columns.name = None
     hourly["production_date"] = pd.to_datetime(hourly["production_date"])
     return hourly

@@ -179,10 +179,6 @@ def rows_for(model: lgb.Booster, plant_hours: pd.DataFrame) -> pd.DataFrame:
     return with_columns(at_grain(plant_hours, grain_of_features(model_features(model))), model_features(model))
 
 
-def scoring_rows(con, plants: dict, first_day, last_day) -> pd.DataFrame:
-    return read_plant_hours(con, plants, first_day, last_day)
-
-
 def _selection_fit_predict(train: pd.DataFrame, test: pd.DataFrame, features: list[str]) -> np.ndarray:
     model = fit(train, features, TEMPLATE.selection_rounds)
     return predict(model, test)
@@ -257,9 +253,15 @@ def naive_prediction(train: pd.DataFrame, test: pd.DataFrame, grain: str) -> np.
     return test[period].map(means).fillna(train[TEMPLATE.target].mean()).to_numpy(float)
 
 
-def _variants(d: Design, train: pd.DataFrame, holdout: pd.DataFrame, fleet: pd.DataFrame) -> tuple[dict, dict]:
+def fleet_template(d: Design) -> lgb.Booster | None:
+    """The template as it stood before the plant joined: fit on the other plants' rows (None for a fleet's first plant)."""
+    return fit(d.fleet_rows, d.features) if len(d.fleet_rows) else None
+
+
+def _variants(d: Design, train: pd.DataFrame, holdout: pd.DataFrame, template_model) -> tuple[dict, dict]:
     grain = GRAINS[d.grain]
-    template_model = fit(fleet if len(fleet) else train, d.features)
+    if template_model is None:  # a fleet's first plant: the template is its own training days
+        template_model = fit(train, d.features)
     calibrated_model = calibrate(template_model, train)
     local_model = fit(train, d.features)
     actual = holdout[TEMPLATE.target].to_numpy(float)
@@ -271,17 +273,20 @@ def _variants(d: Design, train: pd.DataFrame, holdout: pd.DataFrame, fleet: pd.D
     return {variant: scores(actual, pred, n, grain) for variant, pred in predictions.items()}, predictions
 
 
-def evaluate_candidates(d: Design) -> tuple[dict, pd.DataFrame, dict]:
+def evaluate_candidates(d: Design, template_model=None) -> tuple[dict, pd.DataFrame, dict]:
     """Template-only vs calibrated vs from scratch (and the naive hour-of-week mean) on the plant's time-based
     holdout, with the whole training part and with only its first LITTLE_DATA_DAYS days (a plant just onboarded).
-    Template only = fit on the other plants' baseline periods (as it stood before this plant joined)."""
+    Template only = fit on the other plants' baseline periods (as it stood before this plant joined;
+    `template_model`, fleet_template(d), when the caller has it already)."""
+    if template_model is None:
+        template_model = fleet_template(d)
     train, holdout = time_split(d.plant_rows)
-    results, predictions = _variants(d, train, holdout, d.fleet_rows)
+    results, predictions = _variants(d, train, holdout, template_model)
     metrics = {f"{variant}_{k}": v for variant, values in results.items() for k, v in values.items()}
     train_days = sorted(train["production_date"].unique())
     if len(train_days) > LITTLE_DATA_DAYS:
         few = train[train["production_date"] <= train_days[LITTLE_DATA_DAYS - 1]]
-        little, _ = _variants(d, few, holdout, d.fleet_rows)
+        little, _ = _variants(d, few, holdout, template_model)
         metrics |= {f"{variant}_{LITTLE_DATA_DAYS}d_{k}": v for variant, values in little.items() for k, v in values.items()}
     cv = f"cv_rmse_{d.grain}"
     metrics["adjustment_cv_rmse_points"] = 100 * (results["template"][cv] - results["calibrated"][cv])
@@ -338,7 +343,7 @@ class EnergyDrift(DriftMonitor):
         return drift.champion_drift(
             client, name, rows, plant.models.drift_window_days, features=variables,
             limits={f"cv_rmse_{grain.name}": grain.cv_rmse_max, f"abs_nmbe_{grain.name}": grain.abs_nmbe_max},
-            load_model=load_lightgbm, evaluate=evaluate,
+            load_model=(lambda uri: champion) if champion is not None else load_lightgbm, evaluate=evaluate,
         )
 
     def challenger(self, rows: pd.DataFrame, plant, plants: dict) -> tuple:
@@ -385,13 +390,14 @@ class EnergyBaseline(UseCase):
         from ml.plots import feature_importance_plot, markdown_image, residual_plot, residuals_by_period
 
         d = design(plant, pooled)
-        metrics, holdout, predictions = evaluate_candidates(d)
+        fleet = fleet_template(d)
+        metrics, holdout, predictions = evaluate_candidates(d, fleet)
         champion = lightgbm_champion(client, name)  # evaluated on the candidate's holdout: a fair comparison
         champion_metrics = None
         if champion is not None and grain_of_features(model_features(champion)) == d.grain:
             champion_metrics = evaluate(champion, holdout)
         # The registered instance uses every baseline day: template on the other plants, calibration on this one.
-        template_model = fit(d.fleet_rows if len(d.fleet_rows) else d.plant_rows, d.features)
+        template_model = fleet if fleet is not None else fit(d.plant_rows, d.features)
         final_model = calibrate(template_model, d.plant_rows)
         metrics["calibrated_daily_rmse_kwh_oos"] = daily_out_of_sample_rmse(template_model, d.plant_rows)
         window = (str(plant.energy_baseline.start), str(plant.energy_baseline.end))

@@ -57,7 +57,7 @@ def energy_performance(
     configs, _ = plants.all()
     client = mlflow.client()
     with warehouse.connect(read_only=True) as con:
-        hours = template.scoring_rows(con, configs, first_day, last_day)
+        hours = template.read_plant_hours(con, configs, first_day, last_day)
     # Blocking checks do not reach Python assets across runs: skip plant-days with a failed gate here.
     gated_out = failed_plant_days(lake.lake, first_day, last_day)
     if gated_out and len(hours):
