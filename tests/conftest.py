@@ -9,6 +9,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +88,14 @@ def pytest_collection_modifyitems(config, items):
                 if item.get_closest_marker(marker) is None:
                     item.add_marker(marker)
     items.sort(key=lambda item: item.get_closest_marker("mutates_session") is not None)
+
+
+def skip_for_missing_tool(reason: str) -> None:
+    """Skip a test whose tool (browser, PostgreSQL, Redis) is missing, unless PLANT_ASSETS_REQUIRE_TOOLS=1: CI
+    (.ci/run) installs every such tool itself, so there a skip would hide a broken install and fails instead."""
+    if os.environ.get("PLANT_ASSETS_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{reason} (PLANT_ASSETS_REQUIRE_TOOLS=1: CI installs this tool, a skip is a failure)", pytrace=False)
+    pytest.skip(reason)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -14,11 +14,15 @@ pytestmark = pytest.mark.scale
 
 def test_scale_out_matches_single_machine(tmp_path):
     from plant_assets.scaleout import services
+    from tests.conftest import skip_for_missing_tool
 
     missing = services.missing_binaries()
     if missing:
-        pytest.skip(f"needs {', '.join(missing)} (Debian: apt-get install postgresql redis-server)")
-    pytest.importorskip("dagster_celery", reason="needs the scale extra: pip install -e '.[scale]'")
+        skip_for_missing_tool(f"needs {', '.join(missing)} (Debian: apt-get install postgresql redis-server)")
+    try:
+        import dagster_celery  # noqa: F401
+    except ImportError:
+        skip_for_missing_tool("needs the scale extra: pip install -e '.[scale]'")
     from plant_assets.scaleout.demo import scale_out_check
 
     result = scale_out_check(tmp_path, ["plant_a", "plant_b"], date(2026, 9, 7), days=3, workers=2, progress=lambda _: None)

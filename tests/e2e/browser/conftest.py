@@ -57,12 +57,14 @@ def _skip_reason() -> str | None:
     return None
 
 
-def pytest_collection_modifyitems(config, items):
+@pytest.fixture(scope="session", autouse=True)
+def browser_tools() -> None:
+    """Skips (or, under CI's PLANT_ASSETS_REQUIRE_TOOLS=1, fails) every browser test without Chromium or playwright."""
+    from tests.conftest import skip_for_missing_tool
+
     reason = _skip_reason()
     if reason:
-        for item in items:
-            if "browser" in item.keywords:
-                item.add_marker(pytest.mark.skip(reason=reason))
+        skip_for_missing_tool(reason)
 
 
 class Server:
