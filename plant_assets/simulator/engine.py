@@ -39,6 +39,7 @@ from plant_assets.simulator.truth import (
     daily_truth,
     motor_daily_truth,
     runs_truth,
+    unplanned_stops_per_day,
     write_truth,
 )
 from plant_assets.simulator.writers import (
@@ -399,7 +400,8 @@ def simulate_plant(
     lab_files, lab_daily = simulate_lab(plant, profile.lab, clock, runs, rng_for, out_dir)
 
     rates = np.array([ideal[c] for c in product_codes])
-    daily = daily_truth(plant.plant_id, clock, list(traces.values()), rates)
+    daily = pd.concat([daily_truth(plant.plant_id, clock, list(traces.values()), rates),
+                       unplanned_stops_per_day(clock, plans)], axis=1)
     line_daily = pd.concat(
         [daily_truth(plant.plant_id, clock, [trace], rates).assign(line_id=line_id) for line_id, trace in traces.items()],
         ignore_index=True,

@@ -19,6 +19,9 @@ daily.csv        plant_id, production_date (local), energy_kwh, units_produced, 
                  efficiency improvement minus energy_kwh (same random draws, so exact; 0 without one).
                  injected_waste_kwh = energy_kwh minus the energy the lines would have used without an
                  injected waste (energy_waste, low_output_waste; same random draws, exact; 0 without one).
+                 unplanned_stop_count, unplanned_stop_min: the unplanned stops (MES downtime events of
+                 the unplanned category) that start in the day, and their whole durations (minutes, a stop
+                 past midnight counted whole): the truth of MTBF (running_min / count) and MTTR.
 runs.csv         plant_id, order_id, line_id, product_code, start_utc, end_utc, units_produced,
                  good_qty, scrap_qty, energy_kwh   (energy of the line in [start, end); naive UTC times)
 motor_daily.csv  plant_id, motor_id, production_date, vibration_mean_mms, zone, health, line_id,
@@ -46,6 +49,7 @@ from plant_assets.simulator.physics import (
     MotorTrace,
 )
 from plant_assets.simulator.profile import ZONE_HEALTH
+from plant_assets.simulator.schedule import UNPLANNED
 
 DAILY_COLUMNS = ["plant_id", "production_date", "energy_kwh", "units_produced", "good_qty", "scrap_qty",
                  "kwh_per_unit", "unplanned_downtime_min", "planned_downtime_min", "running_min",
@@ -121,6 +125,17 @@ def daily_truth(
         },
         columns=DAILY_COLUMNS,
     )
+
+
+def unplanned_stops_per_day(clock: Clock, plans: list) -> pd.DataFrame:
+    """Per plant-local day: the number of unplanned stops starting in it and their whole durations (minutes)."""
+    count, minutes = np.zeros(clock.days, dtype=np.int64), np.zeros(clock.days, dtype=np.int64)
+    for plan in plans:
+        for stop in plan.stops:
+            if stop.category == UNPLANNED and 0 <= stop.start < clock.n:
+                count[clock.day[stop.start]] += 1
+                minutes[clock.day[stop.start]] += stop.end - stop.start
+    return pd.DataFrame({"unplanned_stop_count": count, "unplanned_stop_min": minutes})
 
 
 def zone_of(vibration: float, boundaries: tuple[float, float, float]) -> str:
