@@ -51,7 +51,8 @@ class Delivery:
 
     `staged` names a Parquet of the file's lines (source_line, line) for one plant-day, cut once from a file
     that spans many days (plant_assets/ingest/staging.py): it is read instead of `path`, with the original
-    line numbers. `problem` is why the landing file could not be read as text (found when it was staged).
+    line numbers. `problem` is why the landing file could not be read as text (found when it was staged); without
+    `staged`, why the file was refused (exports.refused_for_day): it is never opened.
     """
 
     path: Path
@@ -212,6 +213,8 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None 
     path = sf.path
     if sf.staged is not None:
         _read_staged(ws, sf, delim)
+        return
+    if sf.problem is not None:  # refused before reading (a symlink out of the landing folder ...): never opened
         return
     try:
         if not path.is_file():
