@@ -53,6 +53,8 @@ def quarantine_bad_lines(run: "StreamRun", sf: source_files.SourceFile) -> None:
     """Records of a line that holds a NUL byte, or that was too long to parse (cut and marked when read:
     source_files.TOO_LONG_MARK), become malformed_row, whatever the parser made of them: one damaged line is
     quarantined alone, never its file."""
+    if not sf.may_have_damaged_lines:
+        return
     source_files.exec_on_source(
         run.ws,
         sf,

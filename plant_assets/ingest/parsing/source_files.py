@@ -78,6 +78,9 @@ class SourceFile:
     header: list[str] = field(default_factory=list)
     header_raw: str = ""
     lines: str | None = None  # relation (source_line, line): a subquery or registered view; None = not read
+    # False when reading showed no line with a NUL byte and none cut for its length: nothing for
+    # classify.quarantine_bad_lines to look for (True: unknown, or some).
+    may_have_damaged_lines: bool = True
 
     def from_sql(self) -> str:
         if self.lines is None:
@@ -175,7 +178,9 @@ def _read_in_python(ws: Workspace, sf: SourceFile, encoding: str | None = None) 
         parts.pop()
     parts = [p[:-1] if p.endswith("\r") else p for p in parts]
     limit = max_line_bytes()
-    parts = [_cut_if_too_long(p, limit) if len(p) * 4 > limit else p for p in parts]
+    cut = [_cut_if_too_long(p, limit) if len(p) * 4 > limit else p for p in parts]
+    sf.may_have_damaged_lines = "\x00" in text or any(a is not b for a, b in zip(cut, parts))
+    parts = cut
     table = pa.table(
         {
             "source_line": pa.array(range(1, len(parts) + 1), pa.int64()),
@@ -193,11 +198,15 @@ def _cut_if_too_long(line: str, limit: int) -> str:
     return line[:RAW_RECORD_MAX] + TOO_LONG_MARK.format(size=size, limit=limit)
 
 
-def _all_bytes_read(con: duckdb.DuckDBPyConnection, table: str, size: int, head: bytes) -> bool:
+def _all_bytes_read(con: duckdb.DuckDBPyConnection, sf: SourceFile, table: str, size: int, head: bytes) -> bool:
     """True when DuckDB's lines account for every byte of the file. DuckDB silently drops a last line longer
     than its read buffer (32 MB) instead of failing, so its read is trusted only when line bytes, line ends and
-    a UTF-8 BOM add up to the file size (a final line without a line end one ending less)."""
-    count, chars = run_sql(con, f"SELECT count(*), coalesce(sum(strlen(line)), 0) FROM {table}")[0]
+    a UTF-8 BOM add up to the file size (a final line without a line end one ending less). The same pass
+    notes whether any line holds a NUL byte."""
+    count, chars, nul_lines = run_sql(
+        con, f"SELECT count(*), coalesce(sum(strlen(line)), 0), count(*) FILTER (WHERE contains(line, chr(0))) "
+             f"FROM {table}")[0]
+    sf.may_have_damaged_lines = nul_lines > 0
     end = 2 if b"\r\n" in head else 1
     expected = chars + count * end + (3 if head.startswith(codecs.BOM_UTF8) else 0)
     return size - expected in (0, -end)
@@ -235,7 +244,7 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None 
         try:
             run_sql(ws.con, f"CREATE TEMP TABLE {table} AS {_READ_LINES}",
                     {"src_path": str(path), "max_line": max_line_bytes()})
-            if not _all_bytes_read(ws.con, table, size, head):
+            if not _all_bytes_read(ws.con, sf, table, size, head):
                 raise duckdb.InvalidInputException("lines missing from DuckDB's read")
             ws.adopt(table)
             sf.lines = f"(SELECT rowid + 1 AS source_line, line FROM {table})"
