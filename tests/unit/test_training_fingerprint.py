@@ -23,6 +23,7 @@ def test_float_noise_and_row_order_keep_the_fingerprint():
     noisy = frame.copy()
     noisy["energy_kwh"] = [428.26499999999993, 1512.75 * (1 + 1e-12), 0.0, 97.125 * (1 - 1e-12)]
     noisy["kwh_per_unit"] = noisy["kwh_per_unit"] * (1 + 1e-12)
+    noisy.loc[2, "energy_kwh"] = 1.3877787807814457e-17  # 0.1 - 0.1 summed in another order
     shuffled = noisy.iloc[[2, 0, 3, 1]].reset_index(drop=True)
     assert data_fingerprint(shuffled, "v1") == data_fingerprint(frame, "v1")
 
