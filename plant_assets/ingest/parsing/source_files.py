@@ -145,8 +145,8 @@ def _decode(data: bytes) -> tuple[str, str | None]:
         utf16 = utf16_without_bom(head)
         if utf16:
             return data.decode("latin-1"), (f"binary data (NUL bytes): looks like {utf16.upper()} text without a "
-                                            f"byte order mark; re-export as UTF-8 (or UTF-16 with a BOM), or set the "
-                                            f"export's encoding option to {utf16}")
+                                            f"byte order mark; re-export as UTF-8 (or UTF-16 with a BOM), or set "
+                                            f"'encoding: {utf16}' in the export's options")
         if _mostly_binary(head):
             return data.decode("latin-1"), "binary data (NUL bytes), not a text export"
     try:
