@@ -1,10 +1,11 @@
 """Ingest: each plant's historian and MES exports for one local production day -> Parquet lake.
 
 Every raw record ends in the lake or in quarantine with a reason code; the per-file counts are
-written to the reconciliation folder and shown in the materialization metadata. A refused export (a symlink out
-of the landing folder, unreadable) is quarantined by name and reason; a re-run never replaces an ingested
-partition with an empty one (a vanished or refused export keeps the earlier partition and says so). Bad input never
-raises: a malformed export is quarantined with file, line and reason, and other plants go on.
+written to the reconciliation folder and shown in the materialization metadata. Bad input never
+raises: a malformed export is quarantined with file, line and reason, and other plants go on. A refused
+export (a symlink out of the landing folder, unreadable) is quarantined by name and reason; a re-run never
+replaces an ingested partition with an empty one (a vanished or refused export keeps the earlier partition
+and says so).
 """
 
 
@@ -50,7 +51,7 @@ def ingest_stream(
     earlier = lake_paths.stored_rows(target) if parsed.accepted_rows == 0 else 0
     if earlier:
         return _keep_earlier_partition(context, stream, plant_id, day, files, refused, earlier, target)
-    lake_paths.move_file_atomic(parsed.accepted_file, lake_paths.accepted_path(lake.lake, stream, plant_id, day))
+    lake_paths.move_file_atomic(parsed.accepted_file, target)
     lake_paths.move_file_atomic(parsed.quarantine_file, lake_paths.quarantine_path(lake.lake, stream, plant_id, day))
     lake_paths.write_table_atomic(
         parsed.reconciliation, lake_paths.reconciliation_path(lake.lake, stream, plant_id, day)
@@ -88,7 +89,7 @@ def _keep_earlier_partition(context: dg.AssetExecutionContext, stream: str, plan
     day (no plant config declares a day empty), so the earlier partition stays whole (readings, quarantine and
     reconciliation) and the run says why. To empty a day on purpose, delete its partition folders."""
     if refused:
-        why = "refused " + "; ".join(f"{name} ({problem})" for name, problem in refused.items())
+        why = "; ".join(f"{name} {problem}" for name, problem in refused.items())
     elif not files:
         why = "no export found in the landing folder"
     else:
