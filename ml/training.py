@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ml import governance, model_registry
@@ -43,11 +44,39 @@ def time_split(frame: pd.DataFrame, holdout_share: float = 0.25) -> tuple[pd.Dat
     return frame[frame["production_date"] <= cut], frame[frame["production_date"] > cut]
 
 
+FINGERPRINT_SIGNIFICANT_DIGITS = 9
+# A float this small against its column's largest magnitude is a sum's cancellation noise (0.1 - 0.1 summed in
+# another order gives 1.4e-17, not 0): it counts as 0.
+FINGERPRINT_ZERO_RELATIVE = 1e-12
+
+
 def data_fingerprint(frame: pd.DataFrame, template_version: str) -> str:
-    """Same rows and same template version, same fingerprint: training them again registers nothing new."""
+    """Same rows and same template version, same fingerprint: training them again registers nothing new.
+
+    "Same rows" ignores what a re-run may change without the data changing: the row order and float noise.
+    Floats are compared to 9 significant digits (FINGERPRINT_SIGNIFICANT_DIGITS; the marts' sums come from
+    DuckDB's parallel aggregation, whose order, and so whose last binary digits, vary between runs: 428.265 vs
+    428.26499999999993), a float under 1e-12 of its column's largest magnitude as 0 (FINGERPRINT_ZERO_RELATIVE),
+    and the rows as a multiset (each row hashed, the row hashes sorted). A change in the 9th significant digit
+    or above, a row more or less, a renamed column: a new fingerprint.
+    """
+    rows = frame.copy()
+    for column in rows.columns:
+        if pd.api.types.is_float_dtype(rows[column]):
+            rows[column] = _float_texts(rows[column].astype("float64").to_numpy())  # a missing value is nan
+    row_hashes = np.sort(pd.util.hash_pandas_object(rows, index=False).to_numpy())
     digest = hashlib.sha256(template_version.encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update("\0".join(map(str, rows.columns)).encode())
+    digest.update(row_hashes.tobytes())
     return digest.hexdigest()[:16]
+
+
+def _float_texts(values: np.ndarray) -> list[str]:
+    """Floats as text to FINGERPRINT_SIGNIFICANT_DIGITS, cancellation noise and -0.0 as 0."""
+    finite = np.abs(values[np.isfinite(values)])
+    scale = float(finite.max()) if finite.size else 0.0
+    values = np.where(np.abs(values) < scale * FINGERPRINT_ZERO_RELATIVE, 0.0, values) + 0.0
+    return [format(v, f".{FINGERPRINT_SIGNIFICANT_DIGITS}g") for v in values]
 
 
 def load_lightgbm(model_uri: str):

@@ -88,6 +88,17 @@ def write_table_atomic(table: pa.Table, path: LakePath) -> LakePath:
     return path
 
 
+def stored_rows(path: LakePath) -> int:
+    """Rows of a lake Parquet file as its footer says (0 when there is none yet)."""
+    try:
+        if is_local(path):
+            return pq.read_metadata(path).num_rows
+        with path.open("rb") as handle:
+            return pq.read_metadata(handle).num_rows
+    except FileNotFoundError:
+        return 0
+
+
 def move_file_atomic(source: Path, path: LakePath) -> LakePath:
     """Move a finished local file (a parser's spooled Parquet) into the lake: a rename when it is on the
     same file system, else a streamed copy into a temp name + rename (or one upload to object storage)."""

@@ -145,7 +145,7 @@ def parse_events(
         ), q AS (
             SELECT p.*, try_strptime(start_text, $fmt) AS start_parsed,
                    try_strptime(nullif(end_text, ''), $fmt) AS end_parsed,
-                   TRY_CAST(good_qty_text AS DOUBLE) AS good_qty, TRY_CAST(scrap_qty_text AS DOUBLE) AS scrap_qty,
+                   {source_files.num_sql('good_qty_text')} AS good_qty, {source_files.num_sql('scrap_qty_text')} AS scrap_qty,
                    coalesce(($cat_vals::VARCHAR[])[list_position($cat_keys::VARCHAR[], category_text)],
                             ($cat_vals::VARCHAR[])[list_position(list_transform($cat_keys::VARCHAR[],
                                                                                 lambda k: lower(k)),

@@ -5,6 +5,7 @@
     parse_lab_results(plant, files, day, con) -> ParsedExport  lab samples judged against quality_specs
     parse_stream(plant, stream, files, day, con) -> ParsedExport one of the above by stream name
     files_for_day(plant, landing_dir, day, stream) -> list[Path]  the daily files of a plant-day
+    refused_for_day(plant, landing_dir, day, stream) -> list[Delivery]  its files that may not be read, and why
     (files of any span: plant_assets/ingest/staging.py)
 
 `con` is a DuckDB connection owned by the caller (its temp objects are uniquely named and dropped again).
@@ -40,6 +41,7 @@ from plant_assets.ingest.dialects import DIALECTS
 from plant_assets.ingest.events import parse_events
 from plant_assets.ingest.lab_results import LAB_SCHEMA, parse_lab_results
 from plant_assets.ingest.parsing.local_day import as_day
+from plant_assets.ingest.parsing.source_files import Delivery
 
 __all__ = [
     "ACCEPTED_SCHEMA",
@@ -54,6 +56,7 @@ __all__ = [
     "ParsedExport",
     "files_for_day",
     "is_complete",
+    "refused_for_day",
     "parse_events",
     "parse_historian",
     "parse_lab_results",
@@ -99,9 +102,35 @@ def files_for_day(
 
     The name is the stream's `file_pattern.format(date=day)`; glob characters (* ? [...]) in it match names
     in landing_dir only (never in a sub-folder). Only regular files whose real path stays inside landing_dir
-    are returned, so a symlink or a name cannot lead outside it. A historian file still being written
-    (`historian.stable_after_seconds`, `historian.completion_marker`) is left for a later run.
+    are returned, so a symlink or a name cannot lead outside it (`refused_for_day` names the refused ones). A
+    historian file still being written (`historian.stable_after_seconds`, `historian.completion_marker`) is left
+    for a later run.
     """
+    return [path for path, problem in _day_entries(plant, landing_dir, day, stream, now) if problem is None]
+
+
+def refused_for_day(
+    plant: Any, landing_dir: Path | str, day: date | datetime | str, stream: Stream
+) -> list[Delivery]:
+    """The plant-day's files that match the stream's pattern but are never read, each with why (`problem`): a
+    symlink leading out of the landing folder or to nothing, a folder, a file that cannot be read. The parse
+    quarantines each as one unreadable_file record naming it, so a refused export is never silently absent."""
+    refused = []
+    for path, problem in _day_entries(plant, landing_dir, day, stream):
+        if problem is not None:
+            try:
+                delivered = path.lstat().st_mtime
+            except OSError:
+                delivered = 0.0
+            refused.append(Delivery(path, delivered, problem=f"refused: {problem}"))
+    return refused
+
+
+def _day_entries(
+    plant: Any, landing_dir: Path | str, day: date | datetime | str, stream: Stream, now: float | None = None
+) -> list[tuple[Path, str | None]]:
+    """Every name of landing_dir matching the plant-day's pattern, with None when it may be read or why not.
+    A file still being written is left out (neither read nor refused: a later run reads it)."""
     if stream not in STREAMS:
         raise ValueError(f"stream must be one of {STREAMS}, got {stream!r}")
     export = plant.historian if stream == "historian" else getattr(plant, stream)
@@ -118,18 +147,22 @@ def files_for_day(
         return []
     has_glob = any(c in name for c in "*?[")
     matches = [e for e in entries if fnmatch.fnmatchcase(e, name)] if has_glob else [name] if name in entries else []
-    out: list[Path] = []
+    out: list[tuple[Path, str | None]] = []
     for entry in sorted(matches):
         path = root / entry
         try:
             real = path.resolve(strict=True)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError) as exc:
+            out.append((path, f"a symlink that leads nowhere (its target is gone or loops): {exc.strerror or exc}"))
             continue
-        if not real.is_relative_to(real_root) or not real.is_file():
-            continue
-        if not is_complete(export, real, entries, now):
-            continue
-        out.append(path)
+        if not real.is_relative_to(real_root):
+            out.append((path, f"a symlink that leads out of the landing folder {real_root} (to {real})"))
+        elif not real.is_file():
+            out.append((path, "not a regular file (a folder, a device or a pipe)"))
+        elif not os.access(real, os.R_OK):
+            out.append((path, "cannot be read (permission denied)"))
+        elif is_complete(export, real, entries, now):
+            out.append((path, None))
     return out
 
 

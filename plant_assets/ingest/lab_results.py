@@ -166,8 +166,8 @@ def parse_lab_results(plant: Any, files: Sequence[Path | str], day: date, con: d
             FROM s
         ), q AS (
             SELECT p.*, try_strptime(sampled_text, $fmt) AS sampled_parsed,
-                   TRY_CAST(CASE WHEN $decimal_comma THEN replace(value_text, ',', '.') ELSE value_text END
-                            AS DOUBLE) AS reported_value,
+                   {source_files.num_sql("CASE WHEN $decimal_comma THEN replace(value_text, ',', '.') ELSE value_text END")}
+                       AS reported_value,
                    coalesce(($char_vals::VARCHAR[])[list_position($char_keys::VARCHAR[], characteristic_text)],
                             characteristic_text) AS characteristic_name
             FROM p

@@ -130,16 +130,19 @@ def inputs_for_day(
 ) -> list[Path | Delivery]:
     """Every input of one plant-day: its daily files and its slice of every staged file of any span.
 
-    Without files of any span this is `exports.files_for_day` (plain paths in name order, as always).
+    Without files of any span these are `exports.files_for_day` (plain paths in name order, as always) and the
+    refused files of the day (`exports.refused_for_day`).
     """
     export = export_of(plant, stream)
-    daily = []
+    daily: list[Path] = []
+    refused: list[Delivery] = []  # never read, each quarantined as one record naming it and why
     if export is not None and patterns.names_one_day(export.file_pattern):
         daily = exports.files_for_day(plant, landing, day, stream, now)
+        refused = exports.refused_for_day(plant, landing, day, stream)
     spans = span_files(plant, stream, landing, now)
     if not spans:
-        return list(daily)
-    out: list[Path | Delivery] = [Delivery(p, p.stat().st_mtime) for p in daily]
+        return [*daily, *refused]
+    out: list[Path | Delivery] = [Delivery(p, p.stat().st_mtime) for p in daily] + refused
     for path in spans:
         staged = stage_export(plant, stream, path, stage_root, span, con)
         if staged.covers(day):

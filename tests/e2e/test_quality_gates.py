@@ -10,6 +10,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from plant_assets.core import lake as lake_paths
+
 pytestmark = [pytest.mark.e2e, pytest.mark.mutates_session]
 
 
@@ -93,8 +95,13 @@ def injected(e2e_run):
     for name, (plant_id, offset, how, _, _) in FAULTS.items():
         plant, day = plants[plant_id], e2e_run["first_day"] + timedelta(days=offset)
         export = plant.landing_path(landing) / plant.historian.file_pattern.format(date=day)
-        if how == "delete":
+        if how == "delete":  # a day never delivered: no export and no partition (a re-run keeps an ingested day)
             export.unlink()
+            lake = e2e_run["settings"].lake_dir
+            for path in (lake_paths.accepted_path(lake, "historian", plant_id, day),
+                         lake_paths.quarantine_path(lake, "historian", plant_id, day),
+                         lake_paths.reconciliation_path(lake, "historian", plant_id, day)):
+                path.unlink()
         else:
             _rewrite(export, how)
         result = defs.resolve_job_def("ingest_plant_day").execute_in_process(

@@ -105,6 +105,13 @@ CASES = [
          {"malformed_row": 1}),
     Case("missing_field", {"h.csv": u8(H + "L1.Energy,2026-09-07 00:00:00,1\n" + OK2)}, 1, {"malformed_row": 1}),
     Case("very_long_line", {"h.csv": u8(H + "L1.Energy," + "9" * 100_000 + "\n" + OK2)}, 1, {"malformed_row": 1}),
+    # issue 23: one NUL byte spoils its line only; UTF-16 without a BOM is named; `1_000` is no number
+    Case("nul_byte_in_one_line", {"h.csv": u8(H + OK1 + "L1.Energy,2026-09-07 00:00:10,1\x00,good,kWh\n" + OK2 + OK3)},
+         3, {"malformed_row": 1}, detail="NUL byte at character 32"),
+    Case("utf16_le_without_bom", {"h.csv": (H + OK1 + OK2).encode("utf-16-le")}, 0, {"unreadable_file": 4},
+         detail="looks like UTF-16-LE text without a byte order mark"),  # 3 lines + the NUL after the last LF
+    Case("underscore_in_number", {"h.csv": u8(H + "L1.Energy,2026-09-07 00:00:00,1_000,good,kWh\n" + OK2)}, 1,
+         {"bad_value": 1}, detail="'1_000'"),
     Case("exact_duplicate_rows", {"h.csv": u8(H + OK1 + OK1 + OK2)}, 2, {"duplicate": 1}, detail="already read"),
     Case("redelivered_file", {"h.csv": u8(H + OK1 + OK2), "h_again.csv": u8(H + OK1 + OK2)}, 2, {"duplicate": 2}),
     Case("overlapping_exports", {"h.csv": u8(H + OK1 + OK2), "h_2.csv": u8(H + OK2 + OK3)}, 3, {"duplicate": 1}),
@@ -165,6 +172,34 @@ def test_bad_input_case(case, con, tmp_path):
     for row in result.quarantine.to_pylist():  # every quarantined record names its file
         assert row["source_file"] in {p.name for p in paths}
     assert con.execute("SELECT keep FROM readings").fetchall() == [(1,)]
+
+
+def test_line_over_the_limit_is_quarantined_with_its_length(con, tmp_path, monkeypatch):
+    """A line over PLANT_ASSETS_MAX_LINE_BYTES is counted and quarantined by file and line, mid-file or last."""
+    monkeypatch.setenv("PLANT_ASSETS_MAX_LINE_BYTES", "1000")
+    long_line = "L1.Energy,2026-09-07 00:00:20," + "9" * 1500 + ",good,kWh"  # 30 + 1500 + 9 = 1,539 bytes
+    path = tmp_path / "h.csv"
+    path.write_text(H + OK1 + long_line + "\n" + OK2 + long_line)  # the last one without a line end
+    result = parse_historian(_plant(CASES[0]), [path], DAY, con)
+    assert_frames(result)
+    assert result.reconciliation.to_pylist() == [{"source_file": "h.csv", "raw_records": 4, "accepted_records": 2,
+                                                  "quarantined_records": 2}]
+    rows = result.quarantine.to_pylist()
+    assert [(r["source_line"], r["reason_code"]) for r in rows] == [(3, "malformed_row"), (5, "malformed_row")]
+    assert all(r["reason_detail"] == "line longer than 1000 bytes (1539 bytes); only its start is kept" for r in rows)
+    assert all(r["raw_record"].startswith("L1.Energy,2026-09-07 00:00:20,999") for r in rows)
+
+
+def test_a_40_mb_last_line_is_counted_not_dropped(con, tmp_path):
+    """DuckDB's CSV reader drops a last line longer than its 32 MB buffer without an error: such a line must
+    still be counted and quarantined (issue 23)."""
+    path = tmp_path / "h.csv"
+    path.write_text(H + OK1 + OK2 + "L1.Energy,2026-09-07 00:00:20," + "9" * 40_000_000)
+    result = parse_historian(_plant(CASES[0]), [path], DAY, con)
+    assert result.reconciliation.to_pylist() == [{"source_file": "h.csv", "raw_records": 3, "accepted_records": 2,
+                                                  "quarantined_records": 1}]
+    (row,) = result.quarantine.to_pylist()
+    assert row["source_line"] == 4 and row["reason_detail"].startswith("line longer than 2097152 bytes (40000030 bytes)")
 
 
 def test_corpus_is_large_enough():

@@ -27,6 +27,7 @@ from plant_assets.ingest.exports import (
     files_for_day,
     parse_events,
     parse_historian,
+    refused_for_day,
 )
 from plant_assets.ingest.parsing.local_day import LocalDay
 from plant_assets.ingest.parsing.sql import bind
@@ -850,6 +851,13 @@ def test_files_for_day(plant_a, tmp_path):
     assert files_for_day(plant_a, landing, day, "historian") == [landing / "PI_RecordedValues_20260907.csv"]
     assert files_for_day(plant_a, landing, day, "production_runs") == [landing / "Auftraege_20260907.csv"]
     assert files_for_day(plant_a, landing, day, "downtime_events") == []  # symlink leads outside
+    (refused,) = refused_for_day(plant_a, landing, day, "downtime_events")  # ... and is named, with why
+    assert refused.name == "Stillstaende_20260907.csv" and refused.staged is None
+    assert refused.problem == f"refused: a symlink that leads out of the landing folder {landing} (to {outside})"
+    os.symlink(tmp_path / "gone.csv", landing / "Auftraege_20260908.csv")
+    (dangling,) = refused_for_day(plant_a, landing, date(2026, 9, 8), "production_runs")
+    assert dangling.problem.startswith("refused: a symlink that leads nowhere")
+    assert refused_for_day(plant_a, landing, day, "historian") == []
     assert files_for_day(plant_a, tmp_path / "nowhere", day, "historian") == []
     globbed = plant_a.historian.model_copy(update={"file_pattern": "PI_*_{date:%Y%m%d}*.csv"})
     (landing / "PI_Part2_20260907_b.csv").write_text("x")

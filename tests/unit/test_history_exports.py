@@ -210,3 +210,26 @@ def test_day_partitions_start_at_the_earliest_history_start(tmp_path):
     assert first_production_day(tmp_path) == "2018-01-01"
     (tmp_path / "plant_x" / "plant.yaml").write_text("plant_id: plant_x\nhistory_start: 2027-01-01\n")
     assert first_production_day(tmp_path) == DEFAULT_FIRST_DAY == "2026-09-01"  # never later than the demo's
+
+
+def test_a_staged_file_keeps_its_damaged_lines_quarantined_one_by_one(tmp_path, con, monkeypatch):
+    """A too-long line and a line with a NUL byte are cut into their day and quarantined there alone, with
+    why; the file's other lines are read (issue 23)."""
+    monkeypatch.setenv("PLANT_ASSETS_MAX_LINE_BYTES", "1000")
+    plant = _plant(file_pattern="export.csv")
+    landing, stage = tmp_path / "landing", tmp_path / "staged"
+    landing.mkdir()
+    text = ("Tag,Timestamp,Value,Status\n"
+            "RF_L1_ENERGY,07-Sep-2026 05:00:00,100.0,Good\n"
+            "RF_L1_ENERGY,07-Sep-2026 06:00:00," + "9" * 1500 + ",Good\n"  # 13 + 21 + 1500 + 5 = 1,539 bytes
+            "RF_L1_ENERGY,07-Sep-2026 07:00:00,1\x00,Good\n"
+            "RF_L1_ENERGY,08-Sep-2026 05:00:00,120.0,Good\n")
+    _deliver(landing / "export.csv", text, 1_000_000)
+    _, parsed = _day(plant, landing, stage, date(2026, 9, 7), con)
+    assert parsed.accepted.column("source_line").to_pylist() == [2]
+    assert [(q["source_line"], q["reason_code"], q["reason_detail"]) for q in parsed.quarantine.to_pylist()] == [
+        (3, "malformed_row", "line longer than 1000 bytes (1539 bytes); only its start is kept"),
+        (4, "malformed_row", "line holds a NUL byte at character 36: binary data inside a text export"),
+    ]
+    _, parsed = _day(plant, landing, stage, date(2026, 9, 8), con)
+    assert parsed.accepted.column("source_line").to_pylist() == [5]

@@ -2,7 +2,10 @@
 
 Every raw record ends in the lake or in quarantine with a reason code; the per-file counts are
 written to the reconciliation folder and shown in the materialization metadata. Bad input never
-raises: a malformed export is quarantined with file, line and reason, and other plants go on.
+raises: a malformed export is quarantined with file, line and reason, and other plants go on. A refused
+export (a symlink out of the landing folder, unreadable) is quarantined by name and reason; a re-run never
+replaces an ingested partition with an empty one (a vanished or refused export keeps the earlier partition
+and says so).
 """
 
 
@@ -16,6 +19,7 @@ from plant_assets.core.settings import get_settings, work_connection
 from plant_assets.defs.partitions import partition_span, plant_day_partitions, split_plant_day
 from plant_assets.defs.resources import LakeResource, PlantsResource
 from plant_assets.ingest.exports import parse_stream
+from plant_assets.ingest.parsing.source_files import Delivery
 from plant_assets.ingest.plant_tables import registry_tables
 from plant_assets.ingest.staging import inputs_for_day
 
@@ -40,7 +44,14 @@ def ingest_stream(
         # The day's daily files and its slice of every file of any span (each such file is parsed once).
         files = inputs_for_day(plant, stream, landing, stage_root, day, partition_span(), con)
         parsed = parse_stream(plant, stream, files, day, con)
-    lake_paths.move_file_atomic(parsed.accepted_file, lake_paths.accepted_path(lake.lake, stream, plant_id, day))
+    refused = {f.name: f.problem for f in files if isinstance(f, Delivery) and f.staged is None and f.problem}
+    for name, problem in refused.items():
+        context.log.warning(f"{plant_id} {day} {stream}: {name} {problem}")
+    target = lake_paths.accepted_path(lake.lake, stream, plant_id, day)
+    earlier = lake_paths.stored_rows(target) if parsed.accepted_rows == 0 else 0
+    if earlier:
+        return _keep_earlier_partition(context, stream, plant_id, day, files, refused, earlier, target)
+    lake_paths.move_file_atomic(parsed.accepted_file, target)
     lake_paths.move_file_atomic(parsed.quarantine_file, lake_paths.quarantine_path(lake.lake, stream, plant_id, day))
     lake_paths.write_table_atomic(
         parsed.reconciliation, lake_paths.reconciliation_path(lake.lake, stream, plant_id, day)
@@ -66,7 +77,34 @@ def ingest_stream(
             "quarantine_reasons": dg.MetadataValue.json(dict(reasons)),
             "reconciliation": dg.MetadataValue.md(_reconciliation_markdown(parsed.reconciliation) if files else "no files"),
             "dagster/row_count": dg.MetadataValue.int(accepted),
-            "lake_path": dg.MetadataValue.path(str(lake_paths.accepted_path(lake.lake, stream, plant_id, day))),
+            "lake_path": dg.MetadataValue.path(str(target)),
+            "refused_files": dg.MetadataValue.json(refused),
+        }
+    )
+
+
+def _keep_earlier_partition(context: dg.AssetExecutionContext, stream: str, plant_id: str, day, files: list,
+                            refused: dict[str, str], earlier: int, target) -> dg.MaterializeResult:
+    """An ingested plant-day is never replaced by an empty one: a vanished or refused export is not an empty
+    day (no plant config declares a day empty), so the earlier partition stays whole (readings, quarantine and
+    reconciliation) and the run says why. To empty a day on purpose, delete its partition folders."""
+    if refused:
+        why = "; ".join(f"{name} {problem}" for name, problem in refused.items())
+    elif not files:
+        why = "no export found in the landing folder"
+    else:
+        why = "the exports gave no accepted rows"
+    note = f"kept the earlier partition of {earlier} rows: {why}"
+    context.log.warning(f"{plant_id} {day} {stream}: {note}")
+    return dg.MaterializeResult(
+        metadata={
+            "plant_id": plant_id,
+            "production_date": day.isoformat(),
+            "files": dg.MetadataValue.int(len(files)),
+            "kept_earlier_partition": note,
+            "refused_files": dg.MetadataValue.json(refused),
+            "dagster/row_count": dg.MetadataValue.int(earlier),
+            "lake_path": dg.MetadataValue.path(str(target)),
         }
     )
 

@@ -149,7 +149,7 @@ def _parse_file(s: dict[str, Any]):
                         WHEN list_position($text_items::VARCHAR[], tag) IS NOT NULL THEN 'text'
                         ELSE 'number' END AS kind,
                    list_position($unavailable::VARCHAR[], lower(v_text)) IS NOT NULL AS is_unavailable,
-                   CASE WHEN v_text <> '' THEN TRY_CAST(v_text AS DOUBLE) END AS v_num
+                   {source_files.num_sql('v_text')} AS v_num
             FROM q
         ), w AS (
             SELECT r.*, coalesce({before}, false) AND nf IN ({SAMPLE_FIELDS}, {CONDITION_FIELDS})

@@ -49,6 +49,32 @@ def insert_unreadable(run: "StreamRun", sf: source_files.SourceFile, problem: st
     return n
 
 
+def quarantine_bad_lines(run: "StreamRun", sf: source_files.SourceFile) -> None:
+    """Records of a line that holds a NUL byte, or that was too long to parse (cut and marked when read:
+    source_files.TOO_LONG_MARK), become malformed_row, whatever the parser made of them: one damaged line is
+    quarantined alone, never its file."""
+    if not sf.may_have_damaged_lines:
+        return
+    source_files.exec_on_source(
+        run.ws,
+        sf,
+        f"""UPDATE {run.cls} SET reason_code = $code, reason_detail = b.detail, raw_record = b.raw
+        FROM (
+            SELECT source_line, {source_files.raw_sql()} AS raw,
+                   CASE WHEN regexp_matches(line, $too_long)
+                        THEN format('line longer than {{}} bytes ({{}} bytes); only its start is kept',
+                                    regexp_extract(line, $too_long, 2), regexp_extract(line, $too_long, 1))
+                        ELSE format('line holds a NUL byte at character {{}}: binary data inside a text export',
+                                    instr(line, chr(0))) END AS detail
+            FROM {source_files.SRC}
+            WHERE contains(line, chr(0)) OR (ends_with(line, ' bytes]') AND regexp_matches(line, $too_long))
+        ) AS b
+        WHERE {FILE_OF.replace('rid', f'{run.cls}.rid')} = $i
+          AND {LINE_OF.replace('rid', f'{run.cls}.rid')} = b.source_line""",
+        {"code": contract.MALFORMED_ROW, "too_long": source_files.TOO_LONG_RE, "i": sf.idx},
+    )
+
+
 def resolve_fold(ws: Workspace, cls: str, key_sql: str, local_col: str, utc_col: str, off2_col: str,
                  tz_name: str = "the plant's zone") -> None:
     """Move the second pass of a repeated (DST fold) hour to its standard-time UTC instant, when the row order

@@ -165,7 +165,7 @@ def long_parse_file(spec: LongSpec):
             FROM s
         ), q AS (
             SELECT p.*, {tag_idx} AS tag_idx, {ts_parse_sql(knobs, 'ts_text')} AS ts_plain,
-                   CASE WHEN v_text <> '' THEN TRY_CAST({num_text_sql(knobs, 'v_text')} AS DOUBLE) END AS v_num,
+                   {source_files.num_sql(num_text_sql(knobs, 'v_text'))} AS v_num,
                    {_quality_sql(spec)} AS src_quality
             FROM p
         ), q2 AS (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -18,6 +19,12 @@ from plant_assets.ingest.parsing.workspace import Workspace
 # Whitespace trimmed from every field (DuckDB's one-argument trim only removes spaces).
 WS = " \t\r\n\f\v"
 RAW_RECORD_MAX = 4000  # characters of a quarantined line kept in raw_record
+# A line longer than this many bytes is never parsed: it is kept cut to RAW_RECORD_MAX characters followed by
+# TOO_LONG_MARK, and its records are quarantined as malformed_row (classify.quarantine_bad_lines).
+MAX_LINE_BYTES_DEFAULT = 2 << 20  # DuckDB's own default max_line_size
+TOO_LONG_MARK = "…[line of {size} bytes is longer than the limit of {limit} bytes]"
+# The mark, found again in SQL (a staged day's lines were cut while staging).
+TOO_LONG_RE = r"…\[line of (\d+) bytes is longer than the limit of (\d+) bytes\]$"
 _GLOB_CHARS = set("*?[]{}")
 
 
@@ -29,7 +36,12 @@ NONBLANK = "(ascii(line) > 32 OR trim(line, $ws) <> '')"
 _READ_LINES = """SELECT line
     FROM read_csv($src_path, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
                   delim = chr(1), quote = '', escape = '', comment = '', skip = 0, strict_mode = true,
-                  all_varchar = true)"""
+                  all_varchar = true, max_line_size = $max_line)"""
+
+
+def max_line_bytes() -> int:
+    """The longest line parsed, in bytes: PLANT_ASSETS_MAX_LINE_BYTES, default 2 MiB."""
+    return int(os.environ.get("PLANT_ASSETS_MAX_LINE_BYTES", MAX_LINE_BYTES_DEFAULT))
 
 
 @dataclass(frozen=True)
@@ -39,7 +51,8 @@ class Delivery:
 
     `staged` names a Parquet of the file's lines (source_line, line) for one plant-day, cut once from a file
     that spans many days (plant_assets/ingest/staging.py): it is read instead of `path`, with the original
-    line numbers. `problem` is why the landing file could not be read as text (found when it was staged).
+    line numbers. `problem` is why the landing file could not be read as text (found when it was staged); without
+    `staged`, why the file was refused (exports.refused_for_day): it is never opened.
     """
 
     path: Path
@@ -65,6 +78,9 @@ class SourceFile:
     header: list[str] = field(default_factory=list)
     header_raw: str = ""
     lines: str | None = None  # relation (source_line, line): a subquery or registered view; None = not read
+    # False when reading showed no line with a NUL byte and none cut for its length: nothing for
+    # classify.quarantine_bad_lines to look for (True: unknown, or some).
+    may_have_damaged_lines: bool = True
 
     def from_sql(self) -> str:
         if self.lines is None:
@@ -94,6 +110,29 @@ def _duckdb_can_open(path: Path) -> bool:
     return not (set(text) & _GLOB_CHARS) and "://" not in text and not text.startswith("~")
 
 
+def utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when the bytes look like mostly-ASCII UTF-16 without a byte order mark:
+    every second byte NUL (the high byte of ASCII characters), the other half almost never."""
+    sample = head[: 1 << 12]
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    odd_nul = sample[1::2].count(0) / half
+    even_nul = sample[0::2].count(0) / half
+    if odd_nul > 0.6 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.6 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _mostly_binary(head: bytes) -> bool:
+    """True when most non-blank lines of the head hold a NUL byte: a binary file, not a text export with a few
+    damaged lines (those lines alone are quarantined: classify.quarantine_bad_lines)."""
+    lines = [line for line in head.split(b"\n") if line.strip()]
+    return sum(b"\x00" in line for line in lines) * 2 > len(lines)
+
+
 def _decode(data: bytes) -> tuple[str, str | None]:
     """Text of a file and, when it is not a text export at all, why."""
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
@@ -101,8 +140,15 @@ def _decode(data: bytes) -> tuple[str, str | None]:
             return data.decode("utf-16"), None
         except UnicodeDecodeError as exc:
             return data.decode("utf-16", errors="replace"), f"broken UTF-16 text at byte {exc.start}"
-    if b"\x00" in data[: 1 << 16]:
-        return data.decode("latin-1"), "binary data (NUL bytes), not a text export"
+    head = data[: 1 << 16]
+    if b"\x00" in head:
+        utf16 = utf16_without_bom(head)
+        if utf16:
+            return data.decode("latin-1"), (f"binary data (NUL bytes): looks like {utf16.upper()} text without a "
+                                            f"byte order mark; re-export as UTF-8 (or UTF-16 with a BOM), or set "
+                                            f"'encoding: {utf16}' in the export's options")
+        if _mostly_binary(head):
+            return data.decode("latin-1"), "binary data (NUL bytes), not a text export"
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
@@ -131,6 +177,10 @@ def _read_in_python(ws: Workspace, sf: SourceFile, encoding: str | None = None) 
     if parts and parts[-1] == "":
         parts.pop()
     parts = [p[:-1] if p.endswith("\r") else p for p in parts]
+    limit = max_line_bytes()
+    cut = [_cut_if_too_long(p, limit) if len(p) * 4 > limit else p for p in parts]
+    sf.may_have_damaged_lines = "\x00" in text or any(a is not b for a, b in zip(cut, parts))
+    parts = cut
     table = pa.table(
         {
             "source_line": pa.array(range(1, len(parts) + 1), pa.int64()),
@@ -138,6 +188,28 @@ def _read_in_python(ws: Workspace, sf: SourceFile, encoding: str | None = None) 
         }
     )
     sf.lines = ws.register(f"src_{sf.idx}", table)
+
+
+def _cut_if_too_long(line: str, limit: int) -> str:
+    """A line over `limit` bytes (as UTF-8) cut to RAW_RECORD_MAX characters and marked: never parsed."""
+    size = len(line.encode("utf-8", errors="replace"))
+    if size <= limit:
+        return line
+    return line[:RAW_RECORD_MAX] + TOO_LONG_MARK.format(size=size, limit=limit)
+
+
+def _all_bytes_read(con: duckdb.DuckDBPyConnection, sf: SourceFile, table: str, size: int, head: bytes) -> bool:
+    """True when DuckDB's lines account for every byte of the file. DuckDB silently drops a last line longer
+    than its read buffer (32 MB) instead of failing, so its read is trusted only when line bytes, line ends and
+    a UTF-8 BOM add up to the file size (a final line without a line end one ending less). The same pass
+    notes whether any line holds a NUL byte."""
+    count, chars, nul_lines = run_sql(
+        con, f"SELECT count(*), coalesce(sum(strlen(line)), 0), count(*) FILTER (WHERE contains(line, chr(0))) "
+             f"FROM {table}")[0]
+    sf.may_have_damaged_lines = nul_lines > 0
+    end = 2 if b"\r\n" in head else 1
+    expected = chars + count * end + (3 if head.startswith(codecs.BOM_UTF8) else 0)
+    return size - expected in (0, -end)
 
 
 def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None = None) -> None:
@@ -151,11 +223,14 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None 
     if sf.staged is not None:
         _read_staged(ws, sf, delim)
         return
+    if sf.problem is not None:  # refused before reading (a symlink out of the landing folder ...): never opened
+        return
     try:
         if not path.is_file():
             sf.problem = "file not found" if not path.exists() else "not a regular file"
             return
-        if path.stat().st_size == 0:
+        size = path.stat().st_size
+        if size == 0:
             sf.problem = "file is empty (0 bytes)"
             return
         with path.open("rb") as handle:
@@ -167,10 +242,13 @@ def open_source(ws: Workspace, sf: SourceFile, delim: str, encoding: str | None 
     if plain and encoding is None and _duckdb_can_open(path):
         table = ws.name(f"lines_{sf.idx}")
         try:
-            run_sql(ws.con, f"CREATE TEMP TABLE {table} AS {_READ_LINES}", {"src_path": str(path)})
+            run_sql(ws.con, f"CREATE TEMP TABLE {table} AS {_READ_LINES}",
+                    {"src_path": str(path), "max_line": max_line_bytes()})
+            if not _all_bytes_read(ws.con, sf, table, size, head):
+                raise duckdb.InvalidInputException("lines missing from DuckDB's read")
             ws.adopt(table)
             sf.lines = f"(SELECT rowid + 1 AS source_line, line FROM {table})"
-        except duckdb.Error:
+        except duckdb.Error:  # a line over the limit, a stray CR ...: read in Python, line by line
             run_sql(ws.con, f"DROP TABLE IF EXISTS {table}")
     if sf.lines is None:
         _read_in_python(ws, sf, encoding)
@@ -236,8 +314,9 @@ def split_fields_sql(col: str = "line") -> str:
 
 
 def num_sql(text: str, sql_type: str = "DOUBLE") -> str:
-    """SQL: TRY_CAST of a text field, NULL for an empty one (cheaper than casting '')."""
-    return f"CASE WHEN {text} <> '' THEN TRY_CAST({text} AS {sql_type}) END"
+    """SQL: TRY_CAST of a text field, NULL for an empty one (cheaper than casting '') and for one with an
+    underscore: DuckDB (like Python) reads `1_000` as 1000, which no historian writes; it is a bad number."""
+    return f"CASE WHEN {text} <> '' AND NOT contains({text}, '_') THEN TRY_CAST({text} AS {sql_type}) END"
 
 
 def field_sql(fields: str, pos: int | None) -> str:

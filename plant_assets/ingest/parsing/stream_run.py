@@ -21,6 +21,7 @@ from plant_assets.ingest.parsing.classify import (
     finish,
     insert_unreadable,
     mark_duplicates,
+    quarantine_bad_lines,
 )
 from plant_assets.ingest.parsing.local_day import LocalDay, as_day
 from plant_assets.ingest.parsing.source_files import (
@@ -139,6 +140,8 @@ def run_stream(
             if problem is not None:
                 run_sql(con, f"DELETE FROM {run.cls} WHERE {FILE_OF} = $i", {"i": sf.idx})
                 run.raw_counts[sf.idx] = insert_unreadable(run, sf, problem)
+            else:
+                quarantine_bad_lines(run, sf)
         if post is not None:
             post(run)
         if probe:
