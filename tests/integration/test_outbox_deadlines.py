@@ -106,3 +106,34 @@ def test_host_outside_the_allow_list_is_never_contacted(tmp_path, monkeypatch):
         monkeypatch.setenv("PLANT_ASSETS_WEBHOOK_ALLOWED_HOSTS", "alerts.example.com, 127.0.0.1")
         assert deliver_outbox(con, hook)["delivered"] == 1
     assert list(rx.accepted) == ["a-c0:1"]
+
+
+def test_short_connections_are_closed_while_posting(tmp_path, monkeypatch):
+    """The notifier asset's way: the warehouse is open to read and to write, never during a POST."""
+    from contextlib import contextmanager
+
+    from plant_assets.operations.alerts import outbox
+
+    _outbox(tmp_path).close()
+    opened: list[str] = []
+    open_during_post: list[bool] = []
+
+    @contextmanager
+    def connect():
+        con = duckdb.connect(str(tmp_path / "w.duckdb"))
+        opened.append("open")
+        try:
+            yield con
+        finally:
+            con.close()
+            opened.append("closed")
+
+    real_post = outbox.post_within
+    monkeypatch.setattr(outbox, "post_within", lambda *a: (open_during_post.append(opened[-1] == "open"),
+                                                           real_post(*a))[1])
+    with WebhookReceiver() as rx:
+        counts = outbox.deliver_with_short_connections(connect, lambda plant_id: rx.url)
+    assert counts["delivered"] == 1 and open_during_post == [False]
+    assert opened == ["open", "closed", "open", "closed"]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert _rows(con)[0][1:3] == ("delivered", 1)
