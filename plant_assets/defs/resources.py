@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 
-from plant_assets.core.plant_config import PlantConfig, load_plant, validate_plants
+from plant_assets.core.plant_config import PlantConfig, load_plant, plant_folder, validate_plants
 from plant_assets.core.settings import get_settings
 from plant_assets.core.warehouse_open import open_warehouse
 from plant_assets.standardize.dbt_build import DBT_PROJECT_DIR, dbt_executable
@@ -58,7 +58,7 @@ class PlantsResource(dg.ConfigurableResource):
     plants_dir: str
 
     def plant(self, plant_id: str) -> PlantConfig:
-        return load_plant(Path(self.plants_dir) / plant_id)
+        return load_plant(plant_folder(Path(self.plants_dir), plant_id))
 
     def all(self) -> tuple[dict[str, PlantConfig], dict[str, str]]:
         return validate_plants(Path(self.plants_dir))
