@@ -114,6 +114,9 @@ def deliver(
     counts = deliver_with_short_connections(lambda: closing(_connect()), webhooks(plants),
                                             max_attempts=attempts, backoff_seconds=backoff)
     console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    if counts["waiting"] or counts["deferred"]:
+        console.print(f"{counts['waiting'] + counts['deferred']} alert(s) wait for their next try "
+                      "(next_attempt_at in actions.alert_outbox, or the call's time budget ran out)")
     if counts["rejected"] or counts["refused"]:
         fail(f"{counts['rejected']} alert(s) rejected by their receiver (4xx), {counts['refused']} refused "
              "(webhook host not allowed); each row's last_error in actions.alert_outbox says why",

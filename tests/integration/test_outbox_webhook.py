@@ -32,7 +32,7 @@ def test_outage_then_recovery_delivers_each_revision_exactly_once(tmp_path):
         upsert_alerts(con, pd.DataFrame([_candidate(date(2026, 9, 9), "yellow"), _candidate(date(2026, 9, 9), "warning", "c2")]))
         rx.mode = "503"
         counts = deliver_outbox(con, hook, max_attempts=3, backoff_seconds=0.01, sleep=sleeps.append)
-        assert counts == {"delivered": 0, "failed": 1, "rejected": 0, "refused": 0, "no_endpoint": 0, "waiting": 1,
+        assert counts == {"delivered": 0, "failed": 2, "rejected": 0, "refused": 0, "no_endpoint": 0, "waiting": 0,
                           "deferred": 0}
         assert sleeps == [0.01, 0.02], "exponential backoff between tries; the second row waits for the next call"
         pending = con.execute("select status, attempts, last_error from actions.alert_outbox order by idempotency_key").fetchall()

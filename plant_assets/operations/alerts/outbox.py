@@ -115,7 +115,8 @@ def send_rows(
     """Post the due rows (no database here). Per row: up to `max_attempts` tries, each within
     `timeout_seconds` wall-clock, with exponential backoff in between; the whole call stops starting new
     tries after `budget_seconds` (the rows left are `deferred` to the next call, untouched).
-    Rows of an endpoint keep their order: behind a row that waits or failed, later rows wait too."""
+    Rows of an endpoint keep their order: behind a row that waits (`waiting`) or failed in this call (counted
+    `failed`, and given the same next_attempt_at), later rows wait too."""
     allowed = allowed_webhook_hosts() if allowed_hosts is None else allowed_hosts
     counts = dict.fromkeys(COUNT_KEYS, 0)
     outcomes: list[Outcome] = []
@@ -134,8 +135,10 @@ def send_rows(
             counts["refused"] += 1
             continue
         if url in held:
-            counts["waiting"] += 1
-            if held[url] is not None:  # the endpoint failed in this call: wait as long as the row ahead
+            if held[url] is None:  # the row ahead waits out its backoff: so does this one
+                counts["waiting"] += 1
+            else:  # the endpoint failed in this call: not delivered, and it waits as long as the row ahead
+                counts["failed"] += 1
                 outcomes.append(Outcome(row.key, "pending", row.attempts, "waiting behind an earlier alert "
                                         "to the same endpoint, which failed", held[url]))
             continue
