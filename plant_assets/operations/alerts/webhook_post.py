@@ -21,7 +21,14 @@ class PostResult:
 
 def post_within(url: str, body: str, headers: dict[str, str], deadline_seconds: float) -> PostResult:
     """POST `body` to `url`; whatever the server does, return within `deadline_seconds` (plus the loop's start)."""
-    return asyncio.run(_post_within(url, body, headers, deadline_seconds))
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(_post_within(url, body, headers, deadline_seconds))
+    finally:
+        # Not asyncio.run: it would wait for a name lookup still running in the resolver thread after the
+        # deadline cancelled it; close() leaves that thread to finish on its own.
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 async def _post_within(url: str, body: str, headers: dict[str, str], deadline_seconds: float) -> PostResult:
