@@ -103,17 +103,26 @@ def deliver(
 
     Example: plant-assets alerts deliver --attempts 2
     """
+    from contextlib import closing
+
     from plant_assets.core.plant_config import validate_plants
     from plant_assets.core.settings import get_settings
-    from plant_assets.operations.alerts.outbox import deliver_outbox, webhooks
+    from plant_assets.operations.alerts.outbox import deliver_with_short_connections, webhooks
 
     plants, _ = validate_plants(get_settings().plants_dir)
-    con = _connect()
-    try:
-        counts = deliver_outbox(con, webhooks(plants), max_attempts=attempts, backoff_seconds=backoff)
-    finally:
-        con.close()
+    # The warehouse is open only to read the due rows and to write the outcomes, not during the POSTs.
+    counts = deliver_with_short_connections(lambda: closing(_connect()), webhooks(plants),
+                                            max_attempts=attempts, backoff_seconds=backoff)
     console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    if counts["waiting"] or counts["deferred"]:
+        console.print(f"{counts['waiting'] + counts['deferred']} alert(s) wait for their next try "
+                      "(next_attempt_at in actions.alert_outbox, or the call's time budget ran out)")
+    if counts["rejected"] or counts["refused"]:
+        fail(f"{counts['rejected']} alert(s) rejected by their receiver (4xx), {counts['refused']} refused "
+             "(webhook host not allowed); each row's last_error in actions.alert_outbox says why",
+             "fix the receiver or the plant's webhook_url, or allow the host in PLANT_ASSETS_WEBHOOK_ALLOWED_HOSTS "
+             "(docs/operations.md); refused rows are retried by the next call, rejected ones are not",
+             exit_code=2)
     if counts["failed"]:
         fail(f"{counts['failed']} alert(s) could not be delivered; they stay in the outbox",
              "check each plant's webhook URL in plant.yaml and that it answers, then run `plant-assets alerts deliver` again",

@@ -13,6 +13,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from plant_assets.core.settings import Settings, get_settings
 
@@ -27,8 +28,9 @@ NO_STATE_HINT = ("run `make demo` (or `plant-assets demo`) first, or point PLANT
 
 def fail(message: str, hint: str, exit_code: int = 1) -> NoReturn:
     """Print `Error: <message>` and `Hint: <hint>` on stderr and exit with `exit_code`."""
-    err_console.print(f"[bold red]Error:[/bold red] {message}", soft_wrap=True, highlight=False)
-    err_console.print(f"[bold]Hint:[/bold] {hint}", soft_wrap=True, highlight=False)
+    # Escaped: a message may quote a pattern such as [a-z0-9_], which rich would take for markup and drop.
+    err_console.print(f"[bold red]Error:[/bold red] {escape(message)}", soft_wrap=True, highlight=False)
+    err_console.print(f"[bold]Hint:[/bold] {escape(hint)}", soft_wrap=True, highlight=False)
     raise typer.Exit(exit_code)
 
 
@@ -50,8 +52,15 @@ def known_plant_ids(settings: Settings | None = None) -> list[str]:
 
 
 def require_plant(plant_id: str, settings: Settings | None = None) -> Path:
-    """The plant's folder, or an error listing the plants there are."""
+    """The plant's folder, or an error listing the plants there are. The id is checked before any path is
+    built from it: `../evil` never reads outside the plants folder."""
+    from plant_assets.core.plant_config import plant_id_problem
+
     settings = settings or get_settings()
+    problem = plant_id_problem(plant_id)
+    if problem:
+        fail(problem, "name the plant by its folder in the plants folder, e.g. plant_a "
+             "(`plant-assets plant validate` lists them)")
     folder = settings.plants_dir / plant_id
     if not folder.is_dir():
         known = ", ".join(known_plant_ids(settings)) or "none"

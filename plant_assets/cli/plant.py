@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from plant_assets.cli.common import console, fail, parse_day, require_plant
@@ -47,7 +47,7 @@ def plant_validate(plant_id: str = typer.Argument(None, help="Plant id (folder n
     for pid, plant in good.items():
         console.print(f"[green]ok[/green] {pid}: {plant.name}, {plant.historian.dialect}, {len(plant.tag_map)} tags, {plant.timezone}")
     for pid, error in bad.items():
-        console.print(f"[red]invalid[/red] {pid}:\n{error}")
+        console.print(f"[red]invalid[/red] {escape(pid)}:\n{escape(error)}")
     if bad:
         fail(f"{len(bad)} invalid plant config(s): {', '.join(sorted(bad))}",
              "fix each file and line named above (docs/onboarding.md), then validate again")
@@ -75,7 +75,7 @@ def plant_init(
     """
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from plant_assets.core.plant_config import ID_PATTERN
+    from plant_assets.core.plant_config import plant_id_problem
     from plant_assets.ingest.contract import DialectConfigError
     from plant_assets.ingest.dialects import DIALECTS
     from plant_assets.onboarding import scaffold_plant
@@ -95,8 +95,8 @@ def plant_init(
         raise typer.BadParameter(f"{options!r} is not a JSON object; e.g. '{{\"delimiter\": \";\"}}'",
                                  param_hint="--options")
     sample_day = parse_day(day, "--day")
-    if not re.fullmatch(ID_PATTERN, plant_id):
-        fail(f"{plant_id!r} is not a plant id", "use lower case letters, digits and underscores, e.g. plant_d")
+    if plant_id_problem(plant_id):
+        fail(plant_id_problem(plant_id), "choose an id such as plant_d")
     settings = get_settings()
     try:
         folder, suggestions, read = scaffold_plant(
@@ -134,6 +134,7 @@ def plant_readiness(
     """
     from plant_assets.core.plant_config import PlantConfigError, load_plant
     from plant_assets.onboarding import readiness
+    from plant_assets.onboarding.plant_checks import webhook_problem
 
     settings = get_settings()
     days = [parse_day(d, "--day") for d in day] if day else None
@@ -141,16 +142,20 @@ def plant_readiness(
     try:
         plant = load_plant(folder)
     except PlantConfigError as exc:
-        console.print(f"[red]invalid[/red] {plant_id}:\n{exc}")
+        console.print(f"[red]invalid[/red] {plant_id}:\n{escape(str(exc))}")
         fail(f"plant {plant_id} has an invalid config", f"fix the files and lines named above, then "
              f"`plant-assets plant validate {plant_id}`")
     report = readiness(plant, plant.landing_path(settings.landing_dir), days)
+    webhook = webhook_problem(plant)
     if as_json:
         console.print_json(json.dumps({
             "plant_id": report.plant_id, "signals": report.signals, "missing_signals": report.missing_signals,
             "kpis": [k.__dict__ for k in report.kpis], "exports": report.exports, "parse": report.parse,
+            "webhook_problem": webhook,
         }, default=str))
         return
+    if webhook:
+        console.print(f"[red]webhook refused[/red] {escape(webhook)}")
     table = Table(title=f"{plant_id}: canonical signals per asset")
     table.add_column("asset")
     table.add_column("mapped")

@@ -36,6 +36,7 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Safe in Dagster partition keys (no "| , [ ]"), in paths and in SQL identifiers.
 ID_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
+ID_RULE = "a lower case letter, then 1 to 31 lower case letters, digits or underscores"
 ASSET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 OWNER_ROLES = ("operations", "maintenance", "energy", "central_data_team")
 
@@ -440,10 +441,39 @@ def load_plant(folder: Path) -> PlantConfig:
     return plant.model_copy(update={"tag_map": tuple(mappings)})
 
 
+def plant_id_problem(plant_id: str) -> str | None:
+    """Why `plant_id` cannot name a plant (nor its folder under plants/), or None. Checked before any path is
+    built from it, so `../elsewhere` never reaches the file system."""
+    if re.fullmatch(ID_PATTERN, plant_id):
+        return None
+    return f"{plant_id!r} is not a plant id: ids match {ID_PATTERN} ({ID_RULE})"
+
+
+def plant_folder(plants_dir: Path, plant_id: str) -> Path:
+    """plants_dir / plant_id for a valid id; a PlantConfigError otherwise."""
+    problem = plant_id_problem(plant_id)
+    if problem:
+        raise PlantConfigError(problem)
+    return Path(plants_dir) / plant_id
+
+
 def plant_folders(plants_dir: Path) -> list[Path]:
+    """The folders of plants_dir named by a valid plant id."""
     if not plants_dir.is_dir():
         return []
-    return sorted(p for p in plants_dir.iterdir() if p.is_dir() and re.match(ID_PATTERN, p.name))
+    return sorted(p for p in plants_dir.iterdir() if p.is_dir() and plant_id_problem(p.name) is None)
+
+
+def misnamed_plant_folders(plants_dir: Path) -> dict[str, str]:
+    """Folders of plants_dir whose name is no plant id (e.g. `Plant-A`, `plänt_ü`) -> why: reported, not
+    silently skipped. Hidden folders (`.git`) are not plants."""
+    if not plants_dir.is_dir():
+        return {}
+    return {
+        p.name: f"{p}: folder not read as a plant: {plant_id_problem(p.name)}; rename it (and its plant_id)"
+        for p in sorted(plants_dir.iterdir())
+        if p.is_dir() and not p.name.startswith(".") and plant_id_problem(p.name)
+    }
 
 
 def load_plants(plants_dir: Path) -> dict[str, PlantConfig]:
@@ -452,9 +482,10 @@ def load_plants(plants_dir: Path) -> dict[str, PlantConfig]:
 
 
 def validate_plants(plants_dir: Path) -> tuple[dict[str, PlantConfig], dict[str, str]]:
-    """Valid plants and, separately, the error text for each invalid one: one bad plant never hides others."""
+    """Valid plants and, separately, the error text for each invalid one (a misnamed folder included): one bad
+    plant never hides others."""
     good: dict[str, PlantConfig] = {}
-    bad: dict[str, str] = {}
+    bad: dict[str, str] = misnamed_plant_folders(plants_dir)
     for folder in plant_folders(plants_dir):
         try:
             good[folder.name] = load_plant(folder)

@@ -12,20 +12,21 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 
-from plant_assets.core.plant_config import PlantConfig, load_plant, validate_plants
+from plant_assets.core.plant_config import PlantConfig, load_plant, plant_folder, validate_plants
 from plant_assets.core.settings import get_settings
+from plant_assets.core.warehouse_open import open_warehouse
 from plant_assets.standardize.dbt_build import DBT_PROJECT_DIR, dbt_executable
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse. One writer at a time: writers run in the `warehouse` pool."""
+    """The DuckDB warehouse. One writer at a time: writers run in the `warehouse` pool. A step outside that
+    pool opens it briefly with `wait_seconds` > 0, waiting out another run's lock (core/warehouse_open.py)."""
 
     path: str
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only)
+    def connect(self, read_only: bool = False, wait_seconds: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = open_warehouse(self.path, read_only=read_only, wait_seconds=wait_seconds)
         try:
             yield con
         finally:
@@ -57,7 +58,7 @@ class PlantsResource(dg.ConfigurableResource):
     plants_dir: str
 
     def plant(self, plant_id: str) -> PlantConfig:
-        return load_plant(Path(self.plants_dir) / plant_id)
+        return load_plant(plant_folder(Path(self.plants_dir), plant_id))
 
     def all(self) -> tuple[dict[str, PlantConfig], dict[str, str]]:
         return validate_plants(Path(self.plants_dir))

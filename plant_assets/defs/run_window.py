@@ -28,7 +28,8 @@ class PipelineReport:
         return not self.ingest_failures and not self.training_failures
 
 
-# The actions after training: scoring, alerts, scorecard and the analysts' copy (one run, pool `warehouse`).
+# The actions after training: scoring, alerts, scorecard and the analysts' copy (one run, pool `warehouse`;
+# the notifier in pool `webhooks`, opening the warehouse only briefly).
 ACTION_ASSETS = (
     "energy_performance", "energy_alerts", "operational_alerts", "alert_notifier", "rollout_scorecard",
     "analyst_warehouse",

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from plant_assets.core.plant_config import ID_PATTERN
+from plant_assets.core.plant_config import plant_folder
 from plant_assets.core.products import DEFAULT_FAMILY
 from plant_assets.onboarding.drafting import Suggestion, draft_tag_map
 from plant_assets.onboarding.sample import DATE_IN_NAME, SampleRead, read_sample
@@ -75,9 +75,7 @@ def scaffold_plant(plants_dir: Path, plant_id: str, sample: Path, dialect: str, 
                    options: dict[str, Any] | None = None, name: str | None = None, day: date | None = None,
                    min_confidence: float = 0.0, force: bool = False) -> tuple[Path, list[Suggestion], SampleRead]:
     """Write plants/<plant_id>/ from a sample export; returns (folder, suggestions, what the sample held)."""
-    if not re.match(ID_PATTERN, plant_id):
-        raise ValueError(f"plant id {plant_id!r} must match {ID_PATTERN} (lower case, digits, underscores)")
-    folder = Path(plants_dir) / plant_id
+    folder = plant_folder(Path(plants_dir), plant_id)  # a ValueError for a bad id, before any path is used
     if folder.exists() and not force:
         raise FileExistsError(f"{folder} exists; pass force to overwrite its plant.yaml and tag_map.csv")
     sample = Path(sample)

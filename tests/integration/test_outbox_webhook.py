@@ -3,11 +3,12 @@ delivery resumes later and every alert revision arrives exactly once (Idempotenc
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
+from plant_assets.operations.actions_tables import utc_now
 from plant_assets.operations.alerts.outbox import deliver_outbox
 from plant_assets.operations.alerts.store import upsert_alerts
 from tests.webhook_receiver import WebhookReceiver
@@ -31,18 +32,21 @@ def test_outage_then_recovery_delivers_each_revision_exactly_once(tmp_path):
         upsert_alerts(con, pd.DataFrame([_candidate(date(2026, 9, 9), "yellow"), _candidate(date(2026, 9, 9), "warning", "c2")]))
         rx.mode = "503"
         counts = deliver_outbox(con, hook, max_attempts=3, backoff_seconds=0.01, sleep=sleeps.append)
-        assert counts == {"delivered": 0, "failed": 2, "no_endpoint": 0}
+        assert counts == {"delivered": 0, "failed": 2, "rejected": 0, "refused": 0, "no_endpoint": 0, "waiting": 0,
+                          "deferred": 0}
         assert sleeps == [0.01, 0.02], "exponential backoff between tries; the second row waits for the next call"
         pending = con.execute("select status, attempts, last_error from actions.alert_outbox order by idempotency_key").fetchall()
-        assert pending[0] == ("pending", 3, "HTTP 503") and pending[1][0] == "pending"
+        assert pending[0] == ("pending", 3, "HTTP 503 Service Unavailable") and pending[1][0] == "pending"
+        hours_later = lambda hours: lambda: utc_now() + timedelta(hours=hours)  # noqa: E731  past each backoff
 
         # Still down (connection dropped) while the condition escalates: a new revision is queued, nothing lost.
         rx.mode = "drop"
         upsert_alerts(con, pd.DataFrame([_candidate(date(2026, 9, 10), "red")]))
-        assert deliver_outbox(con, hook, max_attempts=2, backoff_seconds=0, timeout_seconds=2)["delivered"] == 0
+        assert deliver_outbox(con, hook, max_attempts=2, backoff_seconds=0, timeout_seconds=2,
+                              clock=hours_later(2))["delivered"] == 0
 
         rx.mode = "up"
-        counts = deliver_outbox(con, hook, backoff_seconds=0)
+        counts = deliver_outbox(con, hook, backoff_seconds=0, clock=hours_later(4))
         assert counts["delivered"] == 3 and counts["failed"] == 0
         # Delivered rows are not sent again; a persisting condition does not enqueue anything new.
         upsert_alerts(con, pd.DataFrame([_candidate(date(2026, 9, 11), "red")]))
@@ -59,7 +63,7 @@ def test_receiver_dedupes_a_redelivery_and_no_endpoint_keeps_rows(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     upsert_alerts(con, pd.DataFrame([_candidate(date(2026, 9, 9), "yellow")]))
     # No webhook configured: the row is kept and marked, not dropped.
-    assert deliver_outbox(con, lambda plant_id: None) == {"delivered": 0, "failed": 0, "no_endpoint": 1}
+    assert deliver_outbox(con, lambda plant_id: None)["no_endpoint"] == 1
     assert con.execute("select status, last_error from actions.alert_outbox").fetchone() == ("no_endpoint", "no endpoint configured")
     with WebhookReceiver() as rx:
         assert deliver_outbox(con, lambda plant_id: rx.url)["delivered"] == 1

@@ -15,7 +15,7 @@ from plant_assets.defs.resources import (
 )
 from plant_assets.operations.actions_tables import ENERGY_PERFORMANCE, replace_days
 from plant_assets.operations.alerts.evaluation import raise_and_resolve
-from plant_assets.operations.alerts.outbox import deliver_outbox, webhooks
+from plant_assets.operations.alerts.outbox import deliver_with_short_connections, webhooks
 from plant_assets.operations.alerts.rules import rules_for
 from plant_assets.operations.alerts.rules.base import ENERGY, OPERATIONAL, RuleInputs
 from plant_assets.operations.alerts.rules.motor_health import motor_champion_versions
@@ -172,19 +172,27 @@ def operational_alerts(
     return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in counts.items()})
 
 
+# The notifier waits on the network, not on the warehouse: its own pool, and the warehouse is opened only to
+# read the due rows and to write the outcomes, each time waiting up to this long for another run's lock.
+NOTIFIER_WAREHOUSE_WAIT_SECONDS = 300.0
+
+
 @dg.asset(
     group_name="operations",
     kinds={"python", "duckdb"},
     owners=[CENTRAL_TEAM],
-    pool="warehouse",
+    pool="webhooks",
     deps=[energy_alerts, operational_alerts],
     description="Drains actions.alert_outbox: posts each new or escalated alert as JSON to the plant's webhook "
-    "(Idempotency-Key = alert_id:revision) with retries and exponential backoff; undelivered rows stay queued.",
+    "(Idempotency-Key = alert_id:revision) with retries and exponential backoff, each POST within a deadline and "
+    "the call within a time budget; undelivered rows stay queued until their next_attempt_at. Only hosts in "
+    "PLANT_ASSETS_WEBHOOK_ALLOWED_HOSTS are contacted. Pool `webhooks`: the warehouse is not held while waiting.",
 )
 def alert_notifier(warehouse: WarehouseResource, plants: PlantsResource) -> dg.MaterializeResult:
     configs, _ = plants.all()
-    with warehouse.connect() as con:
-        counts = deliver_outbox(con, webhooks(configs))
+    counts = deliver_with_short_connections(
+        lambda: warehouse.connect(wait_seconds=NOTIFIER_WAREHOUSE_WAIT_SECONDS), webhooks(configs)
+    )
     return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in counts.items()})
 
 
