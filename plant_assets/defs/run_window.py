@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from plant_assets.defs.partitions import plant_day_key
-from plant_assets.defs.recovery import recover_after_crash, run_tags
+from plant_assets.defs.recovery import LOGGER, recover_after_crash, run_tags
 
 
 @dataclass
@@ -65,12 +65,13 @@ def run_window(
     train: bool = True,
     progress: Callable[[str], None] = lambda message: None,
     log_level: str = "WARNING",
+    notice: Callable[[str], None] = LOGGER.warning,
 ) -> PipelineReport:
     report = PipelineReport()
     quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     days = day_range(first_day, last_day)
     # A crash of an earlier run must not block this one (its pool slot) nor leave debris: no operator step.
-    recover_after_crash(instance)
+    recover_after_crash(instance, notice)
     process = run_tags()  # every run names this process, so the next start can tell if it died
 
     progress("registry")
