@@ -45,7 +45,8 @@ def _has_alias(client, name: str, version: str) -> bool:
 def recover_mlflow(client, is_alive: Callable[[dict[str, str]], bool | None], reason: str) -> MlflowRecovery:
     """Mark RUNNING runs of dead processes FAILED (tag `plant_assets.recovery` = `reason`), then delete every
     model version without an alias that is half registered: created by such a run, or lacking the
-    fingerprint tag while its run is not running. A version with an alias is in use and stays."""
+    fingerprint tag while its run is not running. A version with an alias is in use and stays; models the
+    platform's training did not create (no `use_case` tag) are not touched."""
     recovery = MlflowRecovery()
     dead_runs = set()
     for run in _running_runs(client):
@@ -55,6 +56,8 @@ def recover_mlflow(client, is_alive: Callable[[dict[str, str]], bool | None], re
             dead_runs.add(run.info.run_id)
             recovery.failed_runs.append(run.info.run_id)
     for model in client.search_registered_models(max_results=1000):
+        if "use_case" not in model.tags:  # not registered by the platform's training: not ours to judge
+            continue
         for version in client.search_model_versions(f"name = '{model.name}'"):
             if _has_alias(client, model.name, version.version):
                 continue

@@ -64,7 +64,7 @@ def _worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
     """The pid the daemon-launched run worker reported when it started, if any."""
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         event = record.dagster_event
-        if event and record.user_message.startswith(WORKER_STARTED):
+        if event and (event.message or "").startswith(WORKER_STARTED):
             pid = event.engine_event_data.metadata.get("pid")
             if pid is not None and str(pid.value).isdigit():
                 return int(pid.value)

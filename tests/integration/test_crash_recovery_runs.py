@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.events import EngineEventData  # what the run worker reports, as it reports it
 
 from plant_assets.core.settings import REPO_ROOT
 from plant_assets.defs.recovery import recover_dead_runs
@@ -109,3 +110,44 @@ def test_a_live_run_is_left_alone(dagster_home: Path, monkeypatch):
         assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
         assert not recover_dead_runs(instance, print).anything
         assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+
+
+def test_the_daemon_sensor_recovers_a_killed_run(dagster_home: Path, tmp_path: Path, monkeypatch):
+    from plant_assets.defs.automation.crash_recovery import crash_recovery
+
+    _kill_while_holding_the_slot(dagster_home, tmp_path)
+    monkeypatch.setenv("PLANT_ASSETS_DAGSTER_STORAGE", str(dagster_home / "storage"))
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        result = crash_recovery(dg.build_sensor_context(instance=instance))
+        assert result.skip_message.startswith("recovered 1 dead run(s)")
+        assert instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots == []
+        assert crash_recovery(dg.build_sensor_context(instance=instance)).skip_message == "no dead run and no debris"
+
+
+def test_a_daemon_run_whose_worker_died_is_found_by_the_pid_it_reported(dagster_home: Path, monkeypatch):
+    """Runs the daemon launches carry no tags of ours: their run worker reports its pid when it starts."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    monkeypatch.setenv("PLANT_ASSETS_DAGSTER_STORAGE", str(dagster_home / "storage"))
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        run = instance.create_run_for_job(dg.GraphDefinition("g").to_job())
+        instance.handle_run_event(run.run_id, dg.DagsterEvent(
+            event_type_value="PIPELINE_START", job_name=run.job_name, message="start"))
+        instance.report_engine_event(f"Started process for run (pid: {gone.pid}).", run,
+                                     EngineEventData.in_process(gone.pid))
+        recovery = recover_dead_runs(instance, print)
+        assert list(recovery.failed_runs) == [run.run_id]
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+
+
+def test_a_finished_run_that_still_holds_a_slot_releases_it(dagster_home: Path, tmp_path: Path, monkeypatch):
+    """The probe's manual attempt: marking the dead run failed by hand does not free its slot; the next start does."""
+    _kill_while_holding_the_slot(dagster_home, tmp_path)
+    monkeypatch.setenv("PLANT_ASSETS_DAGSTER_STORAGE", str(dagster_home / "storage"))
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        [dead] = instance.get_runs()
+        instance.report_run_failed(dead, "marked failed by hand")
+        assert len(instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots) == 1
+        recovery = recover_dead_runs(instance, print)
+        assert recovery.freed_runs == {dead.run_id: ["warehouse"]} and recovery.failed_runs == {}
+        assert instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots == []
