@@ -71,14 +71,14 @@ def _worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
     return None
 
 
-def run_alive(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool | None:
-    """True / False when the run's process is known; None when it cannot be checked from here."""
+def run_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[str, bool | None]:
+    """The run's process ("host pid N") and whether it is alive: None when it cannot be checked from here."""
     if HOST_TAG in run.tags and PID_TAG in run.tags:
-        return is_alive(dict(run.tags))
-    if not _is_single_host(instance):
-        return None
-    pid = _worker_pid(instance, run.run_id)
-    return None if pid is None else pid_alive(pid)
+        return f"{run.tags[HOST_TAG]} pid {run.tags[PID_TAG]}", is_alive(dict(run.tags))
+    pid = _worker_pid(instance, run.run_id) if _is_single_host(instance) else None
+    if pid is None:
+        return "unknown", None
+    return f"{socket.gethostname()} pid {pid} (run worker)", pid_alive(pid)
 
 
 def _pools_by_run(instance: dg.DagsterInstance) -> dict[str, list[str]]:
@@ -98,9 +98,9 @@ def recover_dead_runs(instance: dg.DagsterInstance, log: Callable[[str], None]) 
     pools = _pools_by_run(instance)
     for record in instance.get_run_records(dg.RunsFilter(statuses=UNFINISHED)):
         run = record.dagster_run
-        if run_alive(instance, run) is not False:
+        where, alive = run_process(instance, run)
+        if alive is not False:
             continue
-        where = f"{run.tags.get(HOST_TAG, socket.gethostname())} pid {run.tags.get(PID_TAG, 'of its run worker')}"
         instance.report_run_failed(run, f"process {where} is gone (crash or kill): marked failed by crash recovery")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         recovery.failed_runs[run.run_id] = pools.get(run.run_id, [])
@@ -130,11 +130,11 @@ def recover_debris(recovery: Recovery, log: Callable[[str], None]) -> None:
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
-    mlflow = recover_mlflow(client, is_alive, "process gone (crash or kill): marked FAILED by crash recovery")
-    recovery.failed_mlflow_runs, recovery.deleted_model_versions = mlflow.failed_runs, mlflow.deleted_versions
-    for run_id in mlflow.failed_runs:
+    cleaned = recover_mlflow(client, is_alive, "process gone (crash or kill): marked FAILED by crash recovery")
+    recovery.failed_mlflow_runs, recovery.deleted_model_versions = cleaned.failed_runs, cleaned.deleted_versions
+    for run_id in cleaned.failed_runs:
         log(f"marked MLflow run {run_id} FAILED: its process is gone")
-    for version in mlflow.deleted_versions:
+    for version in cleaned.deleted_versions:
         log(f"deleted model version {version}: registered by a training that died before tagging it")
 
 
