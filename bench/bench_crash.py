@@ -22,6 +22,7 @@ from plant_assets.core.settings import REPO_ROOT
 FIRST, LAST = "2026-09-07", "2026-09-11"
 KILL_POINTS = ("dbt", "training.registered", "publish.copied")
 CLI = "from plant_assets.cli import app; app()"
+RECOVERY_LINES = ("recovered run", "removed ", "marked MLflow run", "deleted model version")
 
 
 def _home(root: Path) -> tuple[Path, dict[str, str]]:
@@ -29,6 +30,8 @@ def _home(root: Path) -> tuple[Path, dict[str, str]]:
     shutil.copytree(REPO_ROOT / "plants" / "plant_a", plants / "plant_a")
     config = yaml.safe_load((plants / "plant_a" / "plant.yaml").read_text())
     config["energy_baseline"] = {"start": FIRST, "end": "2026-09-10"}
+    # an energy waste on the last day, after the baseline: alerts to compare too
+    config["simulation"]["faults"] = [{"type": "energy_waste", "start_day": 5, "end_day": 5, "base_load_factor": 2.5}]
     (plants / "plant_a" / "plant.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     (root / "dagster_home").mkdir()
     shutil.copy(REPO_ROOT / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
@@ -79,7 +82,7 @@ def run(quick: bool = False) -> str:
             code, seconds, _ = _cli(crashed_env, *run_args, crash_at=point)
             rows.append(f"| killed at `{point}` | {'SIGKILL' if code == -9 else f'exit {code} (not killed!)'} | {seconds:.0f} s |")
         code, seconds, out = _cli(crashed_env, *run_args)
-        recovered = sum(line.startswith("recovered run") for line in out.splitlines())
+        recovered = sum(line.startswith(RECOVERY_LINES) for line in out.splitlines())
         rows.append(f"| re-run, no manual step | {'completed' if code == 0 else f'FAILED (exit {code})'}, "
                     f"{recovered} recovery line(s) | {seconds:.0f} s |")
         reference, crashed = _state(reference_home, reference_env), _state(crashed_home, crashed_env)

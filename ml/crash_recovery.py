@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ml.model_registry import CHALLENGER, CHAMPION
-
 FINGERPRINT_TAG = "training_data_fingerprint"
 RECOVERY_TAG = "plant_assets.recovery"
 
@@ -30,18 +28,6 @@ def _running_runs(client):
                               max_results=10000)
 
 
-def _has_alias(client, name: str, version: str) -> bool:
-    from mlflow.exceptions import MlflowException
-
-    for alias in (CHAMPION, CHALLENGER):
-        try:
-            if str(client.get_model_version_by_alias(name, alias).version) == str(version):
-                return True
-        except MlflowException:
-            continue
-    return False
-
-
 def recover_mlflow(client, is_alive: Callable[[dict[str, str]], bool | None], reason: str) -> MlflowRecovery:
     """Mark RUNNING runs of dead processes FAILED (tag `plant_assets.recovery` = `reason`), then delete every
     model version without an alias that is half registered: created by such a run, or lacking the
@@ -58,8 +44,9 @@ def recover_mlflow(client, is_alive: Callable[[dict[str, str]], bool | None], re
     for model in client.search_registered_models(max_results=1000):
         if "use_case" not in model.tags:  # not registered by the platform's training: not ours to judge
             continue
+        aliased = {str(version) for version in model.aliases.values()}
         for version in client.search_model_versions(f"name = '{model.name}'"):
-            if _has_alias(client, model.name, version.version):
+            if str(version.version) in aliased:
                 continue
             if version.run_id in dead_runs or (FINGERPRINT_TAG not in version.tags and not _run_running(client, version.run_id)):
                 client.delete_model_version(model.name, version.version)

@@ -74,3 +74,6 @@ def test_a_training_killed_after_registration_leaves_no_debris(tmp_path: Path):
     # a second start changes nothing: a complete version and finished runs are not debris
     assert recover_mlflow(client, is_alive, "process gone").failed_runs == []
     assert len(client.search_model_versions("name = 'quality.p'")) == 1
+    # a version in use (an alias points at it) is never deleted, even without its fingerprint
+    client.delete_model_version_tag("quality.p", version.version, "training_data_fingerprint")
+    assert recover_mlflow(client, is_alive, "process gone").deleted_versions == []
