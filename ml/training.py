@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ml import governance, model_registry
+from ml.crash_points import crash_point
 
 if TYPE_CHECKING:
     from ml.use_case import Candidate, UseCase
@@ -187,22 +188,25 @@ def register_version(
         for file_name, png in candidate.plots.items():
             _log_png(png, file_name)
         info = candidate.log_model(name)
-    version = str(info.registered_model_version)
-    validation = governance.validate(candidate.thresholds, candidate.candidate_metrics, candidate.champion_metrics)
-    tags = {
-        "template": spec["name"],
-        "template_version": spec["version"],
-        "plant_id": plant_id,
-        "use_case": use_case,
-        "training_window": f"{window[0]}..{window[1]}",
-        "training_data_fingerprint": fingerprint,
-        "data_gate": "passed (trained only on plant-days whose raw gate passed)",
-        "code_version": code_version,
-    } | candidate.tags | {f"metric.{k}": f"{float(v):.6f}" for k, v in metrics.items()}
-    for key, value in tags.items():
-        client.set_model_version_tag(name, version, key, value)
-    alias, decision = governance.record_validation(client, name, version, validation, plant.models.auto_promote)
-    client.update_model_version(name, version, description=candidate.card.replace("{decision}", decision))
+        crash_point("training.registered")
+        # Tagged, validated and aliased while the run is still RUNNING: a version whose run ended is complete, and
+        # one whose run a crash left RUNNING is a half registration that ml/crash_recovery.py removes.
+        version = str(info.registered_model_version)
+        validation = governance.validate(candidate.thresholds, candidate.candidate_metrics, candidate.champion_metrics)
+        tags = {
+            "template": spec["name"],
+            "template_version": spec["version"],
+            "plant_id": plant_id,
+            "use_case": use_case,
+            "training_window": f"{window[0]}..{window[1]}",
+            "training_data_fingerprint": fingerprint,
+            "data_gate": "passed (trained only on plant-days whose raw gate passed)",
+            "code_version": code_version,
+        } | candidate.tags | {f"metric.{k}": f"{float(v):.6f}" for k, v in metrics.items()}
+        for key, value in tags.items():
+            client.set_model_version_tag(name, version, key, value)
+        alias, decision = governance.record_validation(client, name, version, validation, plant.models.auto_promote)
+        client.update_model_version(name, version, description=candidate.card.replace("{decision}", decision))
     return {
         "model_name": name, "version": version, "alias": alias, "metrics": metrics, "decision": decision,
         "reused": False, "run_id": run.info.run_id, "validation": validation.text(),

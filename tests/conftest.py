@@ -72,8 +72,9 @@ FOLDER_MARKERS = {"e2e": ("e2e",), "browser": ("e2e", "browser")}
 
 # `make test` runs the suite as two pytest processes side by side (marker second_process, and the rest): the
 # second takes every test of the session's demo run (one pipeline run shared by them) and these modules, so both
-# take about the same time (measured: the demo run's tests 5 min, these 4 min, the rest 8.5 min).
-SECOND_PROCESS_MODULES = {"test_energy_only_baseline", "test_historian_only_plant", "test_real_plants"}
+# take about the same time (measured: the demo run's tests 5 min, these 4 min plus the crash test's 80 s, the
+# rest 8.5 min).
+SECOND_PROCESS_MODULES = {"test_energy_only_baseline", "test_historian_only_plant", "test_real_plants", "test_crash_recovery"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -204,7 +204,8 @@ def run(
                 started.append(message)
 
             try:
-                report = run_window(defs, _instance(), plant_ids, first, last, train=train, progress=advance)
+                report = run_window(defs, _instance(), plant_ids, first, last, train=train, progress=advance,
+                                    notice=lambda line: terminal.print(line, style="yellow", markup=False, highlight=False))
             except Exception as exc:  # a step that raises (dbt build, ...) stops the window: say where
                 if os.environ.get("PLANT_ASSETS_DEBUG"):
                     raise

@@ -3,6 +3,7 @@ DuckDB, a Parquet lake and MLflow on SQLite; other environments only change thes
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 
 from plant_assets.core.plant_config import PlantConfig, load_plant, plant_folder, validate_plants
+from plant_assets.core.process_identity import process_tags
 from plant_assets.core.settings import get_settings
 from plant_assets.core.warehouse_open import open_warehouse
 from plant_assets.standardize.dbt_build import DBT_PROJECT_DIR, dbt_executable
@@ -74,6 +76,10 @@ class MlflowResource(dg.ConfigurableResource):
         import mlflow  # heavy import: only inside runs, never at definition load
 
         os.environ["MLFLOW_TRACKING_URI"] = self.tracking_uri
+        # Every MLflow run started here carries this process's host and pid, so crash recovery can tell a
+        # run left RUNNING by a dead process (plant_assets/defs/recovery.py).
+        context = json.loads(os.environ.get("MLFLOW_RUN_CONTEXT") or "{}")
+        os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps(context | process_tags())
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
 

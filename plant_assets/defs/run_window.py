@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from plant_assets.defs.partitions import plant_day_key
+from plant_assets.defs.recovery import LOGGER, recover_after_crash, run_tags
 
 
 @dataclass
@@ -65,13 +66,17 @@ def run_window(
     train: bool = True,
     progress: Callable[[str], None] = lambda message: None,
     log_level: str = "WARNING",
+    notice: Callable[[str], None] = LOGGER.warning,
 ) -> PipelineReport:
     report = PipelineReport()
     quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     days = day_range(first_day, last_day)
+    # A crash of an earlier run must not block this one (its pool slot) nor leave debris: no operator step.
+    recover_after_crash(instance, notice)
+    process = run_tags()  # every run names this process, so the next start can tell if it died
 
     progress("registry")
-    defs.resolve_job_def("refresh_plant_registry").execute_in_process(instance=instance, run_config=quiet)
+    defs.resolve_job_def("refresh_plant_registry").execute_in_process(instance=instance, run_config=quiet, tags=process)
     report.runs += 1
 
     ingest = defs.resolve_job_def("ingest_plant_day")
@@ -80,7 +85,7 @@ def run_window(
             progress(f"ingest {plant_id} {day}")
             key = plant_day_key(plant_id, day)
             result = ingest.execute_in_process(
-                instance=instance, partition_key=str(key), raise_on_error=False, run_config=quiet
+                instance=instance, partition_key=str(key), raise_on_error=False, run_config=quiet, tags=process
             )
             report.runs += 1
             checks = [
@@ -97,7 +102,7 @@ def run_window(
     dbt_keys = [k for k in standardize.asset_layer.executable_asset_keys if k.path[0] in ("seeds", "staging", "intermediate", "marts")]
     progress(f"dbt {first_day}..{last_day}")
     standardize.execute_in_process(
-        instance=instance, asset_selection=dbt_keys, tags=range_tags(first_day, last_day), run_config=quiet
+        instance=instance, asset_selection=dbt_keys, tags=range_tags(first_day, last_day) | process, run_config=quiet
     )
     report.runs += 1
 
@@ -106,7 +111,7 @@ def run_window(
         for plant_id in plant_ids:
             progress(f"train {plant_id}")
             result = training.execute_in_process(
-                instance=instance, partition_key=plant_id, raise_on_error=False, run_config=quiet
+                instance=instance, partition_key=plant_id, raise_on_error=False, run_config=quiet, tags=process
             )
             report.runs += 1
             if not result.success:
@@ -115,7 +120,7 @@ def run_window(
     progress(f"score and alert {first_day}..{last_day}")
     action_keys = [dg.AssetKey(name) for name in ACTION_ASSETS]
     standardize.execute_in_process(
-        instance=instance, asset_selection=action_keys, tags=range_tags(first_day, last_day), run_config=quiet
+        instance=instance, asset_selection=action_keys, tags=range_tags(first_day, last_day) | process, run_config=quiet
     )
     report.runs += 1
     return report

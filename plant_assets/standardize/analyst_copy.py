@@ -13,15 +13,18 @@ Pure logic only (no Dagster): the asset is in publish.py; tests in tests/unit/te
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from ml.crash_points import crash_point
 
 # Tables a published warehouse must contain (and with rows): the analysts' core marts.
 REQUIRED_TABLES = ("marts.kpi_daily", "marts.dim_kpi", "marts.dim_asset", "marts.fct_production_run")
@@ -104,6 +107,23 @@ def _row_counts(path: Path, required: tuple[str, ...]) -> dict[str, int]:
         con.close()
 
 
+def publish_temp_path(target: Path, pid: int) -> Path:
+    """Where process `pid` copies the warehouse before the rename (the pid says who owns a temp file)."""
+    return target.with_name(f".{target.name}.{pid}.tmp")
+
+
+def stale_publish_temps(target: Path, pid_alive: Callable[[int], bool]) -> list[Path]:
+    """Temp copies (and a DuckDB WAL of one) left next to `target` by a publish whose process is gone: a crash
+    between the copy and the rename skips the cleanup of step 4."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.tmp(\.wal)?$")
+    stale = []
+    for path in sorted(Path(target).parent.glob(f".{target.name}.*.tmp*")):
+        match = pattern.match(path.name)
+        if match and not pid_alive(int(match.group(1))):
+            stale.append(path)
+    return stale
+
+
 def publish_warehouse(
     source: Path, target: Path, required: tuple[str, ...] = REQUIRED_TABLES, require_rows: bool = True,
     withhold: Iterable[tuple[str, date]] = (),
@@ -124,9 +144,10 @@ def publish_warehouse(
     started = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
     checkpoint(source)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temp = publish_temp_path(target, os.getpid())
     try:
         shutil.copyfile(source, temp)
+        crash_point("publish.copied")
         withheld = withhold_plant_days(temp, withhold)
         counts = _row_counts(temp, required)
         empty = [t for t, n in counts.items() if n == 0 and t in NON_EMPTY_TABLES]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from plant_assets.standardize.analyst_copy import PublishError, publish_warehouse
+from plant_assets.standardize.analyst_copy import PublishError, publish_warehouse, stale_publish_temps
 
 TABLES = ("marts.kpi_daily",)
 
@@ -76,3 +76,13 @@ def test_a_reader_holding_the_old_file_keeps_its_state(tmp_path):
     finally:
         reader.close()
     assert _count(target) == 7
+
+
+def test_stale_publish_temps_are_those_of_dead_processes(tmp_path):
+    """A publish killed between the copy and the rename leaves `.analyst.duckdb.<pid>.tmp` (and its WAL)."""
+    target = tmp_path / "analyst.duckdb"
+    for name in (".analyst.duckdb.111.tmp", ".analyst.duckdb.111.tmp.wal", ".analyst.duckdb.222.tmp",
+                 ".analyst.duckdb.x.tmp", ".other.duckdb.111.tmp", "analyst.duckdb"):
+        (tmp_path / name).write_text("")
+    stale = stale_publish_temps(target, pid_alive=lambda pid: pid == 222)
+    assert [p.name for p in stale] == [".analyst.duckdb.111.tmp", ".analyst.duckdb.111.tmp.wal"]

@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from plant_assets.defs.automation import jobs, schedules, sensors
+from plant_assets.defs.automation import crash_recovery, jobs, schedules, sensors
 
-defs = dg.load_definitions_from_modules([jobs, schedules, sensors])
+defs = dg.load_definitions_from_modules([jobs, schedules, sensors, crash_recovery])

@@ -13,6 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from ml.crash_points import crash_point
 from plant_assets.core.owners import CENTRAL_TEAM
 from plant_assets.defs.partitions import day_partitions
 from plant_assets.defs.resources import dbt_project
@@ -67,4 +68,6 @@ ensure_manifest(Path(project.manifest_path))
 def plant_kpi_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Every plant's local tags mapped onto shared KPI semantics, rebuilt for the partition's days."""
     first_day, last_day = days_of_window(*context.partition_time_window)
-    yield from dbt.cli(dbt_build_args(first_day, last_day), context=context).stream()
+    for event in dbt.cli(dbt_build_args(first_day, last_day), context=context).stream():
+        crash_point("dbt")  # test-only (ml/crash_points.py): a power cut while dbt writes the warehouse
+        yield event
