@@ -113,7 +113,7 @@ def test_a_live_run_is_left_alone(dagster_home: Path, monkeypatch):
 
 
 def test_the_daemon_sensor_recovers_a_killed_run(dagster_home: Path, tmp_path: Path, monkeypatch):
-    from plant_assets.defs.automation.crash_recovery import crash_recovery
+    from plant_assets.defs.automation.recovery_sensor import crash_recovery
 
     _kill_while_holding_the_slot(dagster_home, tmp_path)
     monkeypatch.setenv("PLANT_ASSETS_DAGSTER_STORAGE", str(dagster_home / "storage"))

@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from plant_assets.defs.automation import crash_recovery, jobs, schedules, sensors
+from plant_assets.defs.automation import jobs, recovery_sensor, schedules, sensors
 
-defs = dg.load_definitions_from_modules([jobs, schedules, sensors, crash_recovery])
+defs = dg.load_definitions_from_modules([jobs, schedules, sensors, recovery_sensor])
