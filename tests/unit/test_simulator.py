@@ -218,7 +218,10 @@ def test_short_window_places_faults_and_skips_days_past_it(plants, tmp_path):
     assert motor["first_zone_d_date"] < motor["failure_date"] == (START + timedelta(days=5)).isoformat()
     daily = _truth(tmp_path / "truth", "daily.csv")
     b = daily[daily["plant_id"] == "plant_b"].reset_index(drop=True)
-    assert b.loc[2:3, "kwh_per_unit"].min() >= 1.15 * b.drop(index=[2, 3])["kwh_per_unit"].median()
+    # the waste lands on days 2-3 only (plant_b's orders run at 60-96 % of the ideal rate, so a day's kWh/unit
+    # varies too much to show it; the truth's counterfactual does)
+    assert (b.loc[2:3, "injected_waste_kwh"] > 0.1 * b.loc[2:3, "energy_kwh"]).all()
+    assert (b.drop(index=[2, 3])["injected_waste_kwh"] == 0).all()
 
     late = _with_simulation(
         plants["plant_c"], faults=[{"type": "motor_degradation", "motor": "L2-M1", "onset_day": 1, "failure_day": 30}]
