@@ -103,6 +103,7 @@ def test_energy_waste_raises_alerts_and_clean_days_do_not(e2e_run):
     assert alerts["recommended_action"].str.len().min() > 20
 
 
+@pytest.mark.mutates_session  # re-ingests a partition of the shared run
 def test_rerunning_a_partition_changes_nothing(e2e_run):
     from plant_assets.definitions import defs
     from plant_assets.defs.partitions import plant_day_key
