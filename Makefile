@@ -12,7 +12,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(STATE)/mlflow.db
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-fast ui dagster-home lock bench clean scale-demo
+.PHONY: install demo test test-random test-fast ui dagster-home lock bench clean scale-demo
 
 install: $(BIN)/.installed
 
@@ -41,6 +41,10 @@ test: install
 	echo "===== the second process (-m second_process) ====="; cat $(STATE)/test-second-process.log; \
 	echo "first process: exit $$rest; second process: exit $$demo_status"; \
 	test $$rest -eq 0 -a $$demo_status -eq 0
+
+# The suite in a random order (pytest-randomly; the seed is printed, -p randomly -p "randomly_seed=N" repeats it).
+test-random: install
+	$(BIN)/python -m pytest -q -p randomly --durations=20
 
 # The inner loop: unit and integration tests, without the e2e pipeline, the browser or the scale-out services.
 test-fast: install

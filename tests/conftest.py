@@ -88,8 +88,7 @@ def pytest_collection_modifyitems(config, items):
             for marker in FOLDER_MARKERS.get(folder, ()):
                 if item.get_closest_marker(marker) is None:
                     item.add_marker(marker)
-    # pytest-randomly has shuffled the rest (it runs first); tests that change the shared state run last, in file order
-    items.sort(key=lambda item: (True, *item.location[:2]) if item.get_closest_marker("mutates_session") else (False, "", 0))
+    items.sort(key=lambda item: item.get_closest_marker("mutates_session") is not None)
 
 
 def skip_for_missing_tool(reason: str) -> None:

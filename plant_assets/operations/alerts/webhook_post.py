@@ -7,6 +7,7 @@ headers, the start of the body) runs as one task that is cancelled at the deadli
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 # Enough of an error answer's body to say why; the rest is not read.
@@ -20,7 +21,14 @@ class PostResult:
 
 
 def post_within(url: str, body: str, headers: dict[str, str], deadline_seconds: float) -> PostResult:
-    """POST `body` to `url`; whatever the server does, return within `deadline_seconds` (plus the loop's start)."""
+    """POST `body` to `url`; whatever the server does, return within `deadline_seconds` (plus the loop's start).
+    The request runs on its own loop in a worker thread, so a caller whose thread already runs a loop (a
+    notebook, Playwright's sync API) is served too."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-post") as pool:
+        return pool.submit(_post_on_own_loop, url, body, headers, deadline_seconds).result()
+
+
+def _post_on_own_loop(url: str, body: str, headers: dict[str, str], deadline_seconds: float) -> PostResult:
     loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(_post_within(url, body, headers, deadline_seconds))
