@@ -30,7 +30,7 @@ class PipelineReport:
 
 
 # The actions after training: scoring, alerts, scorecard and the analysts' copy (one run, pool `warehouse`;
-# the notifier in pool `webhooks`, opening the warehouse only briefly).
+# the notifier's network waits are bounded by a deadline and a budget).
 ACTION_ASSETS = (
     "energy_performance", "energy_alerts", "operational_alerts", "alert_notifier", "rollout_scorecard",
     "analyst_warehouse",

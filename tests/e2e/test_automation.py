@@ -21,7 +21,6 @@ def test_days_already_standardized_are_not_rerun(e2e_run):
     assert days_ready_for_standardize(e2e_run["instance"], sorted(e2e_run["plants"])) == {}
 
 
-@pytest.mark.mutates_session  # leaves plant_c's last day re-ingested and not yet standardized
 def test_a_reingested_day_is_ready_again_but_only_once_all_plants_have_it(e2e_run):
     from plant_assets.definitions import defs
     from plant_assets.defs.partitions import plant_day_key

@@ -1,4 +1,4 @@
-"""The `alert_notifier` asset: its own pool (`webhooks`, not `warehouse`), delivery through short warehouse
+"""The `alert_notifier` asset: pool `warehouse` (a DuckDB writer), delivery through short warehouse
 connections, and a plant's webhook outside the allow-list recorded as refused."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _plants(tmp_path, webhooks: dict[str, str]):
 
 
 def test_alert_notifier_runs_in_its_own_pool_and_delivers(tmp_path, monkeypatch):
-    assert alert_notifier.op.pool == "webhooks", "waiting on webhooks must not hold the warehouse slot"
+    assert alert_notifier.op.pool == "warehouse", "a DuckDB writer: one at a time, also across Celery workers"
     monkeypatch.delenv("PLANT_ASSETS_WEBHOOK_ALLOWED_HOSTS", raising=False)
     warehouse = tmp_path / "w.duckdb"
     con = duckdb.connect(str(warehouse))

@@ -15,8 +15,10 @@ from plant_assets.operations.alerts.store import upsert_alerts
 from tests.integration.test_outbox_webhook import _candidate
 from tests.webhook_receiver import WebhookReceiver
 
-# A fixed clock a minute ahead: the rows queued now are due, and backoff times are exact.
-T0 = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0) + timedelta(minutes=1)
+def _minute_ahead() -> datetime:
+    """A fixed clock a minute ahead of the rows queued by the test (taken when it starts, not when the module is
+    imported: in the full suite that is minutes earlier): they are due, and backoff times are exact."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0) + timedelta(minutes=1)
 
 
 def _outbox(tmp_path, alerts: int = 1):
@@ -59,6 +61,7 @@ def test_the_call_budget_bounds_retries_against_a_slow_drip(tmp_path):
 
 
 def test_failing_endpoint_waits_out_its_backoff_which_grows_across_calls(tmp_path):
+    T0 = _minute_ahead()
     con = _outbox(tmp_path)
     with WebhookReceiver() as rx:
         rx.mode = 500
@@ -80,6 +83,7 @@ def test_failing_endpoint_waits_out_its_backoff_which_grows_across_calls(tmp_pat
 
 
 def test_permanent_4xx_is_rejected_with_its_reason_and_never_retried(tmp_path):
+    T0 = _minute_ahead()
     con = _outbox(tmp_path)
     with WebhookReceiver() as rx:
         rx.mode = 422

@@ -181,12 +181,12 @@ NOTIFIER_WAREHOUSE_WAIT_SECONDS = 300.0
     group_name="operations",
     kinds={"python", "duckdb"},
     owners=[CENTRAL_TEAM],
-    pool="webhooks",
+    pool="warehouse",
     deps=[energy_alerts, operational_alerts],
     description="Drains actions.alert_outbox: posts each new or escalated alert as JSON to the plant's webhook "
     "(Idempotency-Key = alert_id:revision) with retries and exponential backoff, each POST within a deadline and "
     "the call within a time budget; undelivered rows stay queued until their next_attempt_at. Only hosts in "
-    "PLANT_ASSETS_WEBHOOK_ALLOWED_HOSTS are contacted. Pool `webhooks`: the warehouse is not held while waiting.",
+    "PLANT_ASSETS_WEBHOOK_ALLOWED_HOSTS are contacted. Pool `warehouse` (on Celery workers a notifier beside another DuckDB writer failed the scale-out run); the deadline and the budget bound how long it holds the slot.",
 )
 def alert_notifier(warehouse: WarehouseResource, plants: PlantsResource) -> dg.MaterializeResult:
     configs, _ = plants.all()
