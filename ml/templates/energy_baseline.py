@@ -306,9 +306,9 @@ def fleet_template(d: Design) -> lgb.Booster | None:
 
 def _variants(d: Design, train: pd.DataFrame, holdout: pd.DataFrame, template_model) -> tuple[dict, dict]:
     grain = GRAINS[d.grain]
-    if template_model is None:  # a fleet's first plant: the template is its own training days
-        template_model = fit(train, d.features)
     local_model = fit(train, d.features)
+    if template_model is None:  # a fleet's first plant: the template is its own training days (the same fit)
+        template_model = local_model
     calibrated_model = calibrate(template_model, train, own=local_model)
     actual = holdout[TEMPLATE.target].to_numpy(float)
     predictions = {
@@ -444,8 +444,9 @@ class EnergyBaseline(UseCase):
         if champion is not None and grain_of_features(model_features(champion)) == d.grain:
             champion_metrics = evaluate(champion, holdout)
         # The registered instance uses every baseline day: template on the other plants, calibration on this one.
-        template_model = fleet if fleet is not None else fit(d.plant_rows, d.features)
-        final_model = calibrate(template_model, d.plant_rows)
+        own = fit(d.plant_rows, d.features)
+        template_model = fleet if fleet is not None else own
+        final_model = calibrate(template_model, d.plant_rows, own=own)
         metrics["calibrated_daily_rmse_kwh_oos"] = daily_out_of_sample_rmse(template_model, d.plant_rows)
         window = (str(plant.energy_baseline.start), str(plant.energy_baseline.end))
         period = period_column(d.grain)
