@@ -2,7 +2,8 @@
 step name and the process kills itself there with SIGKILL, as a power cut would. Unset, this does nothing.
 
 It lives in ml, the lowest layer, because training is one of the steps it must interrupt; the platform
-imports it from here. Named steps: `dbt`, `training.registered`, `publish.copied`."""
+imports it from here. Named steps: `ingest.accepted_written`, `dbt`,
+`training.registered`, `publish.copied`."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ml.crash_points import crash_point
 from plant_assets.core import lake as lake_paths
 from plant_assets.core.owners import CENTRAL_TEAM, PLANT_TEAMS
 from plant_assets.core.settings import get_settings, work_connection
@@ -52,6 +53,7 @@ def ingest_stream(
     if earlier:
         return _keep_earlier_partition(context, stream, plant_id, day, files, refused, earlier, target)
     lake_paths.move_file_atomic(parsed.accepted_file, target)
+    crash_point("ingest.accepted_written")  # test-only (ml/crash_points.py): a power cut between a partition's files
     lake_paths.move_file_atomic(parsed.quarantine_file, lake_paths.quarantine_path(lake.lake, stream, plant_id, day))
     lake_paths.write_table_atomic(
         parsed.reconciliation, lake_paths.reconciliation_path(lake.lake, stream, plant_id, day)
@@ -68,19 +70,25 @@ def ingest_stream(
         context.log.warning(f"{plant_id} {day}: no {stream} export found in {landing}")
     return dg.MaterializeResult(
         metadata={
-            "plant_id": plant_id,
-            "production_date": day.isoformat(),
-            "files": dg.MetadataValue.int(len(files)),
+            **_partition_metadata(plant_id, day, files, refused, accepted, target),
             "raw_records": dg.MetadataValue.int(raw),
             "accepted_records": dg.MetadataValue.int(accepted),
             "quarantined_records": dg.MetadataValue.int(quarantined),
             "quarantine_reasons": dg.MetadataValue.json(dict(reasons)),
             "reconciliation": dg.MetadataValue.md(_reconciliation_markdown(parsed.reconciliation) if files else "no files"),
-            "dagster/row_count": dg.MetadataValue.int(accepted),
-            "lake_path": dg.MetadataValue.path(str(target)),
-            "refused_files": dg.MetadataValue.json(refused),
         }
     )
+
+
+def _partition_metadata(plant_id: str, day, files: list, refused: dict[str, str], rows: int, target) -> dict:
+    return {
+        "plant_id": plant_id,
+        "production_date": day.isoformat(),
+        "files": dg.MetadataValue.int(len(files)),
+        "refused_files": dg.MetadataValue.json(refused),
+        "dagster/row_count": dg.MetadataValue.int(rows),
+        "lake_path": dg.MetadataValue.path(str(target)),
+    }
 
 
 def _keep_earlier_partition(context: dg.AssetExecutionContext, stream: str, plant_id: str, day, files: list,
@@ -97,15 +105,7 @@ def _keep_earlier_partition(context: dg.AssetExecutionContext, stream: str, plan
     note = f"kept the earlier partition of {earlier} rows: {why}"
     context.log.warning(f"{plant_id} {day} {stream}: {note}")
     return dg.MaterializeResult(
-        metadata={
-            "plant_id": plant_id,
-            "production_date": day.isoformat(),
-            "files": dg.MetadataValue.int(len(files)),
-            "kept_earlier_partition": note,
-            "refused_files": dg.MetadataValue.json(refused),
-            "dagster/row_count": dg.MetadataValue.int(earlier),
-            "lake_path": dg.MetadataValue.path(str(target)),
-        }
+        metadata={**_partition_metadata(plant_id, day, files, refused, earlier, target), "kept_earlier_partition": note}
     )
 
 
