@@ -427,7 +427,9 @@ def built(tmp_path_factory):
     build_lake(dbt.lake)
     dbt("seed")
     proc = dbt("build")
-    return dbt, proc
+    # read now: later dbt invocations of this module (incremental runs, docs) rewrite target/run_results.json
+    results = json.loads((dbt.tmp_path / "target" / "run_results.json").read_text())["results"]
+    return dbt, proc, results
 
 
 def kpis(dbt: Dbt) -> dict[tuple[str, date, str], float]:
@@ -435,8 +437,7 @@ def kpis(dbt: Dbt) -> dict[tuple[str, date, str], float]:
 
 
 def test_build_ran_unit_tests_and_data_tests(built):
-    dbt, proc = built
-    results = json.loads((dbt.tmp_path / "target" / "run_results.json").read_text())["results"]
+    dbt, proc, results = built
     kinds = {r["unique_id"].split(".")[0] for r in results}
     assert {"model", "seed", "test", "unit_test"} <= kinds
     bad = [(r["unique_id"], r["status"]) for r in results if r["status"] not in ("success", "pass", "no-op")]
@@ -469,7 +470,7 @@ def test_build_ran_unit_tests_and_data_tests(built):
 
 
 def test_kpi_daily_energy_and_kwh_per_unit_by_hand(built):
-    dbt, _ = built
+    dbt, *_ = built
     k = kpis(dbt)
     a = "plant_a"
     assert k[(a, DAY1, "energy_kwh")] == pytest.approx(400 + 375)  # L1 100+200+100, L2 3 x 125
@@ -515,7 +516,7 @@ def test_lab_quality_share_out_of_spec_and_cpk_by_hand(built):
     (1 / 5), mean 501, sd sqrt(10 / 4) = 1.5811, Cp 7.5 / 9.4868 = 0.7906, Cpk min(1.5, 6) / 4.7434 = 0.3162;
     PET-150 on L2 2 values: share 0, no Cpk (< 5 values). Day: 1 of 7 values out, cpk_min 0.3162.
     plant_b: an empty partition and a failed-gate day give no lab rows at all."""
-    dbt, _ = built
+    dbt, *_ = built
     rows = dbt.query(
         "select plant_id, production_date, line_id, product_code, samples, out_of_spec_samples, out_of_spec_share, "
         "mean_value, sd_value, cp, cpk from marts.fct_lab_quality order by line_id"
@@ -537,7 +538,7 @@ def test_lab_quality_share_out_of_spec_and_cpk_by_hand(built):
 
 
 def test_failed_gate_plant_day_is_absent(built):
-    dbt, _ = built
+    dbt, *_ = built
     for table in ("kpi_daily", "fct_line_energy_hourly", "fct_production_run", "fct_motor_health_daily"):
         assert dbt.query(
             f"select count(*) from marts.{table} where plant_id = 'plant_b' and production_date = date '{DAY2}'"
@@ -549,7 +550,7 @@ def test_failed_gate_plant_day_is_absent(built):
 
 
 def test_production_runs_hourly_and_motor_health(built):
-    dbt, _ = built
+    dbt, *_ = built
     runs = {
         r[0]: r[1:]
         for r in dbt.query(
@@ -585,7 +586,7 @@ def test_production_runs_hourly_and_motor_health(built):
 
 
 def test_incremental_day_run_and_full_refresh_are_identical(built):
-    dbt, _ = built
+    dbt, *_ = built
     before = dbt.snapshot()
     derived = dbt.snapshot(DERIVED_MARTS)
     # Damage the days the incremental run must rebuild, and plant a row outside its window.
@@ -614,7 +615,7 @@ def test_incremental_day_run_and_full_refresh_are_identical(built):
 
 
 def test_asset_hierarchy_benchmark_and_views(built):
-    dbt, _ = built
+    dbt, *_ = built
     levels = dict(dbt.query("select isa95_level, count(*) from marts.dim_asset group by all"))
     assert levels == {"site": 2, "line": 3, "unit": 2}
     assert dbt.query("select parent_asset_id, isa95_path, cd_boundary_mms from marts.dim_asset where asset_key = 'plant_b/L1-M1'") == [
@@ -647,7 +648,7 @@ def test_wide_view_has_a_column_per_day_kpi_of_the_catalog(built):
     """kpi_daily_wide's columns are generated from seeds/kpi_catalog.csv (mart marts.kpi_daily, catalog order)."""
     from plant_assets.core.catalog import load_kpi_catalog
 
-    dbt, _ = built
+    dbt, *_ = built
     day_kpis = [k for k, v in load_kpi_catalog().items() if v.in_kpi_daily]
     columns = [c for (c,) in dbt.query(
         "select column_name from information_schema.columns where table_schema = 'marts' "
@@ -658,7 +659,7 @@ def test_wide_view_has_a_column_per_day_kpi_of_the_catalog(built):
 
 
 def test_docs_generate_documents_the_kpi_formulas(built):
-    dbt, _ = built
+    dbt, *_ = built
     dbt("docs", "generate")
     manifest = json.loads((dbt.tmp_path / "target" / "manifest.json").read_text())
     catalog = json.loads((dbt.tmp_path / "target" / "catalog.json").read_text())
@@ -685,7 +686,7 @@ def test_family_output_and_the_benchmark_mix_with_free_family_names(built):
     can_24oz). The benchmark compares the families' shares: a standard 3200 / 4700, heavy 1500 / 4700,
     can_24oz 0; b can_24oz 1300 / 1300. Medians of the two plants: standard 0.340, heavy 0.160, can_24oz 0.5;
     can_24oz is the furthest family for both (|0 - 0.5| = |1 - 0.5| = 0.5 > 0.15): both mixes differ."""
-    dbt, _ = built
+    dbt, *_ = built
     rows = dbt.query(
         "select plant_id, line_id, hour_utc, production_date, product_family, units_produced"
         " from marts.fct_family_output_hourly order by plant_id, hour_utc"
