@@ -46,9 +46,10 @@ test: install
 test-random: install
 	$(BIN)/python -m pytest -q -p randomly --durations=20
 
-# The inner loop: unit and integration tests, without the e2e pipeline, the browser or the scale-out services.
+# The inner loop: unit and integration tests, without the e2e pipeline, the browser or the scale and concurrency
+# tests, in two processes (pytest-xdist; a module stays in one process, so its fixtures are built once).
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not e2e and not browser and not scale" --durations=10
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:cacheprovider -m "not e2e and not browser and not scale" --durations=10
 
 ui: install dagster-home
 	@echo "Dagster UI: http://127.0.0.1:3000   MLflow UI: http://127.0.0.1:5000   (Ctrl-C stops both)"
