@@ -174,3 +174,29 @@ def test_daily_energy_alerts_resolve_after_the_last_bad_day_and_n_is_configurabl
     _upsert(con, energy(D0 + timedelta(days=10)))
     assert auto_resolve(con, pd.DataFrame([_clear_day(D0 + timedelta(days=11), "energy_intensity", path)]),
                         _plants(auto_resolve_days=1)) == 1
+
+
+def test_an_alert_whose_own_days_evaluate_clear_again_is_withdrawn_at_once(con):
+    """A corrected re-delivery: the days an alert was raised for, evaluated again, are clear. Its evidence is
+    gone, so it is resolved now (not after auto_resolve_days more days) and the resolution goes out."""
+    from plant_assets.operations.alerts.store import auto_resolve
+
+    path = "acme/site/area"
+    key = condition_key("plant_x", "energy_intensity", path, D0)
+    _upsert(con, _candidate(D0, "warning", key) | {"kind": "energy_intensity", "asset_path": path, "alert_id": "e1"})
+    _upsert(con, _candidate(D0), _candidate(D0 + timedelta(days=1), "red"))  # a motor alert seen on two days
+    # the motor's first day alone evaluated clear again: its second day still shows it, so it stays open
+    assert auto_resolve(con, pd.DataFrame([_clear_day(D0)]), _plants(auto_resolve_days=5)) == 0
+    assert set(list_alerts(con)["status"]) == {"open"}
+    # the energy alert's own day evaluated clear: withdrawn at once, although 5 clear days would be needed after it
+    energy_clear = _clear_day(D0, "energy_intensity", path) | {"reason": "energy intensity within tolerance"}
+    assert auto_resolve(con, pd.DataFrame([energy_clear]), _plants(auto_resolve_days=5)) == 1
+    row = list_alerts(con).set_index("alert_id").loc["e1"]
+    assert (row["status"], row["resolved_by"], row["revision"]) == ("resolved", "auto", 2)
+    assert row["resolution_reason"] == ("energy intensity within tolerance on 2026-09-09, the day(s) it was raised "
+                                        "for, evaluated again (their data or the model changed)")
+    event = con.execute("select event from actions.alert_outbox where idempotency_key = 'e1:2'").fetchone()
+    assert event == ("resolved",)
+    # both days of the motor alert evaluated clear: withdrawn too
+    assert auto_resolve(con, pd.DataFrame([_clear_day(D0), _clear_day(D0 + timedelta(days=1))]), _plants(5)) == 1
+    assert set(list_alerts(con)["status"]) == {"resolved"}

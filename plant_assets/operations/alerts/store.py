@@ -189,13 +189,20 @@ def auto_resolve(con, clear: pd.DataFrame, plants: dict[str, PlantConfig], now: 
             family = (alert["plant_id"], alert["kind"], alert["asset_path"])
             if plant is None or family not in by_family:
                 continue
+            rows = by_family[family]
+            withdrawn = _withdrawn(alert, rows, now)
+            if withdrawn:
+                con.execute(f"update {ALERTS} set {', '.join(f'{c} = ?' for c in withdrawn)} where alert_id = ?",
+                            [*withdrawn.values(), alert["alert_id"]])
+                enqueue(con, alert | withdrawn, "resolved", now)
+                resolved += 1
+                continue
             since = last_condition.get(family) or pd.Timestamp(alert["production_date"]).date()
             streak, last_clear = alert.get("clear_days"), alert.get("last_clear_date")
             if pd.isna(last_clear) or pd.Timestamp(last_clear).date() <= since:
                 streak, last_clear = 0, since  # the condition was seen again: the count starts over
             else:
                 streak, last_clear = int(streak or 0), pd.Timestamp(last_clear).date()
-            rows = by_family[family]
             days = sorted(set(rows.loc[rows["production_date"] > last_clear, "production_date"]))
             need = plant.alerting.auto_resolve_days
             update: dict = {}
@@ -220,3 +227,25 @@ def auto_resolve(con, clear: pd.DataFrame, plants: dict[str, PlantConfig], now: 
         con.execute("rollback")
         raise
     return resolved
+
+
+def _withdrawn(alert: dict, clear_rows: pd.DataFrame, now: datetime) -> dict:
+    """The update resolving an alert whose own days, evaluated again, are all clear (a corrected re-delivery or a
+    new model changed them): its evidence is gone, so it is withdrawn at once rather than after
+    `auto_resolve_days` further days. Empty when any day it was seen on is not among the clear ones."""
+    def day(column: str) -> date:
+        value = alert.get(column)
+        return pd.Timestamp(value if pd.notna(value) else alert["production_date"]).date()
+
+    first, last = day("first_seen_date"), day("last_seen_date")
+    seen = {d.date() for d in pd.date_range(first, last, freq="D")}
+    clear_days = set(clear_rows["production_date"])
+    if not seen or not seen <= clear_days:
+        return {}
+    why = clear_rows.loc[clear_rows["production_date"] == last, "reason"].iloc[0]
+    span = str(first) if first == last else f"{first}..{last}"
+    return {"status": "resolved", "resolved_at": now, "resolved_by": "auto",
+            "resolution_reason": f"{why} on {span}, the day(s) it was raised for, evaluated again (their data or "
+                                 "the model changed)",
+            "revision": int(alert["revision"] or 1) + 1, "updated_at": now}
+
