@@ -1,6 +1,7 @@
-"""An energy-only plant (a site meter and an outdoor temperature, no production counter, no MES), onboarded
-from configuration written by this test alone and run through the real pipeline with training: its energy
-baseline is hourly, keeps the calendar and the weather on evidence (issue 20: relevant variables per ISO 50006)
+"""An energy-only plant (a site meter and an outdoor temperature, no production counter, no MES), alone in its
+fleet, onboarded from configuration written by this test alone and run through the real pipeline with training
+and publish: every gate passes, only energy KPIs exist (the others are absent, never 0), each day's energy equals
+what the export holds, and its energy baseline is hourly, keeps the calendar and the weather on evidence (issue 20: relevant variables per ISO 50006)
 and meets ASHRAE Guideline 14 hourly (CV(RMSE) <= 30 %, |NMBE| <= 10 %, the guideline's numbers), beating the
 naive mean of the baseline's same hour of week.
 
@@ -61,8 +62,10 @@ def site_kw(moment: datetime, day_index: int, temperature: float) -> float:
     return 800.0 + 2400.0 * on_shift + 60.0 * max(0.0, 18.0 - temperature)
 
 
-def write_export(landing) -> None:
+def write_export(landing) -> dict[date, float]:
+    """Write the export; return each local day's energy as written (the truth the marts must equal)."""
     rng = random.Random(20)
+    written: dict[date, float] = {}
     lines = ["timestamp,kwh_15min,outdoor_c"]
     moment = datetime(START.year, START.month, START.day)
     end = datetime(LAST.year, LAST.month, LAST.day) + timedelta(days=1)
@@ -72,9 +75,12 @@ def write_export(landing) -> None:
         temperature = 2 + 5 * math.sin(2 * math.pi * (hours - 9) / 24) + 4 * math.sin(2 * math.pi * day_index / 11) + rng.gauss(0, 0.5)
         kwh = site_kw(moment, day_index, temperature) / 4 * rng.gauss(1, 0.03)
         lines.append(f"{moment:%Y-%m-%d %H:%M},{kwh:.3f},{temperature:.1f}")
+        # an interval reading is the energy of [ts, ts + 15 min) (docs/contracts.md): it belongs to ts's day
+        written[moment.date()] = written.get(moment.date(), 0.0) + float(f"{kwh:.3f}")
         moment += timedelta(minutes=15)
     landing.mkdir(parents=True)
     (landing / "site_meter_export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return written
 
 
 def test_energy_only_plant_baseline_keeps_calendar_and_weather_and_meets_g14_hourly(tmp_path):
@@ -83,7 +89,7 @@ def test_energy_only_plant_baseline_keeps_calendar_and_weather_and_meets_g14_hou
     folder.mkdir(parents=True)
     (folder / "plant.yaml").write_text(PLANT_YAML, encoding="utf-8")
     (folder / "tag_map.csv").write_text(TAG_MAP, encoding="utf-8")
-    write_export(home / "landing" / PLANT)
+    written = write_export(home / "landing" / PLANT)
 
     report = run_pipeline(home, plants, PLANT, START, LAST, train=True)
     # every day passes its gates: an outdoor temperature near 0 degC is no "level shift" (canonical_metrics.ratio_floor)
@@ -108,4 +114,19 @@ def test_energy_only_plant_baseline_keeps_calendar_and_weather_and_meets_g14_hou
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         days = con.execute("select count(distinct production_date) from marts.fct_line_energy_hourly where plant_id = ?",
                            [PLANT]).fetchone()[0]
+        kpis = con.execute("select production_date, kpi, value from marts.kpi_daily where plant_id = ?", [PLANT]).fetchall()
+        marts_gates = con.execute("""select count(*), count(*) filter (where passed)
+            from staging.stg_quality__gate_results where plant_id = ? and layer = 'marts'""", [PLANT]).fetchone()
     assert days == DAYS
+    # alone in its fleet and with no counter, state or MES: every gate passes (the marts gate does not ask for
+    # kwh_per_unit), output and time KPIs are absent (never 0), and each day's energy is what the export holds
+    assert marts_gates == (DAYS, DAYS)
+    assert {kpi for _, kpi, _ in kpis} == {"energy_kwh"}
+    energy = {day: value for day, _, value in kpis}
+    assert energy.keys() == written.keys()
+    worst = max(abs(energy[day] / written[day] - 1) for day in written)
+    print(f"daily energy against the export: worst relative error {worst:.2e}")
+    assert worst < 1e-9
+    # and the analysts' file was published with every day
+    with duckdb.connect(str(home / "analyst.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.kpi_daily where plant_id = ?", [PLANT]).fetchone()[0] == DAYS

@@ -148,37 +148,3 @@ def test_historian_only_plant_with_interval_and_power_meters_against_truth(tmp_p
     with duckdb.connect(str(home / "analyst.duckdb"), read_only=True) as con:
         published = con.execute("SELECT count(*) FROM marts.kpi_daily WHERE plant_id = ?", [PLANT]).fetchone()[0]
     assert published == len(kpi)
-
-
-ENERGY_ONLY_TAG_MAP = """source_tag,signal,source_unit,line_id,asset_id,rollover,interval_min,running_above
-NORD.L1.EM.KWH_15,energy_interval,kWh,L1,L1,,15,
-NORD.L2.EM.KW,active_power,MW,L2,L2,,,
-"""
-
-
-def test_an_energy_only_plant_alone_passes_its_gates_trains_and_publishes(tmp_path):
-    """Only energy meters (no counter, no state, no MES): every gate passes (the marts gate does not ask for
-    kwh_per_unit), the run trains and publishes, energy matches the truth and nothing else has a row."""
-    home, plants = tmp_path / "home", tmp_path / "plants"
-    folder = plants / PLANT
-    folder.mkdir(parents=True)
-    (folder / "plant.yaml").write_text(PLANT_YAML.replace("motors: [{id: L1-M1, name: Hauptantrieb, machine_class: "
-                                                          "iso20816_group2_rigid, rated_kw: 55}]", "motors: []"),
-                                       encoding="utf-8")
-    (folder / "tag_map.csv").write_text(ENERGY_ONLY_TAG_MAP, encoding="utf-8")
-    plant = load_plant(folder)
-    truth = simulate_plant(plant, START, DAYS, home / "landing")
-    run_pipeline(home, plants)
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        kpis = con.execute("SELECT production_date, kpi, value FROM marts.kpi_daily WHERE plant_id = ?",
-                           [PLANT]).fetchall()
-        marts_gates = con.execute("""SELECT count(*), count(*) FILTER (WHERE passed)
-            FROM staging.stg_quality__gate_results WHERE plant_id = ? AND layer = 'marts'""", [PLANT]).fetchone()
-    assert {k for _, k, _ in kpis} == {"energy_kwh"}  # MES, output and state KPIs: absent, never 0
-    assert marts_gates[0] == DAYS and marts_gates[1] == DAYS
-    daily = {str(d): v for d, _, v in kpis}
-    for day in map(str, CHECKED):
-        expected = float(truth.daily.loc[truth.daily["production_date"] == day, "energy_kwh"].iloc[0])
-        assert abs(daily[day] - expected) <= INTERVAL_BOUND + POWER_BOUND  # L2 in MW: pint scales to kW
-    with duckdb.connect(str(home / "analyst.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM marts.kpi_daily WHERE plant_id = ?", [PLANT]).fetchone()[0] == DAYS

@@ -12,6 +12,8 @@ PINNED = [
     ("kWh", "kWh", 123.4567, 123.4567),
     ("MWh", "kWh", 1.5, 1500.0),
     ("Wh", "kWh", 2500.0, 2.5),
+    ("MW", "kW", 7.25, 7250.0),  # a power meter in MW (the historian-only and energy-only e2e plants)
+    ("kW", "kW", 812.5, 812.5),
     ("count", "count", 7.0, 7.0),
     ("A", "A", 41.25, 41.25),
     ("mm/s", "mm/s", 2.8, 2.8),
