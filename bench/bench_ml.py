@@ -275,7 +275,7 @@ def run(quick: bool = False) -> str:
     from bench import bench_motor_real, energy_real
 
     real_energy = energy_real.run(quick)
-    real_motors = bench_motor_real.run(quick)  # also docs/benchmarks/motor_health_real.md, as a bench of its own
+    bench_motor_real.run(quick)  # writes docs/benchmarks/motor_health_real.md, its own section of BENCHMARKS.md
 
     per_plant = energy_facts["plants"]
     all_meet = all(m["calibrated_meets_ashrae_g14"] == 1.0 for m in per_plant.values())
@@ -348,7 +348,8 @@ The calibrated detector first alerts on {cal['first_alert']}, **{cal['lead_time_
 
 ## Motor health on real run-to-failure and anomaly sets (bench/bench_motor_real.py)
 
-{real_motors}
+Measured in this run and written as a section of its own: "Motor health on real data" below
+(docs/benchmarks/motor_health_real.md).
 
 ### Motor health on AI4I 2020
 
