@@ -36,14 +36,24 @@ def residual_plot(actual, template_pred, calibrated_pred, title: str) -> bytes:
     return _png(fig)
 
 
+def intensity_series(rows) -> tuple[object, object, str]:
+    """What a plant's trend plots: kWh per unit against the baseline's, or, for a plant without a production
+    counter (no units, an energy-only plant), kWh per day against the baseline's expected kWh. The deviation
+    (actual / expected - 1) and its tolerance are the same either way."""
+    if rows["actual_kwh_per_unit"].notna().any():
+        return rows["actual_kwh_per_unit"], rows["expected_kwh_per_unit"].to_numpy(float), "kWh/unit"
+    return rows["actual_kwh"], rows["expected_kwh"].to_numpy(float), "kWh/day"
+
+
 def energy_intensity_trend(performance) -> bytes:
-    """kWh/unit per plant-day against the champion baseline, its tolerance band and the alert days."""
+    """kWh/unit (kWh/day without units) per plant-day against the champion baseline, its tolerance band and the
+    alert days."""
     plants = sorted(performance["plant_id"].unique())
     fig, axes = plt.subplots(len(plants), 1, figsize=(9, 2.4 * len(plants)), sharex=True, squeeze=False)
     for ax, plant_id in zip(axes[:, 0], plants):
         rows = performance[performance["plant_id"] == plant_id].sort_values("production_date")
-        days, actual = rows["production_date"], rows["actual_kwh_per_unit"]
-        expected = rows["expected_kwh_per_unit"].to_numpy(float)
+        days = rows["production_date"]
+        actual, expected, unit = intensity_series(rows)
         tolerance = float(rows["tolerance"].iloc[0])
         ax.fill_between(days, expected, expected * (1 + tolerance), alpha=0.15, label=f"+{tolerance:.0%} tolerance")
         ax.plot(days, expected, color="tab:gray", label="baseline expectation")
@@ -51,9 +61,9 @@ def energy_intensity_trend(performance) -> bytes:
         flagged = rows["deviation"] > rows["tolerance"]
         if flagged.any():
             ax.scatter(days[flagged], actual[flagged], color="red", zorder=5, label="alert")
-        ax.set_ylabel(f"{plant_id}\nkWh/unit")
+        ax.set_ylabel(f"{plant_id}\n{unit}")
         ax.legend(loc="upper left", fontsize=7)
-    fig.suptitle("Energy per unit vs champion energy baseline (ISO 50006 EnPI)")
+    fig.suptitle("Energy against the champion energy baseline (ISO 50006 EnPI)")
     fig.autofmt_xdate()
     return _png(fig)
 

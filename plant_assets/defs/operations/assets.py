@@ -94,10 +94,10 @@ def energy_performance(
     if len(performance):
         from ml.plots import energy_intensity_trend, markdown_image
 
-        trend = markdown_image(energy_intensity_trend(performance), "kWh per unit vs baseline")
+        trend = markdown_image(energy_intensity_trend(performance), "energy vs baseline (kWh per unit, or per day without units)")
     return dg.MaterializeResult(
         metadata={
-            "kwh_per_unit_trend": dg.MetadataValue.md(trend or "nothing scored"),
+            "energy_trend": dg.MetadataValue.md(trend or "nothing scored"),
             "scored_plant_days": dg.MetadataValue.int(written),
             "skipped_plants": dg.MetadataValue.json(skipped),
             "skipped_by_failed_gates": dg.MetadataValue.json(sorted(f"{p} {d}" for p, d in gated_out)),
