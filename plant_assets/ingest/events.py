@@ -14,7 +14,9 @@ Checks, first failing one wins:
   duplicate              runs: same (order_id, line_id, start_utc); downtime: same (line_id, start_utc)
 
 A start in a DST fold is resolved per line in file order (see base.resolve_fold); an ambiguous end takes the
-earliest of its two instants that is not before the start.
+earliest of its two instants that is not before the start. An end is converted with the offsets of the days it
+may fall on (END_WINDOW_DAYS from the start day), not the start day's: an order that starts the evening before
+the clocks change and ends the next morning ends at its true UTC instant.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import duckdb
 from plant_assets.ingest import contract
 from plant_assets.ingest.parsing import source_files
 from plant_assets.ingest.parsing.classify import resolve_fold, rid_sql
+from plant_assets.ingest.parsing.local_day import LocalDay
 from plant_assets.ingest.parsing.options import check_delimiter, check_formats
 from plant_assets.ingest.parsing.record_rules import (
     Rule,
@@ -37,6 +40,15 @@ from plant_assets.ingest.parsing.record_rules import (
 )
 from plant_assets.ingest.parsing.sql import run_sql
 from plant_assets.ingest.parsing.stream_run import StreamRun, run_stream
+
+# How far after its start day an event's end is converted with the right offset (a longer event's end takes
+# the offset of the window's last local day).
+END_WINDOW_DAYS = 8
+
+
+def end_window(day: LocalDay) -> LocalDay:
+    return LocalDay(day.tz_name, day.day, days=END_WINDOW_DAYS)
+
 
 EventKind = Literal["production_runs", "downtime_events"]
 
@@ -92,7 +104,8 @@ def parse_events(
                 + source_files.delimiter_hint(sf.header_raw, delim)
             )
         start = timestamp_sql(run.day, mode, "start_parsed")
-        end = timestamp_sql(run.day, mode, "end_parsed")
+        # an end may lie days after the partition day, past a change of time that day does not have
+        end = timestamp_sql(end_window(run.day), mode, "end_parsed", prefix="te")
         zone = "local time" if mode == "local" else "UTC"
         rules = [
             Rule("f IS NULL", contract.MALFORMED_ROW, "'unbalanced quotes: the line cannot be split into fields'"),
@@ -173,6 +186,7 @@ def parse_events(
         params = {
             **source_files.split_params(delim),
             **day_params(run.day, formats),
+            **end_window(run.day).params("te"),
             "file_idx": sf.idx,
             "header_line": sf.header_line,
             "nf": len(sf.header),

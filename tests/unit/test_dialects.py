@@ -824,6 +824,41 @@ L1,11/01/2026 02:10,11/01/2026 02:20,Jam,Unplanned
     ]
 
 
+def test_event_ends_after_a_change_of_time_the_start_day_does_not_have(plant_a, plant_b, con, tmp_path):
+    """An order or stop that starts the evening before the clocks change ends at its own local time's offset,
+    not the start day's (it once ended 60 min early: the 25-hour day lost an hour of running and busy time)."""
+    # America/Chicago, clocks back on 2026-11-01 at 02:00 CDT (UTC-5) to 01:00 CST (UTC-6)
+    runs = write(
+        tmp_path / "orders_2026-10-31.csv",
+        """WorkOrder,Line,SKU,StartTime,EndTime,GoodQty,RejectQty
+WO-1,L1,CAN-24OZ,10/31/2026 22:17,11/01/2026 04:06,31062,802
+WO-2,L2,CAN-12OZ,10/31/2026 23:00,11/01/2026 01:30,100,1
+""",
+    )
+    result = parse_events(plant_b, "production_runs", [runs], date(2026, 10, 31), con)
+    assert_frames(result, RUNS_SCHEMA)
+    got = [(r["order_id"], r["start_utc"], r["end_utc"]) for r in result.accepted.to_pylist()]
+    assert got == [
+        ("WO-1", utc(2026, 11, 1, 3, 17), utc(2026, 11, 1, 10, 6)),  # 04:06 CST, after the change
+        ("WO-2", utc(2026, 11, 1, 4, 0), utc(2026, 11, 1, 6, 30)),  # 01:30 twice: the earlier instant, CDT
+    ]
+    # Europe/Berlin, clocks forward on 2026-03-29 at 02:00 CET (UTC+1) to 03:00 CEST (UTC+2)
+    stops = write(
+        tmp_path / "Stillstaende_20260328.csv",
+        """LINIE;BEGINN;ENDE;GRUND;KATEGORIE
+L1;28.03.2026 23:30:00;29.03.2026 05:00:00;Wartung;geplant
+L2;28.03.2026 23:40:00;29.03.2026 02:30:00;Wartung;geplant
+""",
+    )
+    result = parse_events(plant_a, "downtime_events", [stops], date(2026, 3, 28), con)
+    assert_frames(result, DOWNTIME_SCHEMA)
+    assert [(r["start_utc"], r["end_utc"]) for r in result.accepted.to_pylist()] == [
+        (utc(2026, 3, 28, 22, 30), utc(2026, 3, 29, 3, 0)),  # 05:00 CEST
+    ]
+    assert quarantined(result) == {3: "bad_timestamp"}  # 02:30 on 03-29 never happened in Berlin
+    assert "29.03.2026 02:30:00" in result.quarantine.column("raw_record")[0].as_py()
+
+
 def test_events_unreadable_header(plant_b, con, tmp_path):
     path = write(tmp_path / "orders_2026-09-08.csv", "WorkOrder;Line;SKU\n1;L1;CAN-12OZ\n")
     result = parse_events(plant_b, "production_runs", [path], date(2026, 9, 8), con)

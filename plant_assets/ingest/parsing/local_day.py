@@ -32,14 +32,16 @@ def _offset(tz: ZoneInfo, utc: datetime) -> int:
 
 
 class LocalDay:
-    """The partition: plant-local [day 00:00, day+1 00:00) and how its local times map to UTC."""
+    """The partition: plant-local [day 00:00, day+1 00:00) and how its local times map to UTC. With `days` > 1,
+    the local times of that many days from `day` (an event that starts in the day may end days later, across
+    a change of time the partition day does not have)."""
 
-    def __init__(self, tz_name: str, day: date):
+    def __init__(self, tz_name: str, day: date, days: int = 1):
         self.tz_name = tz_name
         self.tz = ZoneInfo(tz_name)
         self.day = day
         self.start_local = datetime.combine(day, time())
-        self.end_local = self.start_local + timedelta(days=1)
+        self.end_local = self.start_local + timedelta(days=days)
         self.start_utc = self.to_utc(self.start_local)
         self.end_utc = self.to_utc(self.end_local)
         self.segments = self._segments()

@@ -33,26 +33,27 @@ def rule_sql(rules: Sequence[Rule]) -> tuple[str, str, str]:
 
 
 def timestamp_sql(day: LocalDay, mode: str, parsed: str, mark: str = "NULL::INTEGER",
-                  shift: bool = False) -> dict[str, str]:
+                  shift: bool = False, prefix: str = "tz") -> dict[str, str]:
     """SQL expressions for a parsed naive timestamp column in `mode` ('local' or 'utc').
 
     `mark` is the stamp's written UTC offset in seconds (written_time; NULL when unmarked): a marked stamp is
     its own instant, needs no fold resolution (off2 NULL), and in local mode must carry an offset the plant's
     zone has at that local time (else `in_gap`: a wrong plant time zone, or a time the DST change skipped).
     `shift`: interval-end stamps; the day window is checked on stamp - interval ($shift_us).
+    `prefix`: the names of `day`'s SQL parameters (`day.params(prefix)`), so two windows can share a query.
     """
     x = f"({parsed} - to_microseconds($shift_us))" if shift else parsed
     marked_utc = f"({parsed} - to_seconds({mark}))"
     if mode == "local":
-        first = day.utc_sql(parsed)
-        off2 = day.fold_offset2_sql(parsed)
-        mismatch = (f"(NOT {day.outside_local_sql(parsed)} AND {marked_utc} IS DISTINCT FROM {first} "
+        first = day.utc_sql(parsed, prefix)
+        off2 = day.fold_offset2_sql(parsed, prefix)
+        mismatch = (f"(NOT {day.outside_local_sql(parsed, prefix)} AND {marked_utc} IS DISTINCT FROM {first} "
                     f"AND {mark} IS DISTINCT FROM {off2})")
         return {
             "ts_local": parsed,
             "ts_utc": f"CASE WHEN {mark} IS NULL THEN {first} ELSE {marked_utc} END",
-            "in_gap": f"CASE WHEN {mark} IS NULL THEN {day.gap_sql(parsed)} ELSE {mismatch} END",
-            "outside": day.outside_local_sql(x),
+            "in_gap": f"CASE WHEN {mark} IS NULL THEN {day.gap_sql(parsed, prefix)} ELSE {mismatch} END",
+            "outside": day.outside_local_sql(x, prefix),
             "off2": f"CASE WHEN {mark} IS NULL THEN {off2} END",
             # on a fall-back day every unmarked local time is kept: resolve_fold reads the row order from it
             "fold_local": f"CASE WHEN {mark} IS NULL THEN {parsed} END" if day.has_fold else "NULL::TIMESTAMP",
@@ -61,7 +62,7 @@ def timestamp_sql(day: LocalDay, mode: str, parsed: str, mark: str = "NULL::INTE
         "ts_local": "NULL::TIMESTAMP",
         "ts_utc": f"CASE WHEN {mark} IS NULL THEN {parsed} ELSE {marked_utc} END",
         "in_gap": "false",
-        "outside": day.outside_utc_sql(f"CASE WHEN {mark} IS NULL THEN {x} ELSE {x} - to_seconds({mark}) END"),
+        "outside": day.outside_utc_sql(f"CASE WHEN {mark} IS NULL THEN {x} ELSE {x} - to_seconds({mark}) END", prefix),
         "off2": "NULL::INTEGER",
         "fold_local": "NULL::TIMESTAMP",
     }
