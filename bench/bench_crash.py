@@ -243,7 +243,8 @@ def run(quick: bool = False) -> str:
         "| step | outcome | wall time | analysts' file after the kill |", "|---|---|---|---|", *named_rows, "",
         f"Then {kills} kills of the whole process group from outside (SIGKILL) at random moments, uniform over the "
         f"reference run's {reference_seconds:.0f} s (seed {seed}: `{SEED_ENV}={seed}` repeats the moments), "
-        "each start simply the same command again; step = the latest Dagster run and the last step it started:", "",
+        "each start simply the same command again; step = the latest Dagster run and the last step it started; a start "
+        "killed before its recovery leaves that to the next one (recovery lines: none):", "",
         "| # | killed after | step | exit | analysts' file after the kill | recovery lines the next start printed |",
         "|---|---|---|---|---|---|", *random_rows, "",
         f"Final run, no manual step: {'completed' if code == 0 else f'**FAILED (exit {code})**'} in {final_seconds:.0f} s. "
