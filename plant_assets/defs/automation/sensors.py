@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import date
@@ -22,6 +23,8 @@ from plant_assets.ingest.staging import span_stream, stage_export
 # A file still being written is not read: it must be unchanged for this long.
 STABLE_SECONDS = 30
 KPI_MART = dg.AssetKey(["marts", "kpi_daily"])
+# How often the standardize sensor looks for a day every plant has; shorter in tests that run the daemon.
+STANDARDIZE_SENSOR_SECONDS = int(os.environ.get("PLANT_ASSETS_STANDARDIZE_SENSOR_SECONDS", "120"))
 
 
 def export_day(plant: PlantConfig, stream: str, file_name: str) -> date | None:
@@ -129,7 +132,7 @@ def days_ready_for_standardize(instance: dg.DagsterInstance, plant_ids: list[str
 
 @dg.sensor(
     job=standardize_job,
-    minimum_interval_seconds=120,
+    minimum_interval_seconds=STANDARDIZE_SENSOR_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Once every plant's ingest for a day has materialized (gated) and is newer than the day's KPIs, "
     "runs dbt for that day across all plants, then scoring and alerts. A re-ingested plant-day re-runs its day.",
