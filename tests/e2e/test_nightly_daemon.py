@@ -131,3 +131,8 @@ def test_the_nightly_tick_under_dagster_daemon_runs_each_plant_day_once(tmp_path
         assert sorted(r.tags["dagster/partition"] for r in standardizes) == sorted({day for _, day in asked})
         assert {r.status for r in standardizes} == {dg.DagsterRunStatus.SUCCESS}
         assert all(r.tags.get("dagster/sensor_name") == "standardize_when_day_ingested" for r in standardizes)
+        # ... and only after every ingest run of the day had finished: raw_historian is materialized before its
+        # gates run, and on main the sensor launched dbt while the gates of the day were still running
+        ingest_ends = [instance.get_run_record_by_id(r.run_id).end_time for r in ingests]
+        for run in standardizes:
+            assert instance.get_run_record_by_id(run.run_id).create_timestamp.timestamp() >= max(ingest_ends)
