@@ -14,6 +14,8 @@ PLANT_ASSETS_DBT_MEMORY  DuckDB memory cap of the dbt build (default 2GB; beyond
                       <warehouse>.tmp)
 PLANT_ASSETS_SPOOL    where parsers spool their Parquet output before it moves into the lake (default: the
                       system temp dir; the same file system as the lake makes the move a rename)
+PLANT_ASSETS_NIGHTLY_CRON  the nightly schedule's cron in UTC (default 15 * * * *); PLANT_ASSETS_STANDARDIZE_SENSOR_SECONDS
+                      how often the standardize sensor looks (default 120) (docs/operations.md)
 PLANT_ASSETS_WEBHOOK_ALLOWED_HOSTS  hosts the alert notifier may post to, comma-separated (`*.example.com`
                       allows sub-domains); default loopback only: 127.0.0.1,localhost,::1 (core/webhook_hosts.py)
 """

@@ -81,3 +81,29 @@ def test_schedule_evaluates_to_one_run_per_plant(defs):
         )
         requests = schedule.evaluate_tick(context).run_requests
     assert sorted(r.partition_key for r in requests) == ["2026-09-09|plant_a", "2026-09-09|plant_b", "2026-09-09|plant_c"]
+
+
+def test_a_later_tick_skips_plant_days_already_launched(defs):
+    """Dagster's own run-key check for a schedule only covers runs of the same tick: the next hourly tick asked
+    for the same plant-days again (found under dagster-daemon, tests/e2e/test_nightly_daemon.py)."""
+    from datetime import datetime, timezone
+
+    schedule = defs.resolve_schedule_def("nightly_ingest_schedule")
+    with dg.instance_for_test() as instance:
+
+        def tick(at: datetime):
+            context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at,
+                                                repository_def=defs.get_repository_def())
+            return schedule.evaluate_tick(context)
+
+        first = tick(datetime(2026, 9, 10, 7, 15, tzinfo=timezone.utc)).run_requests
+        launched = first[0]  # plant_a's day has a run (here recorded as the daemon records it), the others not yet
+        instance.add_run(dg.DagsterRun(job_name="ingest_plant_day", run_id="0" * 36,
+                                       tags={"dagster/run_key": launched.run_key, **launched.tags}))
+        second = tick(datetime(2026, 9, 10, 8, 15, tzinfo=timezone.utc))
+        assert sorted(r.partition_key for r in second.run_requests) == ["2026-09-09|plant_b", "2026-09-09|plant_c"]
+        for run in first[1:]:
+            instance.add_run(dg.DagsterRun(job_name="ingest_plant_day", run_id=f"{len(instance.get_runs()):036d}",
+                                           tags={"dagster/run_key": run.run_key}))
+        third = tick(datetime(2026, 9, 10, 9, 15, tzinfo=timezone.utc))
+        assert not third.run_requests and "already" in third.skip_message

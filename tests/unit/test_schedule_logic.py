@@ -3,7 +3,7 @@ from datetime import date, datetime, timezone
 from plant_assets.core.plant_config import load_plant
 from plant_assets.core.production_day import completed_local_day
 from plant_assets.core.settings import REPO_ROOT
-from plant_assets.defs.automation.schedules import nightly_requests
+from plant_assets.defs.automation.schedules import nightly_requests, not_launched
 
 PLANTS = {pid: load_plant(REPO_ROOT / "plants" / pid) for pid in ("plant_a", "plant_b", "plant_c")}
 
@@ -30,3 +30,9 @@ def test_requests_carry_partition_and_a_stable_run_key():
     assert [r.partition_key for r in requests] == ["2026-09-09|plant_a", "2026-09-09|plant_b", "2026-09-09|plant_c"]
     again = nightly_requests(PLANTS, datetime(2026, 9, 10, 8, 15, tzinfo=timezone.utc))
     assert [r.run_key for r in requests] == [r.run_key for r in again]
+
+
+def test_a_plant_day_already_launched_is_not_requested_again():
+    requests = nightly_requests(PLANTS, datetime(2026, 9, 10, 7, 15, tzinfo=timezone.utc))
+    due = not_launched(requests, {"nightly:plant_b:2026-09-09", "nightly:plant_b:2026-09-08"})
+    assert [r.run_key for r in due] == ["nightly:plant_a:2026-09-09", "nightly:plant_c:2026-09-09"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import date
@@ -22,6 +23,8 @@ from plant_assets.ingest.staging import span_stream, stage_export
 # A file still being written is not read: it must be unchanged for this long.
 STABLE_SECONDS = 30
 KPI_MART = dg.AssetKey(["marts", "kpi_daily"])
+# How often the standardize sensor looks for a day every plant has; shorter in tests that run the daemon.
+STANDARDIZE_SENSOR_SECONDS = int(os.environ.get("PLANT_ASSETS_STANDARDIZE_SENSOR_SECONDS", "120"))
 
 
 def export_day(plant: PlantConfig, stream: str, file_name: str) -> date | None:
@@ -108,10 +111,21 @@ def new_export_files_sensor(context: dg.SensorEvaluationContext):
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(next_seen, sort_keys=True))
 
 
+IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def days_still_ingesting(instance: dg.DagsterInstance) -> set[str]:
+    """Days with an ingest run queued or under way. raw_historian is materialized before its blocking gates run
+    (in the same run), so its materialization alone does not say the plant-day passed them."""
+    runs = instance.get_runs(dg.RunsFilter(job_name=ingest_job.name, statuses=IN_PROGRESS))
+    return {run.tags.get("dagster/partition", "").split("|")[0] for run in runs}
+
+
 def days_ready_for_standardize(instance: dg.DagsterInstance, plant_ids: list[str]) -> dict[str, int]:
     """Days whose raw_historian partition exists for every plant and was ingested after the day's KPIs
-    were last built -> newest ingest storage id of that day (part of the run key, so a late export
-    re-runs its day once)."""
+    were last built, and no ingest run of which is still going -> newest ingest storage id of that day (part
+    of the run key, so a late export re-runs its day once)."""
     materialization = dg.DagsterEventType.ASSET_MATERIALIZATION
     ingested = instance.get_latest_storage_id_by_partition(dg.AssetKey("raw_historian"), materialization)
     built = instance.get_latest_storage_id_by_partition(KPI_MART, materialization)
@@ -119,8 +133,10 @@ def days_ready_for_standardize(instance: dg.DagsterInstance, plant_ids: list[str
     for key, storage_id in ingested.items():
         day, plant_id = key.split("|")
         by_day.setdefault(day, {})[plant_id] = storage_id
-    ready = {}
+    ready, busy = {}, days_still_ingesting(instance)
     for day, ids in by_day.items():
+        if day in busy:
+            continue  # next look: dbt must not read a plant-day whose gates have not passed yet
         newest = max(ids.values())
         if plant_ids and all(p in ids for p in plant_ids) and newest > built.get(day, 0):
             ready[day] = newest
@@ -129,9 +145,9 @@ def days_ready_for_standardize(instance: dg.DagsterInstance, plant_ids: list[str
 
 @dg.sensor(
     job=standardize_job,
-    minimum_interval_seconds=120,
+    minimum_interval_seconds=STANDARDIZE_SENSOR_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Once every plant's ingest for a day has materialized (gated) and is newer than the day's KPIs, "
+    description="Once every plant's ingest run for a day has finished (gated) and is newer than the day's KPIs, "
     "runs dbt for that day across all plants, then scoring and alerts. A re-ingested plant-day re-runs its day.",
 )
 def standardize_when_day_ingested(context: dg.SensorEvaluationContext):
