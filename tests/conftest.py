@@ -74,7 +74,8 @@ FOLDER_MARKERS = {"e2e": ("e2e",), "browser": ("e2e", "browser")}
 # second takes every test of the session's demo run (one pipeline run shared by them) and these modules, so both
 # take about the same time (measured: the demo run's tests 5 min, these 4 min plus the crash test's 80 s, the
 # rest 8.5 min).
-SECOND_PROCESS_MODULES = {"test_energy_only_baseline", "test_historian_only_plant", "test_real_plants", "test_crash_recovery"}
+SECOND_PROCESS_MODULES = {"test_energy_only_baseline", "test_historian_only_plant", "test_real_plants", "test_crash_recovery",
+                          "test_nightly_daemon"}
 
 
 def pytest_collection_modifyitems(config, items):
