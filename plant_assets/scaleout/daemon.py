@@ -46,20 +46,7 @@ class Daemon:
         return self.proc.poll() is None
 
     def stop(self) -> None:
-        for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                continue
-            try:  # the leader is gone; its run workers must not outlive it
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            break
+        stop_process_group(self.proc)
         self._log.close()
 
     def __enter__(self) -> Daemon:
@@ -86,3 +73,23 @@ def start_schedule_at(instance, schedule_name: str, cron: str, start_timestamp: 
     origin = RemoteInstigatorOrigin(RemoteRepositoryOrigin(location, "__repository__"), schedule_name)
     instance.add_instigator_state(InstigatorState(origin, InstigatorType.SCHEDULE, InstigatorStatus.RUNNING,
                                                   ScheduleInstigatorData(cron, start_timestamp)))
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """Stop a process started with start_new_session=True and everything it started (run workers, code
+    servers): SIGTERM to its group, SIGKILL after 20 s, and SIGKILL to the group once the leader is gone."""
+    for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        if sig == signal.SIGTERM:  # the leader is gone; its children must not outlive it
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        break

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import httpx
 import pytest
 import yaml
 
+from plant_assets.scaleout.daemon import stop_process_group
 from tests.conftest import REPO_ROOT, SESSION_HOME
 
 CHROMIUM = Path(os.environ.get("PLANT_ASSETS_CHROMIUM", "/usr/bin/chromium"))
@@ -98,21 +98,7 @@ class Server:
     def stop(self) -> None:
         """Stop the server and everything it started (mlflow workers, Dagster's code server): the
         process group its own session created."""
-        for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                continue
-            if sig == signal.SIGTERM:  # the leader is gone; make sure its children are too
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            break
+        stop_process_group(self.proc)
         self._log.close()
 
 
