@@ -42,9 +42,11 @@ test: install
 	echo "first process: exit $$rest; second process: exit $$demo_status"; \
 	test $$rest -eq 0 -a $$demo_status -eq 0
 
-# The suite in a random order (pytest-randomly; the seed is printed, -p randomly -p "randomly_seed=N" repeats it).
+# The suite in a random order (pytest-randomly). The seed (--randomly-seed) is printed first; `make test-random SEED=N` repeats it.
 test-random: install
-	$(BIN)/python -m pytest -q -p randomly --durations=20
+	@seed=$${SEED:-$$(( (RANDOM << 15) | RANDOM ))}; echo "random order seed $$seed (make test-random SEED=$$seed repeats it)"; \
+	$(BIN)/python -m pytest -q -p randomly --randomly-seed=$$seed --durations=20 || \
+	  { status=$$?; echo "random order seed $$seed failed (make test-random SEED=$$seed repeats it)"; exit $$status; }
 
 # The inner loop: unit and integration tests, without the e2e pipeline, the browser or the scale and concurrency
 # tests, in two processes (pytest-xdist; a module stays in one process, so its fixtures are built once).

@@ -16,6 +16,7 @@ def e2e_run():
     from plant_assets.core.plant_config import load_plants
     from plant_assets.core.settings import get_settings
     from plant_assets.definitions import defs
+    from plant_assets.defs.automation.sensors import days_ready_for_standardize
     from plant_assets.defs.run_window import run_window
     from plant_assets.simulator import simulate_plants
 
@@ -27,6 +28,8 @@ def e2e_run():
     with dg.instance_for_test(temp_dir=str(SESSION_HOME / "dagster")) as instance:
         report = run_window(defs, instance, sorted(plants), E2E_START, last_day)
         yield {
+            # what the standardize sensor found right after the run, before any test re-ingests a day
+            "ready_after_run": days_ready_for_standardize(instance, sorted(plants)),
             "report": report,
             "instance": instance,
             "settings": settings,
