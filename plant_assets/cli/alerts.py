@@ -108,11 +108,19 @@ def deliver(
     from plant_assets.core.plant_config import validate_plants
     from plant_assets.core.settings import get_settings
     from plant_assets.operations.alerts.outbox import deliver_with_short_connections, webhooks
+    from plant_assets.operations.alerts.outbox_handoff import apply_outcomes
 
-    plants, _ = validate_plants(get_settings().plants_dir)
+    settings = get_settings()
+    plants, _ = validate_plants(settings.plants_dir)
+    # First the outcomes a notifier run left in the lake (nothing lost, nothing sent twice); afterwards the
+    # lake's due list is written afresh, so the next notifier run does not re-send what went out here.
+    with closing(_connect()) as con:
+        apply_outcomes(con, settings.lake_dir)
     # The warehouse is open only to read the due rows and to write the outcomes, not during the POSTs.
     counts = deliver_with_short_connections(lambda: closing(_connect()), webhooks(plants),
                                             max_attempts=attempts, backoff_seconds=backoff)
+    with closing(_connect()) as con:
+        apply_outcomes(con, settings.lake_dir)
     console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     if counts["waiting"] or counts["deferred"]:
         console.print(f"{counts['waiting'] + counts['deferred']} alert(s) wait for their next try "

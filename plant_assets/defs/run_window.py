@@ -29,11 +29,11 @@ class PipelineReport:
         return not self.ingest_failures and not self.training_failures
 
 
-# The actions after training: scoring, alerts, scorecard and the analysts' copy (one run, pool `warehouse`;
-# the notifier's network waits are bounded by a deadline and a budget).
+# The actions after training: scoring, alerts, their delivery, scorecard and the analysts' copy (one run; all
+# in pool `warehouse` but the notifier, which posts from the lake's due list in pool `webhooks`).
 ACTION_ASSETS = (
-    "energy_performance", "energy_alerts", "operational_alerts", "alert_notifier", "rollout_scorecard",
-    "analyst_warehouse",
+    "energy_performance", "energy_alerts", "operational_alerts", "alert_outbox", "alert_notifier",
+    "alert_deliveries", "rollout_scorecard", "analyst_warehouse",
 )
 
 

@@ -4,7 +4,8 @@ plant_assets.defs.run_window.run_window, but launched with `execute_job` on the 
 
 Plant-day ingest runs are launched concurrently, one orchestrating process each (Dagster's run
 logging is per process, not thread-safe): their steps write Parquet only and spread over the
-workers. dbt, training and the actions are in pool `warehouse` and queue for its one slot.
+workers. dbt, training and the actions are in pool `warehouse` and queue for its one slot (the alert
+notifier, which never opens the warehouse, is in pool `webhooks`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from plant_assets.defs.resources import (
 )
 from plant_assets.operations.actions_tables import ENERGY_PERFORMANCE, replace_days
 from plant_assets.operations.alerts.evaluation import raise_and_resolve
-from plant_assets.operations.alerts.outbox import deliver_with_short_connections, webhooks
+from plant_assets.operations.alerts.outbox import send_rows, webhooks
+from plant_assets.operations.alerts.outbox_handoff import apply_outcomes, read_due, write_outcomes
 from plant_assets.operations.alerts.rules import rules_for
 from plant_assets.operations.alerts.rules.base import ENERGY, OPERATIONAL, RuleInputs
 from plant_assets.operations.alerts.rules.motor_health import motor_champion_versions
@@ -172,27 +173,55 @@ def operational_alerts(
     return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in counts.items()})
 
 
-# The notifier waits on the network, not on the warehouse: its own pool, and the warehouse is opened only to
-# read the due rows and to write the outcomes, each time waiting up to this long for another run's lock.
-NOTIFIER_WAREHOUSE_WAIT_SECONDS = 300.0
+@dg.asset(
+    group_name="operations",
+    kinds={"python", "duckdb", "parquet"},
+    owners=[CENTRAL_TEAM],
+    pool="warehouse",
+    deps=[energy_alerts, operational_alerts],
+    description="Hands actions.alert_outbox to the notifier through the lake: applies the delivery outcomes "
+    "not yet recorded, then writes the open rows to <lake>/actions/alert_outbox/due.parquet.",
+)
+def alert_outbox(warehouse: WarehouseResource, lake: LakeResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        counts = apply_outcomes(con, lake.lake)
+    return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in counts.items()})
 
 
 @dg.asset(
     group_name="operations",
-    kinds={"python", "duckdb"},
+    kinds={"python", "parquet"},
+    owners=[CENTRAL_TEAM],
+    # Its own pool (limit 1: one notifier at a time) and no warehouse: it waits on the network, never on
+    # DuckDB's one-writer lock, and never holds the `warehouse` slot while it waits.
+    pool="webhooks",
+    deps=[alert_outbox],
+    description="Posts each due alert (the lake's due list, less what an earlier call already delivered) as "
+    "JSON to the plant's webhook (Idempotency-Key = alert_id:revision) with retries and exponential backoff, "
+    "each POST within a deadline and the call within a time budget; only hosts in "
+    "PLANT_ASSETS_WEBHOOK_ALLOWED_HOSTS are contacted. Writes the outcomes to "
+    "<lake>/actions/alert_outbox/outcomes/; `alert_deliveries` records them in actions.alert_outbox.",
+)
+def alert_notifier(lake: LakeResource, plants: PlantsResource) -> dg.MaterializeResult:
+    configs, _ = plants.all()
+    outcomes, counts = send_rows(read_due(lake.lake), webhooks(configs))
+    write_outcomes(lake.lake, outcomes)
+    return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in counts.items()})
+
+
+@dg.asset(
+    group_name="operations",
+    kinds={"python", "duckdb", "parquet"},
     owners=[CENTRAL_TEAM],
     pool="warehouse",
-    deps=[energy_alerts, operational_alerts],
-    description="Drains actions.alert_outbox: posts each new or escalated alert as JSON to the plant's webhook "
-    "(Idempotency-Key = alert_id:revision) with retries and exponential backoff, each POST within a deadline and "
-    "the call within a time budget; undelivered rows stay queued until their next_attempt_at. Only hosts in "
-    "PLANT_ASSETS_WEBHOOK_ALLOWED_HOSTS are contacted. Pool `warehouse` (on Celery workers a notifier beside another DuckDB writer failed the scale-out run); the deadline and the budget bound how long it holds the slot.",
+    deps=[alert_notifier],
+    description="Records the notifier's outcomes (delivered, pending with the next try, rejected, refused) in "
+    "actions.alert_outbox in one transaction and writes the due list afresh, so the analysts' copy published "
+    "after it shows tonight's delivery status.",
 )
-def alert_notifier(warehouse: WarehouseResource, plants: PlantsResource) -> dg.MaterializeResult:
-    configs, _ = plants.all()
-    counts = deliver_with_short_connections(
-        lambda: warehouse.connect(wait_seconds=NOTIFIER_WAREHOUSE_WAIT_SECONDS), webhooks(configs)
-    )
+def alert_deliveries(warehouse: WarehouseResource, lake: LakeResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        counts = apply_outcomes(con, lake.lake)
     return dg.MaterializeResult(metadata={k: dg.MetadataValue.int(v) for k, v in counts.items()})
 
 

@@ -44,7 +44,7 @@ PUBLISHED_MARTS = (
     pool="warehouse",
     # Published last in the nightly run, so analysts see that night's KPIs and actions together.
     deps=[dg.AssetKey(["marts", name]) for name in PUBLISHED_MARTS]
-    + [dg.AssetKey(name) for name in ("energy_alerts", "operational_alerts", "alert_notifier", "rollout_scorecard")],
+    + [dg.AssetKey(name) for name in ("energy_alerts", "operational_alerts", "alert_deliveries", "rollout_scorecard")],
     description="Read-only copy of the warehouse for analysts (docs/analysts.md), replaced by atomic rename "
     "after dbt succeeded; readers never see a lock error or a half-written state.",
 )

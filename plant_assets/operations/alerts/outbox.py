@@ -5,6 +5,8 @@
 - delivery in three steps, so the warehouse is never held while the network is waited on:
   `due_rows` (read) -> `send_rows` (network only) -> `record_outcomes` (write). `deliver_outbox` runs them on
   one connection; `deliver_with_short_connections` opens one connection for the read and one for the write.
+  The nightly assets pass the rows and the outcomes through the lake instead (`outbox_handoff`), so the
+  notifier never opens the warehouse.
 
 Each POST has a wall-clock deadline (connect + headers + body) and a call has an overall budget. A failure
 leaves the row pending with `next_attempt_at` pushed back (growing with its attempts, across calls): nothing
